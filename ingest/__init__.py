@@ -1,0 +1,1 @@
+"""Ingest: the task-log format, its validation, and the DuckDB store it loads."""

@@ -1,0 +1,230 @@
+"""The tier ladder, prices and settings of a fleet: `tierwatch.toml`, validated.
+
+Without a config file the built-in defaults equal the article's: Haiku < Sonnet < Opus
+at $0.80/$4, $3/$15 and $15/$75 per million input/output tokens, and $50 for one
+downstream failure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CONFIG_ENV = "TIERWATCH_CONFIG"
+
+# Every top-level setting once, as data: (name, default, help). It drives validation,
+# the defaults and docs/log-format.md's config section.
+SETTINGS: tuple[tuple[str, float, str], ...] = (
+    ("failure_cost_usd", 50.0, "what one downstream failure costs (rework, engineering time)"),
+    (
+        "engineering_usd_per_month",
+        2000.0,
+        "what building and maintaining routing costs per month (the verdict weighs savings "
+        "against it)",
+    ),
+    ("min_tasks_per_day", 300.0, "volume above which routing can pay off (the verdict)"),
+    ("stale_after_days", 90.0, "routing evidence older than this is flagged stale"),
+)
+
+DEFAULT_TIERS: tuple[dict, ...] = (
+    {
+        "name": "haiku",
+        "input_usd_per_mtok": 0.80,
+        "output_usd_per_mtok": 4.00,
+        "cached_input_usd_per_mtok": 0.08,
+        "models": ["*haiku*"],
+    },
+    {
+        "name": "sonnet",
+        "input_usd_per_mtok": 3.00,
+        "output_usd_per_mtok": 15.00,
+        "cached_input_usd_per_mtok": 0.30,
+        "models": ["*sonnet*"],
+    },
+    {
+        "name": "opus",
+        "input_usd_per_mtok": 15.00,
+        "output_usd_per_mtok": 75.00,
+        "cached_input_usd_per_mtok": 1.50,
+        "models": ["*opus*"],
+    },
+)
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; the message names the file and key."""
+
+
+@dataclass(frozen=True)
+class Price:
+    input_usd_per_mtok: float
+    output_usd_per_mtok: float
+    cached_input_usd_per_mtok: float
+
+
+@dataclass(frozen=True)
+class Tier:
+    name: str
+    rank: int
+    price: Price
+    models: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ModelPrice:
+    """A model's own price from a date on; it overrides its tier's price."""
+
+    model: str  # a glob over model ids
+    starts: dt.date
+    price: Price
+
+
+@dataclass(frozen=True)
+class Config:
+    tiers: tuple[Tier, ...]
+    prices: tuple[ModelPrice, ...] = ()
+    settings: dict[str, float] = field(default_factory=dict)
+    source: str = "built-in defaults"
+
+    @property
+    def ladder(self) -> tuple[str, ...]:
+        """Tier names, cheapest first: the escalation ladder."""
+        return tuple(t.name for t in self.tiers)
+
+    @property
+    def failure_cost_usd(self) -> float:
+        return self.settings["failure_cost_usd"]
+
+    def setting(self, name: str) -> float:
+        return self.settings[name]
+
+    def tier(self, name: str) -> Tier:
+        """The tier called `name` (case-insensitive); ConfigError when there is none."""
+        for t in self.tiers:
+            if t.name == name.lower():
+                return t
+        raise ConfigError(
+            f"unknown tier {name!r}: the ladder is {' < '.join(self.ladder)} ({self.source})"
+        )
+
+    def tier_for_model(self, model: str) -> str | None:
+        """The first tier (cheapest first) one of whose model globs matches `model`."""
+        for t in self.tiers:
+            if any(fnmatch.fnmatchcase(model.lower(), g.lower()) for g in t.models):
+                return t.name
+        return None
+
+
+def _number(raw: dict, key: str, where: str, *, default: float | None = None) -> float:
+    if key not in raw:
+        if default is None:
+            raise ConfigError(f"{where}: {key} is missing; give a number >= 0")
+        return default
+    value = raw[key]
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ConfigError(f"{where}: {key} is {value!r}, must be a number >= 0")
+    return float(value)
+
+
+def _price(raw: dict, where: str) -> Price:
+    input_price = _number(raw, "input_usd_per_mtok", where)
+    return Price(
+        input_usd_per_mtok=input_price,
+        output_usd_per_mtok=_number(raw, "output_usd_per_mtok", where),
+        cached_input_usd_per_mtok=_number(
+            raw, "cached_input_usd_per_mtok", where, default=input_price
+        ),
+    )
+
+
+def _globs(raw: dict, where: str) -> tuple[str, ...]:
+    models = raw.get("models", [])
+    if isinstance(models, str):
+        models = [models]
+    if not isinstance(models, list) or not all(isinstance(m, str) and m for m in models):
+        raise ConfigError(f"{where}: models must be a list of model-id globs, e.g. ['*haiku*']")
+    return tuple(models)
+
+
+_TIER_KEYS = {"name", "input_usd_per_mtok", "output_usd_per_mtok", "cached_input_usd_per_mtok"}
+_PRICE_KEYS = {"model", "from", "input_usd_per_mtok", "output_usd_per_mtok"}
+
+
+def parse_config(raw: dict, source: str = "tierwatch.toml") -> Config:
+    """Validate a parsed TOML document into a Config; ConfigError names key and problem."""
+    known = {name for name, _, _ in SETTINGS} | {"tiers", "prices"}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(
+                f"{source}: unknown key {key!r}; known keys are {', '.join(sorted(known))}"
+            )
+    settings = {name: _number(raw, name, source, default=default) for name, default, _ in SETTINGS}
+
+    raw_tiers = raw.get("tiers", list(DEFAULT_TIERS))
+    if not isinstance(raw_tiers, list) or not raw_tiers:
+        raise ConfigError(f"{source}: [[tiers]] must list at least one tier, cheapest first")
+    tiers: list[Tier] = []
+    for i, t in enumerate(raw_tiers, start=1):
+        where = f"{source}: tiers[{i}]"
+        if not isinstance(t, dict):
+            raise ConfigError(f"{where} must be a table with name and prices")
+        extra = set(t) - _TIER_KEYS - {"models"}
+        if extra:
+            raise ConfigError(f"{where}: unknown key {sorted(extra)[0]!r}")
+        name = t.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(f"{where}: name is missing or empty; give the tier a name")
+        name = name.strip().lower()
+        if any(x.name == name for x in tiers):
+            raise ConfigError(f"{where}: tier name {name!r} appears twice")
+        tiers.append(Tier(name=name, rank=i, price=_price(t, where), models=_globs(t, where)))
+
+    prices: list[ModelPrice] = []
+    for i, p in enumerate(raw.get("prices", []), start=1):
+        where = f"{source}: prices[{i}]"
+        if not isinstance(p, dict):
+            raise ConfigError(f"{where} must be a table with model, from and prices")
+        extra = set(p) - _PRICE_KEYS - {"cached_input_usd_per_mtok"}
+        if extra:
+            raise ConfigError(f"{where}: unknown key {sorted(extra)[0]!r}")
+        model = p.get("model")
+        if not isinstance(model, str) or not model:
+            raise ConfigError(f"{where}: model is missing; give a model-id glob")
+        starts = p.get("from")
+        if isinstance(starts, str):
+            try:
+                starts = dt.date.fromisoformat(starts)
+            except ValueError:
+                raise ConfigError(
+                    f"{where}: from is {starts!r}, must be a date like 2026-03-01"
+                ) from None
+        if isinstance(starts, dt.datetime):
+            starts = starts.date()
+        if not isinstance(starts, dt.date):
+            raise ConfigError(f"{where}: from is missing; give a date like 2026-03-01")
+        prices.append(ModelPrice(model=model, starts=starts, price=_price(p, where)))
+
+    return Config(tiers=tuple(tiers), prices=tuple(prices), settings=settings, source=source)
+
+
+def load_config(path: str | os.PathLike | None = None) -> Config:
+    """The config at `path`, else at $TIERWATCH_CONFIG, else the built-in defaults."""
+    path = path or os.environ.get(CONFIG_ENV)
+    if not path:
+        return parse_config({}, source="built-in defaults")
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file {p} does not exist; check --config or ${CONFIG_ENV}") from None
+    except OSError as e:
+        raise ConfigError(f"config file {p} cannot be read: {e.strerror}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{p}: not valid TOML: {e}") from None
+    return parse_config(raw, source=str(p))

@@ -1,0 +1,207 @@
+"""The tierwatch store: one DuckDB file, its schema migrations and its connections.
+
+Every write goes through `open_store(..., read_only=False)`; readers open read-only and
+close again, so a dashboard never holds the file while idle and `tierwatch ingest` can
+write between its interactions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from ingest.config import Config
+
+DB_ENV = "TIERWATCH_DB"
+DEFAULT_DB = "tierwatch.duckdb"
+
+
+class StoreError(RuntimeError):
+    """The store cannot be used as asked; the message says what to do."""
+
+
+class StoreLocked(StoreError):
+    """Another process holds the database file."""
+
+
+class StoreMissing(StoreError):
+    """A read was asked of a database file that does not exist yet."""
+
+
+def db_path(path: str | os.PathLike | None = None) -> Path:
+    """The database file: `path`, else $TIERWATCH_DB, else ./tierwatch.duckdb."""
+    return Path(path or os.environ.get(DB_ENV) or DEFAULT_DB)
+
+
+def _migrations() -> list[tuple[int, str]]:
+    folder = resources.files("ingest") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        m = re.match(r"(\d+)_.*\.sql$", entry.name)
+        if m:
+            found.append((int(m.group(1)), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+SCHEMA_VERSION = max(v for v, _ in _migrations())
+
+
+def _holder(message: str) -> str:
+    """Who holds the lock, from DuckDB's message ("... held in /usr/bin/python (PID 12)")."""
+    m = re.search(r"PID (\d+)", message)
+    if not m:
+        return "another process"
+    pid = m.group(1)
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        words = [w.decode(errors="replace") for w in cmdline if w]
+    except OSError:
+        return f"process {pid}"
+    names = [Path(w).name for w in words[:4]]
+    if "tierwatch" in " ".join(words):
+        sub = next((w for w in words if w in {"ingest", "dashboard", "demo", "report"}), "")
+        return f"process {pid} (tierwatch {sub})".replace(" )", ")")
+    if any("streamlit" in w for w in words):
+        return f"process {pid} (the tierwatch dashboard)"
+    return f"process {pid} ({' '.join(names)})"
+
+
+def connect(path: str | os.PathLike | None = None, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """A new connection to the store, with UTC as its time zone.
+
+    Raises StoreMissing for a read of a file that does not exist and StoreLocked when
+    another process holds the file, each with a message that says what to do.
+    """
+    p = db_path(path)
+    if read_only and not p.exists():
+        raise StoreMissing(
+            f"no tierwatch database at {p}; load logs first: tierwatch ingest PATH --db {p}"
+        )
+    try:
+        con = duckdb.connect(str(p), read_only=read_only)
+    except duckdb.IOException as e:
+        text = str(e)
+        if "lock" in text.lower():
+            who = _holder(text)
+            what = "read" if read_only else "write to"
+            raise StoreLocked(
+                f"cannot {what} {p}: {who} is writing to it. Wait for it to finish, "
+                f"or stop it, then try again."
+                if read_only
+                else f"cannot {what} {p}: it is held by {who}. Wait for it to finish or "
+                f"stop it, then run this again (a running dashboard lets go of the file "
+                f"between interactions)."
+            ) from None
+        raise StoreError(f"cannot open {p}: {text}") from None
+    con.execute("set TimeZone = 'UTC'")
+    return con
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_name = 'schema_version'"
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    return con.execute("select coalesce(max(version), 0) from schema_version").fetchone()[0]
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Apply the migrations the store lacks, each in its own transaction; the new version."""
+    con.execute(
+        "create table if not exists schema_version (version integer not null, "
+        "applied_at timestamp not null default current_timestamp)"
+    )
+    current = schema_version(con)
+    for version, sql in _migrations():
+        if version <= current:
+            continue
+        con.execute("begin transaction")
+        try:
+            con.execute(sql)
+            con.execute("insert into schema_version (version) values (?)", [version])
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+        current = version
+    return current
+
+
+@contextlib.contextmanager
+def open_store(
+    path: str | os.PathLike | None = None, *, read_only: bool = True
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection that is closed on leaving; a writer creates and migrates the file."""
+    p = db_path(path)
+    if not read_only and p.parent != Path("") and not p.parent.exists():
+        raise StoreError(f"cannot create {p}: folder {p.parent} does not exist")
+    con = connect(p, read_only=read_only)
+    try:
+        if read_only:
+            version = schema_version(con)
+            if version == 0:
+                raise StoreMissing(
+                    f"{p} is not a tierwatch database (no schema_version table); "
+                    f"point --db at one, or load logs into a new file with tierwatch ingest"
+                )
+            if version < SCHEMA_VERSION:
+                raise StoreError(
+                    f"{p} has schema version {version}, this tierwatch needs {SCHEMA_VERSION}; "
+                    f"run tierwatch ingest once (with no files: tierwatch ingest --db {p}) "
+                    f"to migrate it"
+                )
+        else:
+            migrate(con)
+        yield con
+    finally:
+        con.close()
+
+
+def ensure_ladder(con: duckdb.DuckDBPyConnection, config: Config) -> None:
+    """Record the config's ladder in a new store, or check it equals the stored one.
+
+    Escalations and skip-tier counts are stored per task, so a store keeps the ladder it
+    was built with; prices may change freely.
+    """
+    stored = [r[0] for r in con.execute("select name from ladder order by rank").fetchall()]
+    if not stored:
+        con.executemany(
+            "insert into ladder values (?, ?)", [(t.rank, t.name) for t in config.tiers]
+        )
+        return
+    if tuple(stored) != config.ladder:
+        raise StoreError(
+            f"this database was built with the ladder {' < '.join(stored)}, but the config "
+            f"({config.source}) says {' < '.join(config.ladder)}. Use a config with the same "
+            f"tiers in the same order, or a new --db for the new ladder."
+        )
+
+
+def stored_ladder(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+    """The store's ladder, cheapest first (empty before the first ingest)."""
+    return tuple(r[0] for r in con.execute("select name from ladder order by rank").fetchall())
+
+
+def bump_data_version(con: duckdb.DuckDBPyConnection) -> None:
+    """Mark that what the pages show has changed (called inside the writing transaction)."""
+    con.execute(
+        "update meta set value = cast(cast(value as bigint) + 1 as varchar) "
+        "where key = 'data_version'"
+    )
+
+
+def data_version(con: duckdb.DuckDBPyConnection) -> int:
+    return int(con.execute("select value from meta where key = 'data_version'").fetchone()[0])
+
+
+def refresh_tasks(con: duckdb.DuckDBPyConnection) -> None:
+    """Recompute task-level facts for the task ids in temp table `touched(task_id)`."""
+    con.execute("delete from tasks where task_id in (select task_id from touched)")
+    con.execute((resources.files("ingest") / "tasks.sql").read_text(encoding="utf-8"))

@@ -1,0 +1,1 @@
+"""tierwatch: observability for model-tier routing in LLM agent fleets."""

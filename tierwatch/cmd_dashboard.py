@@ -1,0 +1,3 @@
+"""`tierwatch dashboard`: placeholder until its issue lands."""
+
+COMMANDS: list = []

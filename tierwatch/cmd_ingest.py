@@ -1,0 +1,3 @@
+"""`tierwatch ingest`: placeholder until its issue lands."""
+
+COMMANDS: list = []

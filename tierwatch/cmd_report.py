@@ -1,0 +1,3 @@
+"""`tierwatch report`: placeholder until its issue lands."""
+
+COMMANDS: list = []

@@ -1,0 +1,3 @@
+"""`tierwatch sample`: placeholder until its issue lands."""
+
+COMMANDS: list = []
