@@ -1,0 +1,53 @@
+"""Routing analytics over the tierwatch store: SQL files named for their result, run with
+bound parameters, and the reports built on them (see docs/metrics.md for the semantics).
+
+`run(con, name, params)` reads `queries/<name>.sql` and executes it with the parameters the
+file names (`$since`, `$task_types`, ...); values never enter the SQL text.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+
+from queries.filters import Filters, QueryError
+
+QUERY_DIR = Path(__file__).parent
+
+__all__ = ["Filters", "QueryError", "QUERY_DIR", "query_names", "sql_text", "run", "run_df"]
+
+
+def query_names() -> list[str]:
+    """Every query file's name (without `.sql`), sorted."""
+    return sorted(p.stem for p in QUERY_DIR.glob("*.sql"))
+
+
+def sql_text(name: str) -> str:
+    """The text of `queries/<name>.sql`; QueryError when there is no such file."""
+    path = QUERY_DIR / f"{name}.sql"
+    if not re.fullmatch(r"[a-z0-9_]+", name) or not path.is_file():
+        raise QueryError(f"no query named {name!r}; the queries are {', '.join(query_names())}")
+    return path.read_text(encoding="utf-8")
+
+
+def _execute(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> duckdb.DuckDBPyConnection:
+    sql = sql_text(name)
+    wanted = set(re.findall(r"\$([a-z_][a-z0-9_]*)", sql))  # a file takes only what it names
+    missing = wanted - set(params)
+    if missing:
+        raise QueryError(f"query {name!r} needs parameters {', '.join(sorted(missing))}")
+    return con.execute(sql, {k: v for k, v in params.items() if k in wanted})
+
+
+def run(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> list[dict]:
+    """Rows of `queries/<name>.sql` run with bound `params`, as dicts."""
+    cur = _execute(con, name, params)
+    columns = [d[0] for d in cur.description]
+    return [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
+
+
+def run_df(con: duckdb.DuckDBPyConnection, name: str, params: dict):
+    """`run` as a pandas DataFrame (for the dashboard's charts)."""
+    return _execute(con, name, params).df()

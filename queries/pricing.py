@@ -1,0 +1,99 @@
+"""Prices on a connection: the config's price rules and every attempt's effective cost.
+
+`register(con, config)` creates, on that connection only (temp objects, nothing stored):
+- `price_rules`: one row per tier price and per model price of the config;
+- `tier_prices`: one row per ladder tier with its price (for counterfactuals: price any
+  token count at any tier by joining it);
+- `priced_attempts`: the attempts with `day` (UTC date), `cost_usd_effective` and `priced`.
+
+An attempt's effective cost is its logged `cost_usd` when given; else its tokens priced at
+the model price in force on its date (a glob over the model id, the latest `from` on or
+before the date; the earlier-listed rule wins a tie), else at its tier's price. Cached input
+tokens are priced at the cached rate and the rest of the input at the input rate. An attempt
+that none of these can price has `priced = false` and `cost_usd_effective = null`: reports
+count it as unpriced, never as $0. The dashboard's what-if passes a modified Config and
+calls `register` again.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from ingest.config import Config
+from queries import sql_text
+from queries.filters import QueryError
+
+MTOK = 1_000_000
+
+
+def register(con: duckdb.DuckDBPyConnection, config: Config) -> None:
+    """(Re)create `price_rules`, `tier_prices` and `priced_attempts` on `con` for `config`."""
+    con.execute(
+        """
+        create or replace temp table price_rules (
+            position integer not null,        -- order in the config: earlier wins a tie
+            kind varchar not null,            -- 'tier' or 'model'
+            tier varchar,                     -- kind = 'tier': the tier's name
+            tier_rank integer,                -- kind = 'tier': 1 = cheapest
+            model_glob varchar,               -- kind = 'model': a glob over model ids
+            starts date,                      -- kind = 'model': in force from this date
+            input_usd_per_mtok double not null,
+            output_usd_per_mtok double not null,
+            cached_input_usd_per_mtok double not null
+        )
+        """
+    )
+    rows = [
+        (
+            i,
+            "tier",
+            t.name,
+            t.rank,
+            None,
+            None,
+            t.price.input_usd_per_mtok,
+            t.price.output_usd_per_mtok,
+            t.price.cached_input_usd_per_mtok,
+        )
+        for i, t in enumerate(config.tiers)
+    ] + [
+        (
+            len(config.tiers) + i,
+            "model",
+            None,
+            None,
+            p.model,
+            p.starts,
+            p.price.input_usd_per_mtok,
+            p.price.output_usd_per_mtok,
+            p.price.cached_input_usd_per_mtok,
+        )
+        for i, p in enumerate(config.prices)
+    ]
+    con.executemany("insert into price_rules values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    con.execute(
+        """
+        create or replace temp view tier_prices as
+        select tier, tier_rank, input_usd_per_mtok, output_usd_per_mtok,
+               cached_input_usd_per_mtok
+        from price_rules
+        where kind = 'tier'
+        """
+    )
+    con.execute(sql_text("priced_attempts"))
+
+
+def price_tokens(
+    config: Config, tier: str, input_tokens: int, output_tokens: int, cached_input_tokens: int = 0
+) -> float:
+    """What `input_tokens` / `output_tokens` (of which `cached_input_tokens` cached) cost at
+    `tier`'s price; QueryError for a tier not on the config's ladder."""
+    names = config.ladder
+    if tier.lower() not in names:
+        raise QueryError(f"unknown tier {tier!r}: the ladder is {' < '.join(names)}")
+    price = config.tier(tier).price
+    return (
+        (input_tokens - cached_input_tokens) * price.input_usd_per_mtok
+        + cached_input_tokens * price.cached_input_usd_per_mtok
+        + output_tokens * price.output_usd_per_mtok
+    ) / MTOK

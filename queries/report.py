@@ -1,0 +1,150 @@
+"""The reports: each analysis by name, built as JSON-ready dicts and rendered as text.
+
+Every analysis module `queries/<name>.py` has `build(con, config, filters, **options) ->
+dict` and `render(result) -> str`. Modules are imported by name only when asked for, so a
+report whose module does not exist yet fails with QueryError, not an ImportError at start.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+from collections.abc import Callable, Sequence
+from types import ModuleType
+
+import duckdb
+
+from ingest.config import Config
+from ingest.store import stored_ladder
+from queries import pricing, run
+from queries.filters import Filters, QueryError
+
+# name -> (module, what it answers), in the order a reader meets them
+REPORTS: dict[str, tuple[str, str]] = {
+    "summary": ("queries.summary", "tasks, attempts, tier mix, failure, escalation, cost per day"),
+    "tiers": ("queries.tiers", "failure by planner-assigned and executed tier"),
+    "escalations": ("queries.escalations", "escalation hotspots per task type"),
+    "costs": ("queries.costs", "realized vs counterfactual cost per tier"),
+    "calibration": ("queries.calibration", "confidence calibration per tier"),
+    "drift": ("queries.drift", "model version changes and stale routing evidence"),
+    "recommendations": ("queries.recommendations", "re-tiering recommendations per task type"),
+    "verdict": ("queries.verdict", "should this fleet route at all?"),
+}
+
+
+def report_module(name: str) -> ModuleType:
+    """The analysis module of report `name`; QueryError for an unknown or unbuilt report."""
+    if name not in REPORTS:
+        raise QueryError(f"unknown report {name!r}; the reports are {', '.join(REPORTS)}")
+    module_name = REPORTS[name][0]
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        if e.name != module_name:
+            raise
+        raise QueryError(f"report {name!r} is not available in this version of tierwatch") from None
+
+
+def check_ladder(con: duckdb.DuckDBPyConnection, config: Config) -> None:
+    """QueryError when the store was built with tiers the config does not know."""
+    stored = stored_ladder(con)
+    if stored and stored != config.ladder:
+        unknown = [t for t in stored if t not in config.ladder]
+        detail = f" (unknown tier {', '.join(map(repr, unknown))})" if unknown else ""
+        raise QueryError(
+            f"this database was built with the ladder {' < '.join(stored)}, but the config "
+            f"({config.source}) has {' < '.join(config.ladder)}{detail}; pass the config the "
+            f"logs were loaded with (--config)"
+        )
+
+
+def _json_safe(value):
+    """The result with every NaN or infinity as None, so it is valid JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def build_report(
+    con: duckdb.DuckDBPyConnection, name: str, config: Config, filters: Filters, **options
+) -> dict:
+    """Report `name` over the selection as a JSON-ready dict.
+
+    Registers the config's prices on `con` first. Every result has `report`, `filters` and
+    `empty`; an empty database or selection gets `empty: true` and a `message` instead of
+    the analysis' keys.
+    """
+    module = report_module(name)
+    check_ladder(con, config)
+    pricing.register(con, config)
+    head = {"report": name, "filters": filters.to_json()}
+    size = run(con, "selection_size", filters.params())[0]
+    if size["attempts_in_store"] == 0:
+        return {
+            **head,
+            "empty": True,
+            "message": "The database holds no attempts yet; load logs first: tierwatch ingest PATH",
+        }
+    if size["tasks"] == 0 and size["attempts"] == 0:
+        return {
+            **head,
+            "empty": True,
+            "message": f"No tasks or attempts match the selection ({filters.describe()}); "
+            "widen --since/--until or check the --fleet and --task-type names.",
+        }
+    result = module.build(con, config, filters, **options)
+    return _json_safe({**head, "empty": False, **result})
+
+
+def render_text(name: str, result: dict) -> str:
+    """Report `name`'s result as human-readable text (its message when it is empty)."""
+    if result.get("empty"):
+        return result["message"]
+    return report_module(name).render(result)
+
+
+# Text helpers the analysis modules share for their `render`.
+
+
+def fmt_rate(rate: float | None, ci: Sequence[float] | None = None) -> str:
+    """`12.5% [8.1–18.9]`, or `–` for an undefined rate."""
+    if rate is None:
+        return "–"
+    text = f"{rate:.1%}"
+    if ci is not None:
+        text += f" [{ci[0]:.1%}–{ci[1]:.1%}]"
+    return text
+
+
+def fmt_usd(value: float | None) -> str:
+    if value is None:
+        return "–"
+    if abs(value) >= 100:
+        return f"${value:,.0f}"
+    return f"${value:,.2f}" if abs(value) >= 0.1 else f"${value:,.4f}"
+
+
+def format_table(
+    title: str,
+    columns: Sequence[tuple[str, Callable[[dict], object]]],
+    rows: Sequence[dict],
+) -> str:
+    """A plain-text table: `title`, then one line per row; each column is (header, getter)."""
+    cells = [[str(get(row)) for _, get in columns] for row in rows]
+    headers = [h for h, _ in columns]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+
+    def line(values: Sequence[str]) -> str:
+        first, *rest = values
+        parts = [first.ljust(widths[0])] + [
+            v.rjust(w) for v, w in zip(rest, widths[1:], strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    out = [title, line(headers), line(["-" * w for w in widths])]
+    out += [line(r) for r in cells] if cells else ["(none)"]
+    return "\n".join(out)

@@ -1,0 +1,202 @@
+"""The analytics framework: query files, filters, pricing, Wilson intervals, the report registry."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from fixtures_analytics import HOSTILE_TASK_TYPES, attempt, build_store, empty_store
+
+import queries
+from ingest.config import load_config, parse_config
+from ingest.store import open_store
+from queries import Filters, QueryError, pricing, run
+from queries.report import REPORTS, build_report, check_ladder, render_text, report_module
+from queries.stats import SMALL_SAMPLE, rate_fields, small_sample, wilson
+
+DEFAULT = load_config(None)
+
+
+def test_every_query_file_states_its_grain_and_is_parameterised():
+    names = queries.query_names()
+    assert "selection_size" in names and "priced_attempts" in names
+    for name in names:
+        text = queries.sql_text(name)
+        header = []
+        for line in text.splitlines():
+            if not line.startswith("--"):
+                break
+            header.append(line)
+        assert header, f"{name}.sql starts without a header comment"
+        assert re.search(r"grain:", "\n".join(header), re.I), f"{name}.sql: header has no Grain"
+        # no Python formatting placeholders: values travel as $parameters only
+        assert not re.search(r"\{[a-z_]*\}|%s|%\(", text), f"{name}.sql has a format placeholder"
+
+
+def test_run_binds_only_the_parameters_a_file_names():
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("create table attempts (x integer)")
+    # selection_size names $since, $until, $fleets, $task_types; extra keys are not passed on
+    with pytest.raises(QueryError, match="needs parameters"):
+        run(con, "selection_size", {"since": None})
+    with pytest.raises(QueryError, match="no query named"):
+        run(con, "no_such_query", {})
+    with pytest.raises(QueryError, match="no query named"):
+        run(con, "../ingest/tasks", {})
+
+
+def test_filters_parse_dates_and_reject_bad_ones():
+    f = Filters.parse(since="2026-03-01", until="2026-03-31", fleets=["a"], task_types=["b"])
+    assert f.params() == {
+        "since": dt.date(2026, 3, 1),
+        "until": dt.date(2026, 3, 31),
+        "fleets": ["a"],
+        "task_types": ["b"],
+    }
+    assert Filters().params() == {"since": None, "until": None, "fleets": [], "task_types": []}
+    with pytest.raises(QueryError, match=r"--since is '2026-13-01', must be a date"):
+        Filters.parse(since="2026-13-01")
+    with pytest.raises(QueryError, match="--until is 'yesterday'"):
+        Filters.parse(until="yesterday")
+    with pytest.raises(QueryError, match="after --until"):
+        Filters.parse(since="2026-03-02", until="2026-03-01")
+
+
+def test_wilson_interval_worked_by_hand():
+    # 5 of 10, z = 1.96: z² = 3.8416; centre = (0.5 + 3.8416/20) / (1 + 3.8416/10) = 0.5;
+    # half = 1.96 * sqrt(0.25/10 + 3.8416/400) / 1.38416 = 1.96 * 0.186022 / 1.38416 = 0.26342
+    low, high = wilson(5, 10)
+    assert low == pytest.approx(0.23658, abs=1e-5) and high == pytest.approx(0.76342, abs=1e-5)
+    # 0 of 10: low = 0, high = z² / (n + z²) = 3.8416 / 13.8416 = 0.27754
+    assert wilson(0, 10) == (0.0, pytest.approx(0.27754, abs=1e-5))
+    # 10 of 10: low = n / (n + z²) = 10 / 13.8416 = 0.72246
+    assert wilson(10, 10) == (pytest.approx(0.72246, abs=1e-5), 1.0)
+    assert wilson(0, 0) == (0.0, 1.0)
+    with pytest.raises(ValueError):
+        wilson(3, 2)
+    assert small_sample(SMALL_SAMPLE - 1) and not small_sample(SMALL_SAMPLE)
+    assert rate_fields("failure", 0, 0) == {"failure_rate": None, "failure_rate_ci": [0.0, 1.0]}
+
+
+def test_pricing_logged_cost_model_price_cached_rate_tier_fallback_and_unpriced(tmp_path):
+    four_tiers = parse_config(
+        {
+            "tiers": [
+                {"name": "haiku", "input_usd_per_mtok": 0.8, "output_usd_per_mtok": 4},
+                {"name": "sonnet", "input_usd_per_mtok": 3, "output_usd_per_mtok": 15},
+                {"name": "opus", "input_usd_per_mtok": 15, "output_usd_per_mtok": 75},
+                {"name": "mythos", "input_usd_per_mtok": 30, "output_usd_per_mtok": 150},
+            ]
+        }
+    )
+    db = build_store(
+        tmp_path,
+        [
+            # a: logged cost wins over any price
+            attempt("a", "2026-03-01T10:00:00Z", "x", "haiku", cost_usd=0.5, model="m-haiku-1"),
+            # b: haiku tier price, 1,000 of 2,000 input cached at $0.08:
+            #    1000*0.80 + 1000*0.08 + 500*4 = 800 + 80 + 2000 = 2880 -> $0.00288
+            attempt("b", "2026-03-01T10:00:00Z", "x", "haiku", cached_input_tokens=1000),
+            # c: model price from 2026-03-05 ($1/$5, cached $0.1) not yet in force on 03-04:
+            #    tier price 2000*0.8 + 500*4 = 3600 -> $0.0036
+            attempt("c", "2026-03-04T10:00:00Z", "x", "haiku", model="Claude-Haiku-9"),
+            # d: in force from 03-05, and the later of the two matching rules ($2/$10) wins
+            #    on 03-09: 2000*2 + 500*10 = 9000 -> $0.009
+            attempt("d", "2026-03-09T10:00:00Z", "x", "haiku", model="Claude-Haiku-9"),
+            # e: a tier the report's config does not have: unpriced, cost null (not $0)
+            attempt("e", "2026-03-09T11:00:00Z", "x", "mythos"),
+        ],
+        config=four_tiers,
+    )
+    config = parse_config(
+        {
+            "prices": [
+                {"model": "*haiku-9", "from": "2026-03-05", "input_usd_per_mtok": 1,
+                 "output_usd_per_mtok": 5, "cached_input_usd_per_mtok": 0.1},
+                {"model": "claude-*", "from": "2026-03-08", "input_usd_per_mtok": 2,
+                 "output_usd_per_mtok": 10},
+            ]
+        }
+    )  # fmt: skip
+    with open_store(db) as con:
+        pricing.register(con, config)
+        rows = con.execute(
+            "select task_id, day, cost_usd_effective, priced from priced_attempts order by task_id"
+        ).fetchall()
+        tiers = con.execute("select tier, tier_rank from tier_prices order by tier_rank").fetchall()
+    got = {r[0]: r[1:] for r in rows}
+    assert got["a"] == (dt.date(2026, 3, 1), 0.5, True)
+    assert got["b"][1] == pytest.approx(0.00288)
+    assert got["c"][1] == pytest.approx(0.0036)
+    assert got["d"][1] == pytest.approx(0.009)
+    assert got["e"] == (dt.date(2026, 3, 9), None, False)
+    assert tiers == [("haiku", 1), ("sonnet", 2), ("opus", 3)]
+
+
+def test_price_tokens_at_a_tier():
+    # sonnet: 2000*3 + 500*15 = 6000 + 7500 = 13500 per million -> $0.0135
+    assert pricing.price_tokens(DEFAULT, "Sonnet", 2000, 500) == pytest.approx(0.0135)
+    # opus with 1000 cached: 1000*15 + 1000*1.5 + 500*75 = 15000 + 1500 + 37500 -> $0.054
+    assert pricing.price_tokens(DEFAULT, "opus", 2000, 500, 1000) == pytest.approx(0.054)
+    with pytest.raises(QueryError, match="unknown tier 'gpt'"):
+        pricing.price_tokens(DEFAULT, "gpt", 1, 1)
+
+
+def test_report_registry_is_ordered_and_unknown_or_unbuilt_reports_say_so(monkeypatch):
+    assert list(REPORTS) == [
+        "summary", "tiers", "escalations", "costs",
+        "calibration", "drift", "recommendations", "verdict",
+    ]  # fmt: skip
+    with pytest.raises(QueryError, match="unknown report 'nope'"):
+        report_module("nope")
+    monkeypatch.setitem(REPORTS, "future", ("queries.not_written_yet", "later"))
+    with pytest.raises(QueryError, match="not available"):
+        report_module("future")
+
+
+def test_empty_database_and_empty_selection_give_a_message(tmp_path):
+    db = empty_store(tmp_path)
+    with open_store(db) as con:
+        result = build_report(con, "summary", DEFAULT, Filters())
+    assert result["empty"] is True and "no attempts yet" in result["message"]
+    assert render_text("summary", result) == result["message"]
+
+    db = build_store(tmp_path, [attempt("t1", "2026-03-01T10:00:00Z", "x", "haiku")])
+    with open_store(db) as con:
+        result = build_report(con, "summary", DEFAULT, Filters.parse(since="2026-04-01"))
+    assert result["empty"] is True and "No tasks or attempts match" in result["message"]
+    assert result["filters"]["since"] == "2026-04-01"
+
+
+def test_a_config_with_another_ladder_is_an_unknown_tier_error(tmp_path):
+    db = build_store(tmp_path, [attempt("t1", "2026-03-01T10:00:00Z", "x", "haiku")])
+    other = parse_config(
+        {
+            "tiers": [
+                {"name": "small", "input_usd_per_mtok": 1, "output_usd_per_mtok": 2},
+                {"name": "large", "input_usd_per_mtok": 3, "output_usd_per_mtok": 4},
+            ]
+        }
+    )
+    with open_store(db) as con, pytest.raises(QueryError, match="unknown tier 'haiku'"):
+        check_ladder(con, other)
+
+
+def test_hostile_names_pass_through_the_selection_filters(tmp_path):
+    records = [
+        attempt(f"t{i}", "2026-03-01T10:00:00Z", name, "haiku", fleet=name)
+        for i, name in enumerate(HOSTILE_TASK_TYPES)
+    ] + [attempt("plain", "2026-03-01T10:00:00Z", "plain", "haiku", fleet="plain")]
+    db = build_store(tmp_path, records)
+    with open_store(db) as con:
+        for name in HOSTILE_TASK_TYPES:
+            for f in (Filters(task_types=(name,)), Filters(fleets=(name,))):
+                size = run(con, "selection_size", f.params())[0]
+                assert (size["tasks"], size["attempts"]) == (1, 1), name
+        # a LIKE-style pattern is a plain value: '100%_done' does not match '100x_done'
+        size = run(con, "selection_size", Filters(task_types=("100%",)).params())[0]
+        assert size["tasks"] == 0
+        assert con.execute("select count(*) from attempts").fetchone()[0] == 7
