@@ -1,0 +1,673 @@
+"""Load task-log files into the store: read, check, deduplicate, quarantine, account.
+
+Each file is loaded in one transaction, in chunks: a reader stages a chunk of records as
+Arrow (line number, raw text, the record as a JSON object), DuckDB checks every record of
+the chunk in one statement (ingest/validate.py), and good records are inserted set-wise.
+A bad record goes to `rejects` with its line and reason; it never becomes a row of NULLs
+and never stops the good records. For every file: read = loaded + duplicates + rejected.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import glob
+import gzip
+import hashlib
+import io
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ingest import store, validate
+from ingest.config import Config
+
+FORMATS = ("jsonl", "csv", "parquet")
+SUFFIXES = {
+    ".jsonl": "jsonl",
+    ".json": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+CHUNK_RECORDS = 250_000
+MAX_RAW_CHARS = 10_000  # a rejected record's text is kept up to this length
+REJECTS_SHOWN = 100
+
+Progress = Callable[[int], None]  # called with bytes read since the last call
+
+
+class IngestError(Exception):
+    """A file that cannot be read at all (missing, unreadable, unknown format)."""
+
+
+@dataclass(frozen=True)
+class Reject:
+    line: int
+    field: str | None
+    reason: str
+
+
+@dataclass
+class FileResult:
+    path: str
+    format: str
+    read: int = 0
+    loaded: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    rejects: list[Reject] = field(default_factory=list)  # the first REJECTS_SHOWN
+
+    def to_json(self) -> dict:
+        return {
+            "path": self.path,
+            "read": self.read,
+            "loaded": self.loaded,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "rejects": [{"line": r.line, "reason": r.reason} for r in self.rejects],
+        }
+
+
+@dataclass
+class IngestReport:
+    files: list[FileResult] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (path, why) not loaded
+
+    @property
+    def totals(self) -> dict[str, int]:
+        return {
+            k: sum(getattr(f, k) for f in self.files)
+            for k in ("read", "loaded", "duplicates", "rejected")
+        }
+
+    def to_json(self) -> dict:
+        return {
+            "files": [f.to_json() for f in self.files],
+            "totals": self.totals,
+            "errors": [{"path": p, "error": e} for p, e in self.errors],
+        }
+
+
+# --- finding files ---------------------------------------------------------------------
+
+
+def _format_of(path: Path, fmt: str) -> str:
+    if fmt != "auto":
+        if fmt not in FORMATS:
+            raise IngestError(f"unknown format {fmt!r}; use one of auto, {', '.join(FORMATS)}")
+        return fmt
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    found = SUFFIXES.get(suffixes[-1]) if suffixes else None
+    if found is None:
+        raise IngestError(
+            f"{path}: cannot tell the format from the file name; name it .jsonl, .csv or "
+            f".parquet (optionally .gz), or pass --format jsonl|csv|parquet"
+        )
+    return found
+
+
+def _readable(path: Path) -> bool:
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    return bool(suffixes) and suffixes[-1] in SUFFIXES
+
+
+def expand_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
+    """Files named, files under folders named (of known suffixes), and glob matches."""
+    found: list[Path] = []
+    for item in paths:
+        text = str(item)
+        p = Path(text)
+        if p.is_dir():
+            inside = sorted(q for q in p.rglob("*") if q.is_file() and _readable(q))
+            if not inside:
+                raise IngestError(
+                    f"{p}: folder holds no .jsonl, .json, .csv or .parquet files (or .gz of them)"
+                )
+            found.extend(inside)
+        elif p.exists():
+            found.append(p)
+        elif glob.has_magic(text):
+            matches = sorted(Path(m) for m in glob.glob(text, recursive=True))
+            matches = [m for m in matches if m.is_file()]
+            if not matches:
+                raise IngestError(f"{text}: no file matches this pattern")
+            found.extend(matches)
+        else:
+            raise IngestError(f"{p}: no such file or folder")
+    unique: list[Path] = []
+    seen = set()
+    for p in found:
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique
+
+
+# --- reading: each reader yields Arrow chunks (line, raw, doc, typed, parse_error) -----
+
+_STAGE_SCHEMA = pa.schema(
+    [
+        ("line", pa.int64()),
+        ("raw", pa.string()),
+        ("doc", pa.string()),
+        ("typed", pa.bool_()),
+        ("parse_error", pa.string()),
+    ]
+)
+
+
+def _chunk(lines, raws, docs, typed, errors) -> pa.RecordBatch:
+    return pa.RecordBatch.from_arrays(
+        [
+            pa.array(lines, pa.int64()),
+            pa.array(raws, pa.string()),
+            pa.array(docs, pa.string()),
+            pa.array([typed] * len(lines), pa.bool_()),
+            pa.array(errors, pa.string()),
+        ],
+        schema=_STAGE_SCHEMA,
+    )
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_RAW_CHARS else text[:MAX_RAW_CHARS] + "…"
+
+
+class _CountingReader(io.RawIOBase):
+    """Counts the bytes read from the file on disk, for the progress bar."""
+
+    def __init__(self, f, progress: Progress | None):
+        self._f, self._progress = f, progress
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        data = self._f.read(len(b))
+        n = len(data)
+        b[:n] = data
+        if self._progress and n:
+            self._progress(n)
+        return n
+
+
+def _binary(path: Path, progress: Progress | None) -> io.BufferedReader:
+    raw = open(path, "rb")  # noqa: SIM115 - closed with the returned reader
+    counted = io.BufferedReader(_CountingReader(raw, progress), buffer_size=1 << 20)
+    if counted.peek(2)[:2] == b"\x1f\x8b":
+        return io.BufferedReader(gzip.GzipFile(fileobj=counted, mode="rb"), buffer_size=1 << 20)
+    return counted
+
+
+def read_jsonl(path: Path, progress: Progress | None = None) -> Iterator[pa.RecordBatch]:
+    lines: list[int] = []
+    raws: list[str] = []
+    errors: list[str | None] = []
+    with _binary(path, progress) as f:
+        for number, data in enumerate(f, start=1):
+            if number == 1 and data.startswith(b"\xef\xbb\xbf"):
+                data = data[3:]
+            data = data.rstrip(b"\r\n")
+            if not data.strip():
+                continue  # blank lines are not records
+            try:
+                text = data.decode("utf-8")
+                error = None
+            except UnicodeDecodeError as e:
+                text = data.decode("utf-8", errors="replace")
+                error = f"line is not valid UTF-8 (byte {e.start + 1}); save the file as UTF-8"
+            if not lines and error is None and text.lstrip().startswith("["):
+                raise IngestError(
+                    f"{path}: a JSON array, but tierwatch reads newline-delimited JSON "
+                    f"(one object per line). Convert it with: jq -c '.[]' {path} > "
+                    f"{path.with_suffix('').name}.jsonl"
+                )
+            lines.append(number)
+            raws.append(text)
+            errors.append(error)
+            if len(lines) >= CHUNK_RECORDS:
+                yield _jsonl_chunk(lines, raws, errors)
+                lines, raws, errors = [], [], []
+    if lines:
+        yield _jsonl_chunk(lines, raws, errors)
+
+
+def _jsonl_chunk(lines, raws, errors) -> pa.RecordBatch:
+    # the JSON text is its own doc; DuckDB tells valid from invalid in the check step
+    return _chunk(lines, [_clip(r) for r in raws], raws, True, errors)
+
+
+def read_csv(path: Path, progress: Progress | None = None) -> Iterator[pa.RecordBatch]:
+    with io.TextIOWrapper(
+        _binary(path, progress), encoding="utf-8-sig", errors="surrogateescape", newline=""
+    ) as text:
+        reader = csv.reader(text)
+        try:
+            header = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            raise IngestError(f"{path}: the CSV header cannot be read: {e}") from None
+        header = [h.strip() for h in header]
+        if not any(header):
+            raise IngestError(f"{path}: the first line must be a CSV header naming the columns")
+        blanks = [i + 1 for i, h in enumerate(header) if not h]
+        if blanks:
+            raise IngestError(
+                f"{path}: CSV header column {blanks[0]} has no name; name every column"
+            )
+        required = [f.name for f in validate.attempt_fields() if f.required and f.name != "tier"]
+        absent = [name for name in required if name not in header]
+        header_problem = (
+            f"the CSV header has no {absent[0]} column, which every record needs; add it"
+            if absent
+            else None
+        )
+        lines: list[int] = []
+        raws: list[str] = []
+        docs: list[str | None] = []
+        errors: list[str | None] = []
+        while True:
+            start = reader.line_num + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as e:
+                lines.append(start)
+                raws.append("")
+                docs.append(None)
+                errors.append(f"row cannot be parsed as CSV: {e}")
+                continue
+            number = start
+            if not row or all(not cell.strip() for cell in row):
+                continue
+            raw = _clip(",".join(row))
+            lines.append(number)
+            if any("\udc80" <= ch <= "\udcff" for cell in row for ch in cell):
+                raws.append(raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+                docs.append(None)
+                errors.append("row is not valid UTF-8; save the file as UTF-8")
+            elif len(row) != len(header):
+                raws.append(raw)
+                docs.append(None)
+                errors.append(
+                    f"row has {len(row)} values but the header names {len(header)} columns; "
+                    f"quote values that contain commas"
+                )
+            else:
+                raws.append(raw)
+                docs.append(json.dumps({k: v for k, v in zip(header, row, strict=True) if v != ""}))
+                errors.append(header_problem)
+            if len(lines) >= CHUNK_RECORDS:
+                yield _chunk(lines, raws, docs, False, errors)
+                lines, raws, docs, errors = [], [], [], []
+        if lines:
+            yield _chunk(lines, raws, docs, False, errors)
+
+
+def read_parquet(
+    path: Path, progress: Progress | None = None, con: duckdb.DuckDBPyConnection | None = None
+) -> Iterator[pa.RecordBatch]:
+    try:
+        pf = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as e:
+        raise IngestError(f"{path}: not a readable Parquet file ({e})") from None
+    size = path.stat().st_size
+    rows = max(pf.metadata.num_rows, 1)
+    line = 0
+    scratch = duckdb.connect()
+    scratch.execute("set TimeZone = 'UTC'")
+    try:
+        for batch in pf.iter_batches(batch_size=CHUNK_RECORDS):  # noqa: B007 - read by name in SQL
+            # DuckDB writes each row as a JSON object, keeping column types (ints stay ints)
+            docs = scratch.execute("select to_json(b) as doc from batch as b").fetchall()
+            docs = [d[0] for d in docs]
+            n = len(docs)
+            lines = list(range(line + 1, line + n + 1))
+            line += n
+            if progress:
+                progress(size * n // rows)
+            yield _chunk(lines, [_clip(d) for d in docs], docs, True, [None] * n)
+    finally:
+        scratch.close()
+
+
+READERS = {"jsonl": read_jsonl, "csv": read_csv, "parquet": read_parquet}
+
+
+# --- loading ---------------------------------------------------------------------------
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+_ATTEMPT_COLUMNS = (
+    "task_id, role, attempt, ts, task_type, tier, planner_tier, model, input_tokens, "
+    "output_tokens, cached_input_tokens, cost_usd, confidence, confidence_label, "
+    "confidence_source, status, escalation_reason, downstream_failure, plan_id, fleet, agent, "
+    "latency_ms, extra, record_hash, file_id, line"
+)
+
+
+def _load_chunk(
+    con: duckdb.DuckDBPyConnection,
+    batch: pa.RecordBatch,
+    config: Config,
+    file_id: int,
+    path_label: str,
+) -> tuple[int, int, int]:
+    """Check one staged chunk and write it; (loaded, duplicates, rejected)."""
+    con.register("stage_batch", batch)
+    con.execute("create or replace temp table stage as select * from stage_batch")
+    con.unregister("stage_batch")
+
+    # models without a tier field map to a tier through the config's globs
+    models = [
+        r[0]
+        for r in con.execute(
+            "select distinct json_extract_string(doc, '$.model') from stage "
+            "where parse_error is null and json_valid(doc) and json_type(doc) = 'OBJECT'"
+        ).fetchall()
+        if r[0] is not None
+    ]
+    mapping = [(m, config.tier_for_model(m)) for m in models]
+    con.execute("create or replace temp table model_tier (model varchar, tier varchar)")
+    if mapping:
+        con.executemany("insert into model_tier values (?, ?)", mapping)
+
+    # records that are not JSON objects at all never reach the field checks
+    con.execute(
+        """
+        update stage set parse_error = case
+            when not json_valid(doc) then 'not valid JSON' || case
+                when right(rtrim(raw), 1) <> '}' then ' (the line looks cut off)' else '' end
+                || '; each line must be one complete JSON object'
+            else 'record is a JSON ' || lower(json_type(doc)) || ', must be a JSON object' end
+        where parse_error is null and (not json_valid(doc) or json_type(doc) <> 'OBJECT')
+        """
+    )
+    params = {"ladder": list(config.ladder), "known_patch": validate.known_patch()}
+    con.execute(
+        f"create or replace temp table checked as {validate.check_sql()}",
+        params,
+    )
+    # identity and content of each good record
+    con.execute(
+        """
+        create or replace temp table good as
+        select c.*,
+            case when c.kind = 'attempt' then md5(concat_ws(chr(31), task_id, role, attempt, ts,
+                task_type, tier, planner_tier, model, input_tokens, output_tokens,
+                cached_input_tokens, cost_usd, confidence, confidence_source, status,
+                escalation_reason, downstream_failure, plan_id, fleet, agent, latency_ms, extra,
+                '§'))
+            else md5(concat_ws(chr(31), task_id, ts, detected_by, extra, '§')) end
+                as record_hash,
+            row_number() over (
+                partition by c.kind, task_id,
+                    case when c.kind = 'attempt' then role else coalesce(detected_by, '') end,
+                    case when c.kind = 'attempt' then cast(attempt as varchar)
+                         else cast(ts as varchar) end
+                order by line) as nth
+        from checked as c
+        where problem is null
+        """
+    )
+    # first of each identity in this chunk, against what the store already holds
+    con.execute(
+        """
+        create or replace temp table verdicts as
+        with firsts as (
+            select g.line, g.kind, g.record_hash as hash, g.nth,
+                first_value(g.record_hash) over same as first_hash,
+                first_value(g.line) over same as first_line
+            from good as g
+            window same as (
+                partition by g.kind, g.task_id,
+                    case when g.kind = 'attempt' then g.role else coalesce(g.detected_by, '') end,
+                    case when g.kind = 'attempt' then cast(g.attempt as varchar)
+                         else cast(g.ts as varchar) end
+                order by g.line)
+        ),
+        earlier as (
+            select g.line, a.record_hash as stored_hash, a.file_id as stored_file,
+                a.line as stored_line
+            from good as g
+            join attempts as a
+              on g.kind = 'attempt' and a.task_id = g.task_id and a.role = g.role
+             and a.attempt = g.attempt
+            where g.nth = 1
+            union all
+            select g.line, d.record_hash, d.file_id, d.line
+            from good as g
+            join downstream_failures as d
+              on g.kind = 'downstream_failure' and d.task_id = g.task_id and d.ts = g.ts
+             and coalesce(d.detected_by, '') = coalesce(g.detected_by, '')
+            where g.nth = 1
+        )
+        select f.line,
+            case
+                when f.nth > 1 and f.hash = f.first_hash then 'duplicate'
+                when f.nth > 1 then 'conflict_here'
+                when e.stored_hash is null then 'new'
+                when e.stored_hash = f.hash then 'duplicate'
+                else 'conflict_stored'
+            end as verdict,
+            f.first_line, e.stored_file, e.stored_line
+        from firsts as f
+        left join earlier as e using (line)
+        """
+    )
+    con.execute(
+        f"""
+        insert into attempts ({_ATTEMPT_COLUMNS})
+        select g.task_id, g.role, g.attempt, g.ts, g.task_type, g.tier, g.planner_tier,
+            g.model, g.input_tokens, g.output_tokens, g.cached_input_tokens, g.cost_usd,
+            g.confidence, g.confidence_label,
+            g.confidence_source, g.status, g.escalation_reason, g.downstream_failure,
+            g.plan_id, g.fleet, g.agent, g.latency_ms, g.extra, g.record_hash, $file_id, g.line
+        from good as g join verdicts as v using (line)
+        where g.kind = 'attempt' and v.verdict = 'new'
+        """,
+        {"file_id": file_id},
+    )
+    con.execute(
+        """
+        insert into downstream_failures
+        select g.task_id, g.ts, g.detected_by, g.extra, g.record_hash, $file_id, g.line
+        from good as g join verdicts as v using (line)
+        where g.kind = 'downstream_failure' and v.verdict = 'new'
+        """,
+        {"file_id": file_id},
+    )
+    con.execute(
+        """
+        insert into touched
+        select distinct g.task_id from good as g join verdicts as v using (line)
+        where v.verdict = 'new'
+        """
+    )
+    con.execute(
+        """
+        insert into rejects
+        select $file_id, $path, c.line, c.problem.field, c.problem.reason, c.raw
+        from checked as c where c.problem is not null
+        union all
+        select $file_id, $path, v.line, null,
+            case when v.verdict = 'conflict_here' then
+                'conflicts with line ' || v.first_line || ' of this file: same identity '
+                || '(task_id, role, attempt) but different content; keep one of them'
+            when v.stored_file = $file_id then
+                'conflicts with line ' || v.stored_line || ' of this file: same identity '
+                || '(task_id, role, attempt) but different content; keep one of them'
+            else
+                'conflicts with the record already loaded from ' || f.path || ' line '
+                || v.stored_line || ': same identity (task_id, role, attempt) but different '
+                || 'content; correct one of them, or load this file into a new --db'
+            end,
+            g.raw
+        from verdicts as v
+        join good as g using (line)
+        left join ingested_files as f on f.file_id = v.stored_file
+        where v.verdict in ('conflict_here', 'conflict_stored')
+        """,
+        {"file_id": file_id, "path": path_label},
+    )
+    counts = con.execute(
+        """
+        select
+            count(*) filter (where verdict = 'new'),
+            count(*) filter (where verdict = 'duplicate'),
+            (select count(*) from checked where problem is not null)
+                + count(*) filter (where verdict like 'conflict%')
+        from verdicts
+        """
+    ).fetchone()
+    return counts
+
+
+def ingest_file(
+    con: duckdb.DuckDBPyConnection,
+    path: str | os.PathLike,
+    config: Config,
+    fmt: str = "auto",
+    display_name: str | None = None,
+    progress: Progress | None = None,
+) -> FileResult:
+    """Load one file on an open writable connection, atomically; its accounting.
+
+    `display_name` is the name shown and stored for the file (an upload's original name).
+    Raises IngestError when the file cannot be read at all; the store is then unchanged.
+    """
+    path = Path(path)
+    label = display_name or str(path)
+    form = _format_of(Path(display_name) if display_name else path, fmt)
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise IngestError(f"{label}: cannot be read ({e.strerror})") from None
+    if not os.access(path, os.R_OK):
+        raise IngestError(f"{label}: cannot be read (permission denied)")
+    store.ensure_ladder(con, config)
+    digest = _sha256(path)
+    result = FileResult(path=label, format=form)
+    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+    # the same bytes loaded before with nothing rejected: every record is a duplicate
+    earlier = con.execute(
+        "select read from ingested_files where sha256 = ? and rejected = 0 "
+        "order by file_id limit 1",
+        [digest],
+    ).fetchone()
+
+    con.execute("begin transaction")
+    try:
+        file_id = con.execute("select nextval('file_id_seq')").fetchone()[0]
+        if earlier is not None:
+            result.read = result.duplicates = earlier[0]
+            if progress:
+                progress(size)
+        else:
+            con.execute("create or replace temp table touched (task_id varchar)")
+            reader = READERS[form]
+            try:
+                for batch in reader(path, progress):
+                    loaded, duplicates, rejected = _load_chunk(con, batch, config, file_id, label)
+                    result.read += batch.num_rows
+                    result.loaded += loaded
+                    result.duplicates += duplicates
+                    result.rejected += rejected
+            except (OSError, EOFError, gzip.BadGzipFile, zlib_error()) as e:
+                raise IngestError(f"{label}: cannot be read ({e})") from None
+            store.refresh_tasks(con)
+            rows = con.execute(
+                "select line, field, reason from rejects where file_id = ? order by line limit ?",
+                [file_id, REJECTS_SHOWN],
+            ).fetchall()
+            result.rejects = [Reject(line=r[0], field=r[1], reason=r[2]) for r in rows]
+        finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        con.execute(
+            "insert into ingested_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                file_id,
+                label,
+                digest,
+                size,
+                form,
+                result.read,
+                result.loaded,
+                result.duplicates,
+                result.rejected,
+                started,
+                finished,
+            ],
+        )
+        if result.loaded:
+            store.bump_data_version(con)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    assert result.read == result.loaded + result.duplicates + result.rejected
+    return result
+
+
+def zlib_error() -> type[Exception]:
+    import zlib
+
+    return zlib.error
+
+
+def ingest_paths(
+    db: str | os.PathLike | None,
+    paths: Iterable[str | os.PathLike],
+    config: Config,
+    fmt: str = "auto",
+    progress: Callable[[Path, int, int], None] | None = None,
+) -> IngestReport:
+    """Load files, folders and globs into the store at `db`, each file atomically.
+
+    A file that cannot be read at all is listed in the report's `errors` and the others
+    still load. `progress(path, bytes_done, bytes_total)` is called as a file is read.
+    """
+    files = expand_paths(paths)
+    for f in files:
+        _format_of(f, fmt)  # fail on an unknown format before anything is written
+    report = IngestReport()
+    with store.open_store(db, read_only=False) as con:
+        store.ensure_ladder(con, config)
+        for f in files:
+            total = f.stat().st_size
+            done = 0
+
+            def step(n: int, f=f, total=total) -> None:
+                nonlocal done
+                done += n
+                progress(f, min(done, total), total)
+
+            try:
+                result = ingest_file(con, f, config, fmt, progress=step if progress else None)
+            except IngestError as e:
+                report.errors.append((str(f), str(e)))
+            else:
+                report.files.append(result)
+    return report

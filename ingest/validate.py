@@ -1,0 +1,360 @@
+"""Log format v1 as data, and the set-based SQL that checks staged records against it.
+
+The schema (`log_format_v1.schema.json`) is the one description of the format: this module
+reads it and writes, per field, a SQL expression that either yields the field's typed value
+or a reason a person understands ("input_tokens is -5, must be an integer >= 0"). Every
+record is checked in one pass of DuckDB over the staged batch; nothing goes row by row.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+SCHEMA_FILE = "log_format_v1.schema.json"
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: str  # string, integer, number, timestamp, tier, enum, boolean, confidence
+    required: bool
+    minimum: float | None = None
+    maximum: float | None = None
+    enum: tuple[str, ...] = ()
+    default: object = None
+    maximum_field: str | None = None
+    labels: tuple[tuple[str, float], ...] = ()
+
+
+def _fields(schema: dict) -> tuple[Field, ...]:
+    required = set(schema.get("required", []))
+    out = []
+    for name, spec in schema["properties"].items():
+        out.append(
+            Field(
+                name=name,
+                kind=spec["x-kind"],
+                required=name in required,
+                minimum=spec.get("minimum"),
+                maximum=spec.get("maximum"),
+                enum=tuple(spec.get("enum", ())),
+                default=spec.get("default"),
+                maximum_field=spec.get("x-maximum-field"),
+                labels=tuple(spec.get("enum-labels", {}).items()),
+            )
+        )
+    return tuple(out)
+
+
+@cache
+def schema() -> dict:
+    """The JSON Schema of log format v1."""
+    return json.loads((resources.files("ingest") / SCHEMA_FILE).read_text(encoding="utf-8"))
+
+
+@cache
+def attempt_fields() -> tuple[Field, ...]:
+    return _fields(schema())
+
+
+@cache
+def downstream_fields() -> tuple[Field, ...]:
+    return _fields(schema()["$defs"]["downstream_failure"])
+
+
+def known_names() -> tuple[str, ...]:
+    """Every field name the format knows (other fields are kept in `extra`)."""
+    names = [f.name for f in attempt_fields()]
+    names += [f.name for f in downstream_fields() if f.name not in names]
+    return tuple(names)
+
+
+# ---------------------------------------------------------------------------------------
+# SQL generation. Each record is staged as (line, raw, doc, typed): doc is a JSON object
+# text; typed says whether its values carry JSON types (JSONL, Parquet) or are all text
+# (CSV). Field values are pulled out once into the lists v (text) and t (JSON type).
+
+_NUM = r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?"
+_INT = r"-?[0-9]+"
+_TS = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
+    r"([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?"
+)
+_NUMERIC_TYPES = "('BIGINT', 'UBIGINT', 'DOUBLE')"
+
+
+def _lit(text: str) -> str:
+    """A SQL string literal. Only for text from the schema file, never for data."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _shown(v: str, t: str) -> str:
+    """SQL for how a bad value is shown in a reason: strings quoted, at most 60 characters."""
+    clipped = f"(case when length({v}) > 60 then left({v}, 57) || '...' else {v} end)"
+    quoted = f"'\"' || {clipped} || '\"'"
+    return f"(case when {t} is null or {t} = 'VARCHAR' then {quoted} else {clipped} end)"
+
+
+def _bound(f: Field) -> str:
+    if f.minimum is not None and f.maximum is not None:
+        return f" in [{f.minimum:g}, {f.maximum:g}]"
+    if f.minimum is not None:
+        return f" >= {f.minimum:g}"
+    return ""
+
+
+def _checks(f: Field, v: str, t: str) -> tuple[list[tuple[str, str]], str]:
+    """(conditions that make the value bad, each with its reason SQL) and the typed value."""
+    name = f.name
+    shown = _shown(v, t)
+    is_text = f"({t} is null or {t} = 'VARCHAR')"
+    bad_type = f"not {is_text}"
+    checks: list[tuple[str, str]] = []
+
+    def reason(rule: str) -> str:
+        if f.kind in ("integer", "number", "confidence", "boolean", "timestamp"):
+            # a number sent as text in JSON or a Parquet string column: say so
+            quoted = (
+                f"(case when {t} = 'VARCHAR' then ' (a string: write it without quotes, or "
+                f"give the Parquet column a numeric type)' else '' end)"
+            )
+            if f.kind == "timestamp":
+                quoted = "''"
+            return f"{_lit(name + ' is ')} || {shown} || {_lit(', must be ' + rule)} || {quoted}"
+        return f"{_lit(name + ' is ')} || {shown} || {_lit(', must be ' + rule)}"
+
+    if f.kind == "string":
+        checks.append((bad_type, reason("a string")))
+        checks.append((f"trim({v}) = ''", _lit(f"{name} is empty, must be a non-empty string")))
+        return checks, v
+
+    if f.kind == "integer":
+        rule = "an integer" + _bound(f)
+        checks.append(
+            (
+                f"not ({t} is null or {t} in {_NUMERIC_TYPES}) "
+                f"or not regexp_full_match(trim({v}), '{_INT}')",
+                reason(rule),
+            )
+        )
+        checks.append(
+            (
+                f"try_cast(trim({v}) as bigint) is null",
+                reason(rule + ", and at most 9223372036854775807"),
+            )
+        )
+        if f.minimum is not None:
+            checks.append((f"try_cast(trim({v}) as bigint) < {int(f.minimum)}", reason(rule)))
+        return checks, f"try_cast(trim({v}) as bigint)"
+
+    if f.kind in ("number", "confidence"):
+        labels = {label: value for label, value in f.labels}
+        rule = "a number" + _bound(f)
+        if labels:
+            rule += " or one of " + ", ".join(labels)
+        label_test = (
+            f"({is_text} and lower(trim({v})) in ({', '.join(_lit(k) for k in labels)}))"
+            if labels
+            else "false"
+        )
+        checks.append(
+            (
+                f"not {label_test} and (not ({t} is null or {t} in {_NUMERIC_TYPES}) "
+                f"or not regexp_full_match(trim({v}), '{_NUM}') "
+                f"or not isfinite(try_cast(trim({v}) as double)))",
+                reason(rule),
+            )
+        )
+        value = f"try_cast(trim({v}) as double)"
+        if labels:
+            cases = " ".join(f"when {_lit(k)} then {val}" for k, val in labels.items())
+            value = f"(case lower(trim({v})) {cases} else {value} end)"
+        if f.minimum is not None:
+            checks.append((f"{value} < {f.minimum}", reason(rule)))
+        if f.maximum is not None:
+            checks.append((f"{value} > {f.maximum}", reason(rule)))
+        return checks, value
+
+    if f.kind == "boolean":
+        words = "('true', 'false', '1', '0', 'yes', 'no')"
+        checks.append(
+            (
+                f"not (({t} = 'BOOLEAN') or ({t} is null and lower(trim({v})) in {words}))",
+                reason("true or false"),
+            )
+        )
+        return checks, f"(lower(trim({v})) in ('true', '1', 'yes'))"
+
+    if f.kind == "enum":
+        allowed = ", ".join(_lit(e) for e in f.enum)
+        checks.append(
+            (
+                f"{bad_type} or lower(trim({v})) not in ({allowed})",
+                reason("one of " + ", ".join(f.enum)),
+            )
+        )
+        return checks, f"lower(trim({v}))"
+
+    if f.kind == "tier":
+        checks.append(
+            (
+                f"{bad_type} or not list_contains($ladder, lower(trim({v})))",
+                f"{reason('a tier on the ladder ')} || array_to_string($ladder, ' < ') || "
+                f"{_lit(' (tier names come from tierwatch.toml)')}",
+            )
+        )
+        return checks, f"lower(trim({v}))"
+
+    if f.kind == "timestamp":
+        numeric = (
+            f"(({t} in {_NUMERIC_TYPES}) or ({t} is null and "
+            f"regexp_full_match(trim({v}), '{_NUM}')))"
+        )
+        parsed = (
+            f"(case when {numeric} then try_cast(to_timestamp(try_cast(trim({v}) as double)) "
+            f"as timestamp) when {is_text} and regexp_full_match(trim({v}), '{_TS}') "
+            f"then try_cast(try_cast(trim({v}) as timestamptz) as timestamp) end)"
+        )
+        checks.append(
+            (
+                f"{parsed} is null",
+                reason("an RFC 3339 time like 2026-03-01T12:00:00Z or epoch seconds"),
+            )
+        )
+        checks.append(
+            (
+                f"{parsed} < timestamp '1970-01-01' or {parsed} >= timestamp '2100-01-01'",
+                reason("a time between 1970 and 2100 (epoch seconds, not milliseconds)"),
+            )
+        )
+        return checks, parsed
+
+    raise ValueError(f"unknown x-kind {f.kind!r} for {name}")
+
+
+def _problem_expr(
+    fields: tuple[Field, ...], paths: list[str], when_missing: dict[str, str] | None = None
+) -> tuple[str, dict[str, str]]:
+    """SQL for a record's problems, a list of struct(field, reason) with at most one per
+    field (its first), and the SQL of each field's typed value.
+
+    `when_missing` replaces the plain "is missing" check of a field with other WHEN clauses.
+    """
+    when_missing = when_missing or {}
+    per_field: list[str] = []
+    values: dict[str, str] = {}
+    for f in fields:
+        i = paths.index(f.name) + 1
+        v, t = f"v[{i}]", f"t[{i}]"
+        present = f"({v} is not null)"
+        whens: list[str] = []
+        if f.name in when_missing:
+            whens.append(when_missing[f.name])
+        elif f.required:
+            whens.append(
+                f"when not {present} then {{'field': {_lit(f.name)}, "
+                f"'reason': {_lit(f.name + ' is missing; every record needs it')}}}"
+            )
+        checks, value = _checks(f, v, t)
+        for cond, reason in checks:
+            whens.append(
+                f"when {present} and ({cond}) then {{'field': {_lit(f.name)}, 'reason': {reason}}}"
+            )
+        if f.maximum_field:
+            j = paths.index(f.maximum_field) + 1
+            whens.append(
+                f"when {present} and try_cast(trim({v}) as bigint) > "
+                f"try_cast(trim(v[{j}]) as bigint) then {{'field': {_lit(f.name)}, 'reason': "
+                f"{_lit(f.name + ' is ')} || {v} || "
+                f"{_lit(', must be at most ' + f.maximum_field + ' (')} || v[{j}] || ')'}}"
+            )
+        per_field.append("case " + " ".join(whens) + " end")
+        default = f"{_lit(str(f.default))}" if f.default is not None else "null"
+        if f.kind == "integer" and f.default is not None:
+            default = str(int(f.default))
+        values[f.name] = f"(case when {present} then {value} else {default} end)"
+    problems = "list_filter([" + ", ".join(per_field) + "], lambda p: p is not null)"
+    return problems, values
+
+
+@cache
+def paths() -> tuple[str, ...]:
+    """The JSON paths pulled out of every record, in order: known field names."""
+    return known_names()
+
+
+@cache
+def check_sql() -> str:
+    """SQL over temp table `stage(line, raw, doc, typed, parse_error)` and `model_tier`.
+
+    Parameters: $ladder (tier names, cheapest first) and $known_patch (a JSON merge patch
+    removing the known fields, leaving the extra ones). Yields one row per record with
+    `kind` (attempt / downstream_failure), `problem` (struct field, reason; null when the
+    record is good) and the typed values.
+    """
+    names = list(paths())
+    json_paths = "[" + ", ".join(_lit("$." + json.dumps(n)) for n in names) + "]"
+    rec = names.index("record") + 1
+    tier_i = names.index("tier") + 1
+    model_i = names.index("model") + 1
+    # tier may be left out when the model maps to a tier through the config's globs
+    missing_tier = (
+        f"when v[{tier_i}] is null and v[{model_i}] is null then {{'field': 'tier', 'reason': "
+        "'tier is missing, and there is no model to map to a tier; give tier'} "
+        f"when v[{tier_i}] is null and model_tier.tier is null then {{'field': 'tier', 'reason': "
+        f"'tier is missing and model \"' || v[{model_i}] || '\" matches no tier''s models; "
+        "give tier or add a models glob to the tier in tierwatch.toml'}"
+    )
+    attempt_problem, a = _problem_expr(attempt_fields(), names, {"tier": missing_tier})
+    df_problem, d = _problem_expr(downstream_fields(), names)
+    conf_i = names.index("confidence") + 1
+    conf = next(f for f in attempt_fields() if f.name == "confidence")
+    labels = "(" + ", ".join(_lit(label) for label, _ in conf.labels) + ")"
+    return f"""
+with pulled as (
+    select
+        line, raw, doc,
+        json_extract_string(doc, {json_paths}) as v,
+        -- untyped (CSV) values have no JSON type; JSON null reads as absent (v is null)
+        case when typed then json_type(doc, {json_paths}) end as t,
+        lower(coalesce(json_extract_string(doc, {json_paths})[{rec}], 'attempt')) as kind
+    from stage
+    where parse_error is null
+),
+checked as (
+    select
+        c.line, c.raw, c.kind,
+        case
+            when c.kind = 'attempt' then {attempt_problem}
+            when c.kind = 'downstream_failure' then {df_problem}
+            else [{{'field': 'record', 'reason': 'record is "' || c.v[{rec}] ||
+                  '", must be attempt or downstream_failure'}}]
+        end as problems,
+        {", ".join(f"{expr} as {name}" for name, expr in a.items() if name != "tier")},
+        coalesce({a["tier"]}, model_tier.tier) as tier,
+        {d["detected_by"]} as detected_by,
+        case when lower(trim(c.v[{conf_i}])) in {labels} then lower(trim(c.v[{conf_i}])) end
+            as confidence_label,
+        nullif(cast(json_merge_patch(c.doc, $known_patch) as varchar), '{{}}') as extra
+    from pulled as c
+    left join model_tier on model_tier.model = c.v[{model_i}]
+)
+select * exclude (problems),
+    case when len(problems) > 0 then {{
+        'field': problems[1].field,
+        'reason': array_to_string(list_transform(problems, lambda p: p.reason), '; ')
+    }} end as problem
+from checked
+union all by name
+select line, raw, 'unreadable' as kind,
+       {{'field': null, 'reason': parse_error}} as problem
+from stage where parse_error is not null
+"""
+
+
+def known_patch() -> str:
+    """A JSON merge patch that removes every known field: applied to a record, the extras."""
+    return json.dumps({name: None for name in known_names()})
