@@ -220,7 +220,9 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"config file {p} does not exist; check --config or ${CONFIG_ENV}") from None
+        raise ConfigError(
+            f"config file {p} does not exist; check --config or ${CONFIG_ENV}"
+        ) from None
     except OSError as e:
         raise ConfigError(f"config file {p} cannot be read: {e.strerror}") from None
     try:
