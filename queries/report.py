@@ -123,9 +123,7 @@ def fmt_rate(rate: float | None, ci: Sequence[float] | None = None) -> str:
 def fmt_usd(value: float | None) -> str:
     if value is None:
         return "–"
-    if abs(value) >= 100:
-        return f"${value:,.0f}"
-    return f"${value:,.2f}" if abs(value) >= 0.1 else f"${value:,.4f}"
+    return f"${value:,.2f}" if abs(value) >= 0.1 or value == 0 else f"${value:,.4f}"
 
 
 def format_table(

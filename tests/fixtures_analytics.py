@@ -114,6 +114,8 @@ def article_records(days: int = 30, start: dt.date = dt.date(2026, 3, 1)) -> lis
 
 
 def _insert_directly(db: Path, records: list[dict], config: Config) -> Path:
+    import pandas as pd
+
     from ingest.store import ensure_ladder, open_store, refresh_tasks
 
     columns = [
@@ -123,26 +125,36 @@ def _insert_directly(db: Path, records: list[dict], config: Config) -> Path:
         "downstream_failure", "plan_id", "fleet", "agent", "latency_ms",
     ]  # fmt: skip
     labels = {"high": 0.9, "medium": 0.6, "low": 0.3}
+    rows, failures = [], []
+    for line, r in enumerate(records, start=1):
+        ts = dt.datetime.fromisoformat(r["ts"].replace("Z", "+00:00")).replace(tzinfo=None)
+        if r.get("record") == "downstream_failure":
+            failures.append((r["task_id"], ts, r.get("detected_by"), str(line), line))
+            continue
+        row = {c: r.get(c) for c in columns}
+        row["ts"] = ts
+        if isinstance(row["confidence"], str):
+            row["confidence_label"] = row["confidence"]
+            row["confidence"] = labels[row["confidence"]]
+        rows.append([row[c] for c in columns] + [str(line), line])
     with open_store(db, read_only=False) as con:
         ensure_ladder(con, config)
-        for line, r in enumerate(records, start=1):
-            ts = dt.datetime.fromisoformat(r["ts"].replace("Z", "+00:00")).replace(tzinfo=None)
-            if r.get("record") == "downstream_failure":
-                con.execute(
-                    "insert into downstream_failures values (?, ?, ?, null, ?, 1, ?)",
-                    [r["task_id"], ts, r.get("detected_by"), str(line), line],
-                )
-                continue
-            row = {c: r.get(c) for c in columns}
-            row["ts"] = ts
-            if isinstance(row["confidence"], str):
-                row["confidence_label"] = row["confidence"]
-                row["confidence"] = labels[row["confidence"]]
-            con.execute(
-                f"insert into attempts ({', '.join(columns)}, record_hash, file_id, line) "
-                f"values ({', '.join('?' * len(columns))}, ?, 1, ?)",
-                [row[c] for c in columns] + [str(line), line],
+        if failures:
+            con.executemany(
+                "insert into downstream_failures values (?, ?, ?, null, ?, 1, ?)", failures
             )
+        frame = pd.DataFrame(rows, columns=columns + ["record_hash", "line"])
+        for c in ("cached_input_tokens", "attempt", "input_tokens", "output_tokens"):
+            frame[c] = frame[c].astype("Int64")
+        for c in ("cost_usd", "confidence", "latency_ms"):
+            frame[c] = frame[c].astype("Float64")
+        for c in ("downstream_failure",):
+            frame[c] = frame[c].astype("boolean")
+        con.register("incoming", frame)
+        con.execute(
+            f"insert into attempts ({', '.join(columns)}, record_hash, file_id, line) "
+            f"select {', '.join(columns)}, record_hash, 1, line from incoming"
+        )
         con.execute("create temp table touched as select distinct task_id from attempts")
         refresh_tasks(con)
     return db

@@ -1,0 +1,46 @@
+-- counterfactual_cost: what the selection's executor tasks would have cost as one call each
+-- on every tier of the ladder (each task's tokens from its last attempt, priced at the
+-- tier's price: cached input at the cached rate), with the task counts cost per task needs.
+-- Grain: one row per task type and ladder tier.
+-- Parameters: $since, $until (inclusive, on the task's day), $fleets, $task_types
+-- (lists; empty = all). Needs queries.pricing.register (tier_prices) on the connection.
+with selected as (
+    select *
+    from tasks
+    where (cast($since as date) is null or day >= cast($since as date))
+      and (cast($until as date) is null or day <= cast($until as date))
+      and (len(cast($fleets as varchar[])) = 0 or list_contains(cast($fleets as varchar[]), fleet))
+      and (
+          len(cast($task_types as varchar[])) = 0
+          or list_contains(cast($task_types as varchar[]), task_type)
+      )
+),
+
+per_task_type as (
+    select
+        task_type,
+        count(*) as tasks,
+        count(*) filter (where not failed) as successful_tasks,
+        count(*) filter (where downstream_failure) as downstream_failures,
+        sum(final_input_tokens - final_cached_input_tokens) as uncached_input_tokens,
+        sum(final_cached_input_tokens) as cached_input_tokens,
+        sum(final_output_tokens) as output_tokens
+    from selected
+    group by task_type
+)
+
+select
+    p.task_type,
+    tp.tier,
+    tp.tier_rank,
+    p.tasks,
+    p.successful_tasks,
+    p.downstream_failures,
+    (
+        p.uncached_input_tokens * tp.input_usd_per_mtok
+        + p.cached_input_tokens * tp.cached_input_usd_per_mtok
+        + p.output_tokens * tp.output_usd_per_mtok
+    ) / 1e6 as counterfactual_usd
+from per_task_type as p
+cross join tier_prices as tp
+order by p.task_type, tp.tier_rank

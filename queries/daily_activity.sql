@@ -1,0 +1,50 @@
+-- daily_activity: tasks started, attempts made and spend, day by day.
+-- Grain: one row per UTC day with at least one task or attempt in the selection.
+-- Parameters: $since, $until (inclusive; tasks by their day, attempts by their UTC date),
+-- $fleets, $task_types (lists; empty = all).
+-- Needs queries.pricing.register (priced_attempts) on the connection.
+with daily_tasks as (
+    select
+        day,
+        count(*) as tasks,
+        count(*) filter (where failed) as failures,
+        count(*) filter (where escalations > 0) as escalated_tasks
+    from tasks
+    where (cast($since as date) is null or day >= cast($since as date))
+      and (cast($until as date) is null or day <= cast($until as date))
+      and (len(cast($fleets as varchar[])) = 0 or list_contains(cast($fleets as varchar[]), fleet))
+      and (
+          len(cast($task_types as varchar[])) = 0
+          or list_contains(cast($task_types as varchar[]), task_type)
+      )
+    group by day
+),
+
+daily_spend as (
+    select
+        day,
+        count(*) as attempts,
+        count(*) filter (where not priced) as unpriced_attempts,
+        coalesce(sum(cost_usd_effective), 0) as usd
+    from priced_attempts
+    where (cast($since as date) is null or day >= cast($since as date))
+      and (cast($until as date) is null or day <= cast($until as date))
+      and (len(cast($fleets as varchar[])) = 0 or list_contains(cast($fleets as varchar[]), fleet))
+      and (
+          len(cast($task_types as varchar[])) = 0
+          or list_contains(cast($task_types as varchar[]), task_type)
+      )
+    group by day
+)
+
+select
+    day,
+    coalesce(t.tasks, 0) as tasks,
+    coalesce(t.failures, 0) as failures,
+    coalesce(t.escalated_tasks, 0) as escalated_tasks,
+    coalesce(s.attempts, 0) as attempts,
+    coalesce(s.unpriced_attempts, 0) as unpriced_attempts,
+    coalesce(s.usd, 0) as usd
+from daily_tasks as t
+full outer join daily_spend as s using (day)
+order by day

@@ -1,0 +1,24 @@
+-- realized_spend: what the selection's model calls cost, by task type and role
+-- (planner and reviewer calls are routing overhead).
+-- Grain: one row per task type and role.
+-- Parameters: $since, $until (inclusive, on each attempt's UTC date), $fleets, $task_types
+-- (lists, on each attempt's own fields; empty = all).
+-- Needs queries.pricing.register (priced_attempts) on the connection.
+select
+    task_type,
+    role,
+    count(*) as attempts,
+    count(*) filter (where not priced) as unpriced_attempts,
+    coalesce(sum(cost_usd_effective), 0) as usd,
+    min(day) as first_day,
+    max(day) as last_day
+from priced_attempts
+where (cast($since as date) is null or day >= cast($since as date))
+  and (cast($until as date) is null or day <= cast($until as date))
+  and (len(cast($fleets as varchar[])) = 0 or list_contains(cast($fleets as varchar[]), fleet))
+  and (
+      len(cast($task_types as varchar[])) = 0
+      or list_contains(cast($task_types as varchar[]), task_type)
+  )
+group by task_type, role
+order by task_type, role

@@ -1,0 +1,115 @@
+"""Summary: how much work the fleet did, where it went, how it went and what it cost."""
+
+from __future__ import annotations
+
+import duckdb
+
+from ingest.config import Config
+from queries import run
+from queries.costs import DAYS_PER_MONTH, realized_spend
+from queries.filters import Filters
+from queries.report import fmt_rate, fmt_usd, format_table
+from queries.stats import rate_fields, ratio, small_sample
+
+NOT_GIVEN = "(not given)"
+
+
+def _mix(rows: list[dict], mix: str) -> list[dict]:
+    part = [r for r in rows if r["mix"] == mix]
+    total = sum(r["n"] for r in part)
+    key = "attempts" if mix == "attempts" else "tasks"
+    return [{"tier": r["tier"], key: r["n"], "share": ratio(r["n"], total)} for r in part]
+
+
+def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **options) -> dict:
+    """The summary report (keys in docs/reports.md#summary)."""
+    params = filters.params()
+    totals = run(con, "routing_summary", params)[0]
+    mix = run(con, "tier_mix", params)
+    daily = run(con, "daily_activity", params)
+    spend = realized_spend(con, filters)
+    days = spend["days"]
+    tasks = totals["tasks"]
+    realized = spend["realized_usd"]
+    return {
+        "days": days,
+        "first_day": spend["first_day"].isoformat() if spend["first_day"] else None,
+        "last_day": spend["last_day"].isoformat() if spend["last_day"] else None,
+        "tasks": tasks,
+        "task_types": totals["task_types"],
+        "attempts": spend["attempts"],
+        "executor_attempts": totals["executor_attempts"],
+        "tasks_per_day": ratio(tasks, days),
+        "attempts_per_day": ratio(spend["attempts"], days),
+        "tasks_without_planner_tier": totals["tasks_without_planner_tier"],
+        "failures": totals["failures"],
+        **rate_fields("failure", totals["failures"], tasks),
+        "first_pass_failures": totals["first_pass_failures"],
+        **rate_fields("first_pass_failure", totals["first_pass_failures"], tasks),
+        "downstream_failures": totals["downstream_failures"],
+        **rate_fields("downstream_failure", totals["downstream_failures"], tasks),
+        "escalated_tasks": totals["escalated_tasks"],
+        **rate_fields("escalation", totals["escalated_tasks"], tasks),
+        "small_sample": small_sample(tasks),
+        "realized_usd": realized,
+        "cost_usd_per_day": ratio(realized, days),
+        "cost_usd_per_month": None if not days else realized / days * DAYS_PER_MONTH,
+        "unpriced_attempts": spend["unpriced_attempts"],
+        "tier_mix": {
+            "by_planner_tier": _mix(mix, "planner"),
+            "by_executed_tier": _mix(mix, "executed"),
+            "by_final_tier": _mix(mix, "final"),
+            "executor_attempts_by_tier": _mix(mix, "attempts"),
+        },
+        "daily": [{**r, "day": r["day"].isoformat()} for r in daily],
+    }
+
+
+def render(result: dict) -> str:
+    """The summary as text."""
+    r = result
+    mix = r["tier_mix"]
+    lines = [
+        f"{r['tasks']} executor tasks of {r['task_types']} task type(s), {r['attempts']} model "
+        f"calls over {r['days']} day(s) ({r['first_day']} to {r['last_day']})",
+        f"Per day: {r['tasks_per_day'] or 0:.1f} tasks, {r['attempts_per_day'] or 0:.1f} calls, "
+        f"{fmt_usd(r['cost_usd_per_day'])} (per month {fmt_usd(r['cost_usd_per_month'])})",
+        f"Failure rate:            {fmt_rate(r['failure_rate'], r['failure_rate_ci'])}"
+        f"  ({r['failures']} of {r['tasks']})",
+        f"First-pass failure rate: "
+        f"{fmt_rate(r['first_pass_failure_rate'], r['first_pass_failure_rate_ci'])}"
+        f"  ({r['first_pass_failures']} of {r['tasks']})",
+        f"Downstream failure rate: "
+        f"{fmt_rate(r['downstream_failure_rate'], r['downstream_failure_rate_ci'])}"
+        f"  ({r['downstream_failures']} of {r['tasks']})",
+        f"Escalation rate:         {fmt_rate(r['escalation_rate'], r['escalation_rate_ci'])}"
+        f"  ({r['escalated_tasks']} of {r['tasks']})",
+    ]
+    if r["small_sample"]:
+        lines.append("small sample: fewer than 30 tasks, the intervals above are wide")
+    if r["unpriced_attempts"]:
+        lines.append(
+            f"UNPRICED: {r['unpriced_attempts']} call(s) could not be priced; cost is a lower bound"
+        )
+    share = [("share", lambda x: fmt_rate(x["share"]))]
+    lines += [
+        "",
+        format_table(
+            "Tier mix by planner-assigned tier",
+            [("planner tier", lambda x: x["tier"]), ("tasks", lambda x: x["tasks"])] + share,
+            mix["by_planner_tier"],
+        ),
+        "",
+        format_table(
+            "Tier mix by executed (first) tier",
+            [("executed tier", lambda x: x["tier"]), ("tasks", lambda x: x["tasks"])] + share,
+            mix["by_executed_tier"],
+        ),
+        "",
+        format_table(
+            "Executor calls by tier",
+            [("tier", lambda x: x["tier"]), ("calls", lambda x: x["attempts"])] + share,
+            mix["executor_attempts_by_tier"],
+        ),
+    ]
+    return "\n".join(lines)
