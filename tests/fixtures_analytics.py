@@ -12,8 +12,7 @@ import json
 from pathlib import Path
 
 from ingest.config import Config, load_config
-
-USE_INGEST = False
+from ingest.load import ingest_paths
 
 # Task type names that try to break SQL built by string formatting, LIKE patterns and
 # encodings: every filter must pass them through as plain values.
@@ -76,10 +75,6 @@ def write_jsonl(path: Path, records: list[dict]) -> Path:
 def build_store(tmp_path: Path, records: list[dict], config: Config | None = None) -> Path:
     """A new store at tmp_path/tierwatch.duckdb holding `records`; its path."""
     config = config or load_config(None)
-    if not USE_INGEST:  # until the ingest engine lands
-        return _insert_directly(tmp_path / "tierwatch.duckdb", records, config)
-    from ingest.load import ingest_paths
-
     db = tmp_path / "tierwatch.duckdb"
     logs = write_jsonl(tmp_path / "fleet.jsonl", records)
     report = ingest_paths(db, [logs], config)
@@ -111,50 +106,3 @@ def article_records(days: int = 30, start: dt.date = dt.date(2026, 3, 1)) -> lis
                 attempt(f"d{d}-t{i}", ts, "article_task", tier, planner_tier=tier, fleet="content")
             )
     return records
-
-
-def _insert_directly(db: Path, records: list[dict], config: Config) -> Path:
-    import pandas as pd
-
-    from ingest.store import ensure_ladder, open_store, refresh_tasks
-
-    columns = [
-        "task_id", "role", "attempt", "ts", "task_type", "tier", "planner_tier", "model",
-        "input_tokens", "output_tokens", "cached_input_tokens", "cost_usd", "confidence",
-        "confidence_label", "confidence_source", "status", "escalation_reason",
-        "downstream_failure", "plan_id", "fleet", "agent", "latency_ms",
-    ]  # fmt: skip
-    labels = {"high": 0.9, "medium": 0.6, "low": 0.3}
-    rows, failures = [], []
-    for line, r in enumerate(records, start=1):
-        ts = dt.datetime.fromisoformat(r["ts"].replace("Z", "+00:00")).replace(tzinfo=None)
-        if r.get("record") == "downstream_failure":
-            failures.append((r["task_id"], ts, r.get("detected_by"), str(line), line))
-            continue
-        row = {c: r.get(c) for c in columns}
-        row["ts"] = ts
-        if isinstance(row["confidence"], str):
-            row["confidence_label"] = row["confidence"]
-            row["confidence"] = labels[row["confidence"]]
-        rows.append([row[c] for c in columns] + [str(line), line])
-    with open_store(db, read_only=False) as con:
-        ensure_ladder(con, config)
-        if failures:
-            con.executemany(
-                "insert into downstream_failures values (?, ?, ?, null, ?, 1, ?)", failures
-            )
-        frame = pd.DataFrame(rows, columns=columns + ["record_hash", "line"])
-        for c in ("cached_input_tokens", "attempt", "input_tokens", "output_tokens"):
-            frame[c] = frame[c].astype("Int64")
-        for c in ("cost_usd", "confidence", "latency_ms"):
-            frame[c] = frame[c].astype("Float64")
-        for c in ("downstream_failure",):
-            frame[c] = frame[c].astype("boolean")
-        con.register("incoming", frame)
-        con.execute(
-            f"insert into attempts ({', '.join(columns)}, record_hash, file_id, line) "
-            f"select {', '.join(columns)}, record_hash, 1, line from incoming"
-        )
-        con.execute("create temp table touched as select distinct task_id from attempts")
-        refresh_tasks(con)
-    return db
