@@ -1,0 +1,106 @@
+"""`tierwatch ingest` as a user runs it: messages, exit codes, --json, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+GOOD = {
+    "task_id": "t1",
+    "ts": "2026-03-01T10:00:00Z",
+    "task_type": "html_extraction",
+    "tier": "haiku",
+    "input_tokens": 2000,
+    "output_tokens": 500,
+}
+
+
+def tierwatch(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tierwatch", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def write(path: Path, records) -> Path:
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    return path
+
+
+def test_clean_file_exits_0_and_prints_accounting(tmp_path):
+    write(tmp_path / "events.jsonl", [GOOD, {**GOOD, "task_id": "t2"}])
+    run = tierwatch("ingest", "events.jsonl", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "events.jsonl: read 2, loaded 2, duplicates 0, rejected 0\n"
+    assert (tmp_path / "tierwatch.duckdb").exists()  # the default embedded store
+    again = tierwatch("ingest", "events.jsonl", cwd=tmp_path)
+    assert again.returncode == 0
+    assert again.stdout == "events.jsonl: read 2, loaded 0, duplicates 2, rejected 0\n"
+
+
+def test_rejects_exit_1_with_file_line_and_reason(tmp_path):
+    write(tmp_path / "events.jsonl", [GOOD] * 16 + [{**GOOD, "task_id": "x", "input_tokens": -5}])
+    run = tierwatch("ingest", "events.jsonl", "--db", "fleet.duckdb", cwd=tmp_path)
+    assert run.returncode == 1
+    assert "events.jsonl line 17: input_tokens is -5, must be an integer >= 0" in run.stdout
+    assert "read 17, loaded 1, duplicates 15, rejected 1" in run.stdout
+    assert "Traceback" not in run.stderr
+
+
+def test_json_output_shape(tmp_path):
+    write(tmp_path / "a.jsonl", [GOOD, {**GOOD, "task_id": "b", "tier": "xl"}])
+    run = tierwatch("ingest", "a.jsonl", "--json", cwd=tmp_path)
+    assert run.returncode == 1
+    out = json.loads(run.stdout)
+    assert out["totals"] == {"read": 2, "loaded": 1, "duplicates": 0, "rejected": 1}
+    (f,) = out["files"]
+    assert set(f) == {"path", "read", "loaded", "duplicates", "rejected", "rejects"}
+    assert f["rejects"][0]["line"] == 2
+    assert f["rejects"][0]["reason"].startswith('tier is "xl"')
+
+
+def test_json_lists_at_most_100_rejects(tmp_path):
+    write(tmp_path / "bad.jsonl", [{**GOOD, "task_id": f"t{i}", "tier": "xl"} for i in range(150)])
+    out = json.loads(tierwatch("ingest", "bad.jsonl", "--json", cwd=tmp_path).stdout)
+    assert out["files"][0]["rejected"] == 150
+    assert len(out["files"][0]["rejects"]) == 100
+
+
+def test_usage_errors_exit_2_without_traceback(tmp_path):
+    cases = [
+        (("ingest", "missing.jsonl"), "missing.jsonl: no such file or folder"),
+        (("ingest", "notes.txt"), "cannot tell the format from the file name"),
+        (("ingest", "a.jsonl", "--format", "xml"), "Invalid value for '--format'"),
+        (("ingest", "a.jsonl", "--config", "nope.toml"), "config file nope.toml does not exist"),
+        (("ingest", "a.jsonl", "--db", "no/such/dir/x.duckdb"), "folder no/such/dir does not"),
+    ]
+    write(tmp_path / "a.jsonl", [GOOD])
+    (tmp_path / "notes.txt").write_text("hello")
+    for args, message in cases:
+        run = tierwatch(*args, cwd=tmp_path)
+        assert run.returncode == 2, (args, run.stdout, run.stderr)
+        assert message in run.stderr, (args, run.stderr)
+        assert "Traceback" not in run.stderr
+
+
+def test_unreadable_file_among_good_ones(tmp_path):
+    write(tmp_path / "a.jsonl", [GOOD])
+    (tmp_path / "b.parquet").write_text("not parquet")
+    run = tierwatch("ingest", "a.jsonl", "b.parquet", cwd=tmp_path)
+    assert run.returncode == 2
+    assert "a.jsonl: read 1, loaded 1" in run.stdout  # the good file still loads
+    assert "b.parquet: not a readable Parquet file" in run.stderr
+
+
+def test_help_describes_every_option():
+    run = subprocess.run(
+        [sys.executable, "-m", "tierwatch", "ingest", "--help"], capture_output=True, text=True
+    )
+    for option in ("--db", "--config", "--format", "--json"):
+        assert option in run.stdout
+    assert "Exit status" in run.stdout

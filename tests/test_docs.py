@@ -1,0 +1,60 @@
+"""Docs and code tested against each other: the log format page and the schema, CLI help."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+
+from ingest import validate
+from ingest.config import SETTINGS
+from tierwatch.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+LOG_FORMAT = (ROOT / "docs" / "log-format.md").read_text(encoding="utf-8")
+
+
+def _table_fields(section: str) -> list[str]:
+    """Field names in the first column of the markdown table after `section`."""
+    text = LOG_FORMAT.split(section, 1)[1]
+    rows = []
+    for line in text.splitlines()[1:]:
+        if line.startswith("|"):
+            rows.append(line)
+        elif rows:
+            break
+    return [m.group(1) for r in rows if (m := re.match(r"\| `([a-z_]+)` \|", r))]
+
+
+def test_required_and_optional_tables_equal_the_schema():
+    schema = validate.schema()
+    required = _table_fields("Required:")
+    optional = _table_fields("Optional:")
+    assert sorted(required) == sorted(schema["required"])
+    assert sorted(required + optional) == sorted(schema["properties"])
+
+
+def test_downstream_failure_table_equals_the_schema():
+    documented = _table_fields("## Downstream-failure records")
+    schema = validate.schema()["$defs"]["downstream_failure"]
+    assert sorted(documented) == sorted(schema["properties"])
+
+
+def test_every_setting_is_in_the_config_example():
+    for name, _, _ in SETTINGS:
+        assert re.search(rf"^{name} = ", LOG_FORMAT, re.M), name
+
+
+def test_every_command_and_option_has_help_text():
+    for name, command in main.commands.items():
+        assert command.help and command.help.strip(), f"tierwatch {name} has no help"
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert param.help, f"tierwatch {name} {param.opts[0]} has no help"
+
+
+def test_every_command_is_in_the_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in main.commands:
+        assert f"tierwatch {name}" in readme, name
