@@ -1,0 +1,180 @@
+"""Confidence calibration (failure mode 2): does an executor's stated confidence mean what it
+says, per executed tier and confidence source, and which task types fail silently?
+
+Success of an executor attempt: its status is ok and, for the task's accepted (last) attempt,
+no downstream failure was reported. The numbers (docs/metrics.md, "Confidence calibration"):
+- reliability bins: ten bins of width 0.1 with the observed success rate and its interval;
+- ECE: sum over bins of (bin attempts / attempts) x |mean confidence - success rate|;
+- Brier: mean of (confidence - success)^2, success being 1 or 0;
+- AUROC: the chance a failed attempt states a lower confidence than a successful one (ties
+  count one half); null when a group has no failure or no success;
+- saturated: at least SATURATED_SHARE of the confidences are >= HIGH_CONFIDENCE, so the
+  signal cannot tell tasks apart whatever its AUROC says.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from ingest.config import Config
+from queries import run
+from queries.filters import Filters
+from queries.report import fmt_rate, format_table
+from queries.stats import rate_fields, ratio, small_sample, wilson
+
+HIGH_CONFIDENCE = 0.8  # the same threshold as a silent failure's "high confidence"
+SATURATED_SHARE = 0.9  # saturated when at least this share of confidences is high
+EXAMPLES = 3  # example task ids per task type with silent failures
+
+
+def _bins(rows: list[dict]) -> list[dict]:
+    return [
+        {
+            "bin_low": r["bin_low"],
+            "bin_high": r["bin_high"],
+            "attempts": r["attempts"],
+            "successes": r["successes"],
+            "mean_confidence": r["mean_confidence"],
+            **rate_fields("success", r["successes"], r["attempts"]),
+            "gap": r["mean_confidence"] - r["successes"] / r["attempts"],
+            "small_sample": small_sample(r["attempts"]),
+        }
+        for r in rows
+    ]
+
+
+def _ece(bins: list[dict], attempts: int) -> float:
+    return sum(b["attempts"] / attempts * abs(b["gap"]) for b in bins)
+
+
+def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **options) -> dict:
+    """Calibration per tier x confidence source and silent failures per task type."""
+    params = filters.params()
+    bins_by_group: dict[tuple[str, str], list[dict]] = {}
+    for r in run(con, "confidence_reliability", params):
+        bins_by_group.setdefault((r["tier"], r["confidence_source"]), []).append(r)
+
+    by_tier = []
+    for r in run(con, "confidence_scores", params):
+        bins = _bins(bins_by_group.get((r["tier"], r["confidence_source"]), []))
+        by_tier.append(
+            {
+                "tier": r["tier"],
+                "confidence_source": r["confidence_source"],
+                "attempts": r["attempts"],
+                "attempts_without_confidence": r["attempts_without_confidence"],
+                "successes": r["successes"],
+                "failures": r["failures"],
+                "mean_confidence": r["mean_confidence"],
+                **rate_fields("success", r["successes"], r["attempts"]),
+                "ece": _ece(bins, r["attempts"]),
+                "brier": r["brier"],
+                "auroc": r["auroc"],
+                "high_share": r["high_share"],
+                "saturated": r["high_share"] >= SATURATED_SHARE,
+                "small_sample": small_sample(r["attempts"]),
+                "bins": bins,
+            }
+        )
+
+    silent = []
+    for r in run(con, "silent_failures_by_task_type", params):
+        silent.append(
+            {
+                "task_type": r["task_type"],
+                "tasks": r["tasks"],
+                "high_confidence_accepted": r["high_confidence_accepted"],
+                "count": r["silent_failures"],
+                "rate": ratio(r["silent_failures"], r["tasks"]),
+                "rate_ci": list(wilson(r["silent_failures"], r["tasks"])),
+                "share_of_high_confidence": ratio(
+                    r["silent_failures"], r["high_confidence_accepted"]
+                ),
+                "by_final_tier": dict(r["by_final_tier"] or {}),
+                "example_task_ids": list(r["example_task_ids"] or [])[:EXAMPLES],
+                "small_sample": small_sample(r["tasks"]),
+            }
+        )
+
+    return {
+        "thresholds": {
+            "high_confidence": HIGH_CONFIDENCE,
+            "saturated_share": SATURATED_SHARE,
+            "bins": 10,
+        },
+        "by_tier": by_tier,
+        "silent_failures": silent,
+    }
+
+
+def _num(value: float | None, digits: int = 3) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def render(result: dict) -> str:
+    """Calibration as text: one line per tier x source, the worst bins, silent failures."""
+    groups = format_table(
+        "Confidence calibration per executed tier and confidence source "
+        "(success = attempt ok and, if accepted, no downstream failure)",
+        [
+            ("tier", lambda r: r["tier"]),
+            ("source", lambda r: r["confidence_source"]),
+            ("attempts", lambda r: r["attempts"]),
+            ("no conf.", lambda r: r["attempts_without_confidence"]),
+            ("mean conf.", lambda r: _num(r["mean_confidence"], 2)),
+            ("success", lambda r: fmt_rate(r["success_rate"], r["success_rate_ci"])),
+            ("ECE", lambda r: _num(r["ece"])),
+            ("Brier", lambda r: _num(r["brier"])),
+            ("AUROC", lambda r: _num(r["auroc"])),
+            ("high share", lambda r: fmt_rate(r["high_share"])),
+            (
+                "warning",
+                lambda r: " ".join(
+                    w
+                    for w, on in (
+                        ("SATURATED", r["saturated"]),
+                        ("small sample", r["small_sample"]),
+                    )
+                    if on
+                ),
+            ),
+        ],
+        result["by_tier"],
+    )
+    parts = [groups]
+    for g in result["by_tier"]:
+        parts.append(
+            format_table(
+                f"Reliability: {g['tier']} / {g['confidence_source']}",
+                [
+                    ("confidence", lambda b: f"{b['bin_low']:.1f}–{b['bin_high']:.1f}"),
+                    ("attempts", lambda b: b["attempts"]),
+                    ("mean conf.", lambda b: _num(b["mean_confidence"], 2)),
+                    (
+                        "observed success",
+                        lambda b: fmt_rate(b["success_rate"], b["success_rate_ci"]),
+                    ),
+                    ("gap", lambda b: f"{b['gap']:+.2f}"),
+                    ("", lambda b: "small sample" if b["small_sample"] else ""),
+                ],
+                g["bins"],
+            )
+        )
+    parts.append(
+        format_table(
+            "Silent failures (accepted ok with confidence >= 0.8, found wrong downstream)",
+            [
+                ("task type", lambda r: r["task_type"]),
+                ("tasks", lambda r: r["tasks"]),
+                ("silent", lambda r: r["count"]),
+                ("rate", lambda r: fmt_rate(r["rate"], r["rate_ci"])),
+                (
+                    "by final tier",
+                    lambda r: ", ".join(f"{k} {v}" for k, v in r["by_final_tier"].items()),
+                ),
+                ("examples", lambda r: ", ".join(r["example_task_ids"])),
+            ],
+            [r for r in result["silent_failures"] if r["count"]],
+        )
+    )
+    return "\n\n".join(parts)

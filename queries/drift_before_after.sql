@@ -1,0 +1,99 @@
+-- drift_before_after: failure and escalation per task type before and after each change of a
+-- tier's model version (failure mode 1, routing-table staleness).
+-- Grain: one row per model change x task type with tasks assigned to the changed tier in
+-- either window.
+-- Parameters: $since, $until (inclusive), $fleets, $task_types (empty = all).
+-- A change: the tier's dominant model (the one that ran the most of its executor attempts on
+-- a day, as in model_versions) switches to a model that had not been dominant before; `at`
+-- is the first day the new model was dominant. Before = tasks from the previous change (or
+-- the start) up to the day before `at`; after = tasks from `at` up to the day before the
+-- next change (or the end). A task belongs to the tier it was assigned: its planner tier,
+-- else its first executed tier.
+with selected as (
+    select
+        task_id,
+        task_type,
+        coalesce(planner_tier, first_tier) as assigned_tier,
+        day,
+        failed,
+        first_pass_failed,
+        escalations > 0 as escalated
+    from tasks
+    where (cast($since as date) is null or day >= cast($since as date))
+      and (cast($until as date) is null or day <= cast($until as date))
+      and (len(cast($fleets as varchar[])) = 0
+           or list_contains(cast($fleets as varchar[]), fleet))
+      and (len(cast($task_types as varchar[])) = 0
+           or list_contains(cast($task_types as varchar[]), task_type))
+),
+
+daily as (
+    select a.tier, coalesce(a.model, '(not given)') as model, cast(a.ts as date) as day,
+           count(*) as attempts
+    from attempts as a
+    join selected as s using (task_id)
+    where a.role = 'executor'
+    group by all
+),
+
+dominant as (
+    select tier, model, min(day) as dominant_since
+    from (
+        select tier, model, day,
+               row_number() over (partition by tier, day order by attempts desc, model) as pick
+        from daily
+    )
+    where pick = 1
+    group by tier, model
+),
+
+changes as (
+    select
+        tier,
+        lag(model) over w as from_model,
+        model as to_model,
+        dominant_since as at,
+        lag(dominant_since) over w as window_start,
+        lead(dominant_since) over w as window_end
+    from dominant
+    window w as (partition by tier order by dominant_since, model)
+),
+
+compared as (
+    select
+        c.tier,
+        c.from_model,
+        c.to_model,
+        c.at,
+        s.task_type,
+        s.day >= c.at as after,
+        s.failed,
+        s.first_pass_failed,
+        s.escalated
+    from changes as c
+    join selected as s
+        on s.assigned_tier = c.tier
+        and (c.window_start is null or s.day >= c.window_start)
+        and (c.window_end is null or s.day < c.window_end)
+    where c.from_model is not null
+)
+
+select
+    c.tier,
+    l.rank as tier_rank,
+    c.from_model,
+    c.to_model,
+    c.at,
+    c.task_type,
+    count(*) filter (where not c.after) as before_tasks,
+    count(*) filter (where not c.after and c.failed) as before_failures,
+    count(*) filter (where not c.after and c.first_pass_failed) as before_first_pass_failures,
+    count(*) filter (where not c.after and c.escalated) as before_escalated,
+    count(*) filter (where c.after) as after_tasks,
+    count(*) filter (where c.after and c.failed) as after_failures,
+    count(*) filter (where c.after and c.first_pass_failed) as after_first_pass_failures,
+    count(*) filter (where c.after and c.escalated) as after_escalated
+from compared as c
+join ladder as l on l.name = c.tier
+group by c.tier, l.rank, c.from_model, c.to_model, c.at, c.task_type
+order by c.at, l.rank, c.task_type

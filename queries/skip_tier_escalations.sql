@@ -1,0 +1,50 @@
+-- skip_tier_escalations: escalation steps that jump two or more rungs (Haiku -> Opus), the
+-- evidence for fix_escalation_path recommendations (failure mode 3).
+-- Grain: one row per task type x step (from tier, to tier) that skips a rung, plus the task
+-- type's escalated tasks for a denominator.
+-- Parameters: $since, $until (inclusive), $fleets, $task_types (empty = all).
+-- skip_tier_tasks: tasks with at least one such step; steps: the steps themselves.
+with selected as (
+    select task_id, task_type, tier_path, escalations, skip_tier_escalations
+    from tasks
+    where (cast($since as date) is null or day >= cast($since as date))
+      and (cast($until as date) is null or day <= cast($until as date))
+      and (len(cast($fleets as varchar[])) = 0
+           or list_contains(cast($fleets as varchar[]), fleet))
+      and (len(cast($task_types as varchar[])) = 0
+           or list_contains(cast($task_types as varchar[]), task_type))
+),
+
+escalated as (
+    select task_type, count(*) filter (where escalations > 0) as escalated_tasks
+    from selected
+    group by task_type
+),
+
+steps as (
+    select task_id, task_type, tier_path[i] as from_tier, tier_path[i + 1] as to_tier
+    from (
+        select task_id, task_type, tier_path, unnest(range(1, len(tier_path))) as i
+        from selected
+        where skip_tier_escalations > 0
+    )
+)
+
+select
+    s.task_type,
+    s.from_tier,
+    s.to_tier,
+    lf.rank as from_rank,
+    lt.rank as to_rank,
+    mid.name as next_tier,
+    count(*) as steps,
+    count(distinct s.task_id) as skip_tier_tasks,
+    e.escalated_tasks
+from steps as s
+join ladder as lf on lf.name = s.from_tier
+join ladder as lt on lt.name = s.to_tier
+join ladder as mid on mid.rank = lf.rank + 1
+join escalated as e using (task_type)
+where lt.rank >= lf.rank + 2
+group by s.task_type, s.from_tier, s.to_tier, lf.rank, lt.rank, mid.name, e.escalated_tasks
+order by s.task_type, lf.rank, lt.rank
