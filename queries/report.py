@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import re
 from collections.abc import Callable, Sequence
 from types import ModuleType
 
@@ -135,11 +136,16 @@ def format_table(
     cells = [[str(get(row)) for _, get in columns] for row in rows]
     headers = [h for h, _ in columns]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    # a column of numbers (counts, rates, dollars) is right-aligned, text left-aligned
+    numeric = [
+        all(re.match(r"^[-+$]?[\d.,]+%?( \[|$)", r[i]) or r[i] in ("", "–") for r in cells)
+        for i in range(len(headers))
+    ]
 
     def line(values: Sequence[str]) -> str:
-        first, *rest = values
-        parts = [first.ljust(widths[0])] + [
-            v.rjust(w) for v, w in zip(rest, widths[1:], strict=True)
+        parts = [
+            v.rjust(w) if num else v.ljust(w)
+            for v, w, num in zip(values, widths, numeric, strict=True)
         ]
         return "  ".join(parts).rstrip()
 

@@ -106,3 +106,43 @@ def article_records(days: int = 30, start: dt.date = dt.date(2026, 3, 1)) -> lis
                 attempt(f"d{d}-t{i}", ts, "article_task", tier, planner_tier=tier, fleet="content")
             )
     return records
+
+
+def small_fleet_records() -> list[dict]:
+    """Three tasks over three days with planner and reviewer calls, a logged cost, cached
+    tokens and a downstream failure; tests/test_costs.py and test_summary.py work out
+    its numbers by hand."""
+    return [
+        # 1 March: a planner call (its own task id, so not an executor task)
+        attempt("plan1", "2026-03-01T08:00:00Z", "planning", "sonnet", role="planner",
+                input_tokens=1000, output_tokens=200, fleet="content"),
+        # t1: one haiku call, ok
+        attempt("t1", "2026-03-01T09:00:00Z", "extract", "haiku", planner_tier="haiku",
+                fleet="content"),
+        # t2: haiku fails, sonnet rescues
+        attempt("t2", "2026-03-01T10:00:00Z", "extract", "haiku", planner_tier="haiku",
+                status="failed", fleet="content"),
+        attempt("t2", "2026-03-01T10:05:00Z", "extract", "sonnet", attempt=2,
+                escalation_reason="reviewer_reject", fleet="content"),
+        # 3 March: t3 on opus with a logged cost, reviewed, later found wrong downstream
+        attempt("t3", "2026-03-03T09:00:00Z", "review_doc", "opus", planner_tier="opus",
+                input_tokens=4000, output_tokens=1000, cached_input_tokens=2000,
+                cost_usd=0.2, confidence=0.95, fleet="content"),
+        attempt("t3", "2026-03-03T09:10:00Z", "review_doc", "sonnet", role="reviewer",
+                input_tokens=1000, output_tokens=100, fleet="content"),
+        downstream("t3", "2026-03-04T12:00:00Z"),
+    ]  # fmt: skip
+
+
+def hostile_records() -> list[dict]:
+    """For every hostile name, one task of that type and fleet escalated haiku -> sonnet,
+    plus a plain control task."""
+    records = []
+    for i, name in enumerate((*HOSTILE_TASK_TYPES, "control")):
+        records += [
+            attempt(f"h{i}", "2026-03-01T10:00:00Z", name, "haiku", planner_tier="haiku",
+                    status="failed", fleet=name),
+            attempt(f"h{i}", "2026-03-01T10:01:00Z", name, "sonnet", attempt=2, fleet=name,
+                    escalation_reason="low_confidence"),
+        ]  # fmt: skip
+    return records

@@ -1,0 +1,57 @@
+-- failure_by_planner_tier: how tasks went per planner-assigned tier and per executed
+-- (first) tier, overall and per task type (failure mode 4, planner overconfidence).
+-- Grain: one row per grouping (`grouped_by` = 'planner_tier' or 'executed_tier'), tier, and task
+-- type (`per_task_type` false: all task types together, task_type null).
+-- Parameters: $since, $until (inclusive, on the task's day), $fleets, $task_types
+-- (lists; empty = all). Tasks without a planner tier are labelled '(not given)'.
+with selected as (
+    select
+        *,
+        coalesce(planner_tier, '(not given)') as planner_label,
+        coalesce(planner_tier_rank, 1000000) as planner_rank
+    from tasks
+    where (cast($since as date) is null or day >= cast($since as date))
+      and (cast($until as date) is null or day <= cast($until as date))
+      and (len(cast($fleets as varchar[])) = 0 or list_contains(cast($fleets as varchar[]), fleet))
+      and (
+          len(cast($task_types as varchar[])) = 0
+          or list_contains(cast($task_types as varchar[]), task_type)
+      )
+),
+
+by_planner as (
+    select
+        'planner_tier' as grouped_by,
+        planner_label as tier,
+        planner_rank as tier_rank,
+        grouping(task_type) = 0 as per_task_type,
+        task_type,
+        count(*) as tasks,
+        count(*) filter (where first_pass_failed) as first_pass_failures,
+        count(*) filter (where failed) as failures,
+        count(*) filter (where downstream_failure) as downstream_failures,
+        count(*) filter (where escalations > 0) as escalated_tasks
+    from selected
+    group by grouping sets ((planner_label, planner_rank), (task_type, planner_label, planner_rank))
+),
+
+by_executed as (
+    select
+        'executed_tier' as grouped_by,
+        first_tier as tier,
+        first_tier_rank as tier_rank,
+        grouping(task_type) = 0 as per_task_type,
+        task_type,
+        count(*) as tasks,
+        count(*) filter (where first_pass_failed) as first_pass_failures,
+        count(*) filter (where failed) as failures,
+        count(*) filter (where downstream_failure) as downstream_failures,
+        count(*) filter (where escalations > 0) as escalated_tasks
+    from selected
+    group by grouping sets ((first_tier, first_tier_rank), (task_type, first_tier, first_tier_rank))
+)
+
+select * from by_planner
+union all
+select * from by_executed
+order by grouped_by, per_task_type, task_type, tier_rank

@@ -1,0 +1,112 @@
+"""Failure by tier: do tasks the planner sent to a cheap tier fail more than those it sent
+higher, overall and within each task type (failure mode 4, planner overconfidence)?"""
+
+from __future__ import annotations
+
+import duckdb
+
+from ingest.config import Config
+from queries import run
+from queries.filters import Filters
+from queries.report import fmt_rate, format_table
+from queries.stats import rate_fields, small_sample
+
+RATES = (
+    ("first_pass_failure", "first_pass_failures"),
+    ("failure", "failures"),
+    ("downstream_failure", "downstream_failures"),
+    ("escalation", "escalated_tasks"),
+)
+
+
+def _row(r: dict, tier_key: str) -> dict:
+    row = {tier_key: r["tier"]}
+    if r["per_task_type"]:
+        row["task_type"] = r["task_type"]
+    row["tasks"] = r["tasks"]
+    for rate, count in RATES:
+        row[count] = r[count]
+        row.update(rate_fields(rate, r[count], r["tasks"]))
+    row["small_sample"] = small_sample(r["tasks"])
+    return row
+
+
+def _mark_worse(rows: list[dict], tier_key: str, ranks: dict[str, int]) -> None:
+    """Each row's `fails_more_than`: the higher tiers of the same task type whose failure
+    interval lies wholly below this row's (the intervals do not overlap)."""
+    for row in rows:
+        rank = ranks.get(row[tier_key])
+        row["fails_more_than"] = [
+            other[tier_key]
+            for other in rows
+            if other.get("task_type") == row.get("task_type")
+            and rank is not None
+            and ranks.get(other[tier_key], -1) > rank
+            and other["failure_rate_ci"][1] < row["failure_rate_ci"][0]
+        ]
+
+
+def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **options) -> dict:
+    """The tiers report (keys in docs/reports.md#tiers)."""
+    rows = run(con, "failure_by_planner_tier", filters.params())
+    ranks = {name: rank for rank, name in enumerate(config.ladder, start=1)}
+    result = {}
+    for by, key in (("planner_tier", "planner_tier"), ("executed_tier", "executed_tier")):
+        overall = [_row(r, key) for r in rows if r["grouped_by"] == by and not r["per_task_type"]]
+        per_type = [_row(r, key) for r in rows if r["grouped_by"] == by and r["per_task_type"]]
+        _mark_worse(overall, key, ranks)
+        _mark_worse(per_type, key, ranks)
+        if by == "planner_tier":
+            result["by_planner_tier"] = overall
+            result["by_task_type"] = per_type
+        else:
+            result["by_executed_tier"] = overall
+            result["by_task_type_executed_tier"] = per_type
+    return result
+
+
+def _columns(tier_key: str, with_type: bool) -> list:
+    cols = [("task type", lambda r: r["task_type"])] if with_type else []
+    return cols + [
+        (tier_key.replace("_", " "), lambda r: r[tier_key]),
+        ("tasks", lambda r: r["tasks"]),
+        ("first-pass fail", lambda r: fmt_rate(r["first_pass_failure_rate"])),
+        ("failure [95% CI]", lambda r: fmt_rate(r["failure_rate"], r["failure_rate_ci"])),
+        ("downstream", lambda r: fmt_rate(r["downstream_failure_rate"])),
+        ("escalation", lambda r: fmt_rate(r["escalation_rate"])),
+        (
+            "",
+            lambda r: " ".join(
+                (["small sample"] if r["small_sample"] else [])
+                + [f"fails more than {t}" for t in r["fails_more_than"]]
+            ),
+        ),
+    ]
+
+
+def render(result: dict) -> str:
+    """The tiers report as text."""
+    return "\n\n".join(
+        [
+            format_table(
+                "Failure by planner-assigned tier",
+                _columns("planner_tier", False),
+                result["by_planner_tier"],
+            ),
+            format_table(
+                "Failure by task type and planner-assigned tier",
+                _columns("planner_tier", True),
+                result["by_task_type"],
+            ),
+            format_table(
+                "Failure by executed (first) tier",
+                _columns("executed_tier", False),
+                result["by_executed_tier"],
+            ),
+            format_table(
+                "Failure by task type and executed (first) tier",
+                _columns("executed_tier", True),
+                result["by_task_type_executed_tier"],
+            ),
+        ]
+    )
