@@ -114,9 +114,10 @@ def test_text_shows_the_strategy_table(small_db):
 
 def test_hostile_names_through_every_filter(tmp_path):
     db = build_store(tmp_path, hostile_records())
-    for name in HOSTILE_TASK_TYPES:
-        for f in ({"task_types": [name]}, {"fleets": [name]}):
-            c = costs(db, **f)
-            # one task: haiku 0.0036 + sonnet 0.0135 = 0.0171
-            assert c["tasks"] == 1 and c["realized_usd"] == pytest.approx(0.0171), (name, f)
-            assert [r["task_type"] for r in c["by_task_type"]] == [name]
+    with open_store(db) as con:
+        for name in HOSTILE_TASK_TYPES:
+            for f in (Filters(task_types=(name,)), Filters(fleets=(name,))):
+                c = build_report(con, "costs", DEFAULT, f)
+                # one task: haiku 0.0036 + sonnet 0.0135 = 0.0171
+                assert c["tasks"] == 1 and c["realized_usd"] == pytest.approx(0.0171), (name, f)
+                assert [r["task_type"] for r in c["by_task_type"]] == [name]

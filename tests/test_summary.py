@@ -103,10 +103,11 @@ def test_tasks_without_planner_tier_are_not_given_not_dropped(tmp_path):
 
 def test_hostile_names_through_every_filter(tmp_path):
     db = build_store(tmp_path, hostile_records())
-    for name in HOSTILE_TASK_TYPES:
-        for f in ({"task_types": [name]}, {"fleets": [name]}):
-            s = summary(db, **f)
-            # one task, two calls, escalated once, first pass failed, ended ok
-            assert (s["tasks"], s["attempts"], s["escalated_tasks"]) == (1, 2, 1), (name, f)
-            assert (s["failures"], s["first_pass_failures"]) == (0, 1)
-    assert summary(db)["tasks"] == len(HOSTILE_TASK_TYPES) + 1
+    with open_store(db) as con:
+        for name in HOSTILE_TASK_TYPES:
+            for f in (Filters(task_types=(name,)), Filters(fleets=(name,))):
+                s = build_report(con, "summary", DEFAULT, f)
+                # one task, two calls, escalated once, first pass failed, ended ok
+                assert (s["tasks"], s["attempts"], s["escalated_tasks"]) == (1, 2, 1), (name, f)
+                assert (s["failures"], s["first_pass_failures"]) == (0, 1)
+        assert build_report(con, "summary", DEFAULT, Filters())["tasks"] == 7

@@ -1,3 +1,65 @@
-"""`tierwatch report`: placeholder until its issue lands."""
+"""`tierwatch report`: one routing analysis over the store, as tables or JSON."""
 
-COMMANDS: list = []
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from ingest.config import load_config
+from ingest.store import open_store
+from queries import Filters, QueryError
+from queries.report import REPORTS, build_report, render_text
+from tierwatch.cli import EXIT_USAGE, config_option, db_option
+
+_LIST = "\n".join(f"  {name:<16} {about}" for name, (_, about) in REPORTS.items())
+
+
+@click.command(
+    help=f"""Print one routing analysis of the fleet in the store.
+
+\b
+Reports:
+{_LIST}
+
+Human-readable tables by default; --json prints one object with the stable keys of
+docs/reports.md. Semantics of every number: docs/metrics.md.
+
+Exit status: 0 with a result, and 0 with a plain message when the database or the
+selection holds nothing; 2 for a bad date, a config whose tiers differ from the
+database's, a missing database or a bad config.
+"""
+)
+@click.argument("name", metavar="REPORT", type=click.Choice(list(REPORTS)))
+@db_option
+@config_option
+@click.option("--since", metavar="DATE", help="First UTC day to include (YYYY-MM-DD).")
+@click.option("--until", metavar="DATE", help="Last UTC day to include (YYYY-MM-DD, inclusive).")
+@click.option(
+    "--fleet", "fleets", multiple=True, metavar="NAME", help="Only this fleet (repeatable)."
+)
+@click.option(
+    "--task-type",
+    "task_types",
+    multiple=True,
+    metavar="NAME",
+    help="Only this task type (repeatable).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def report(name, db, config_path, since, until, fleets, task_types, as_json):
+    config = load_config(config_path)
+    try:
+        filters = Filters.parse(since=since, until=until, fleets=fleets, task_types=task_types)
+        with open_store(db, read_only=True) as con:
+            result = build_report(con, name, config, filters)
+    except QueryError as e:
+        click.echo(f"tierwatch: error: {e}", err=True)
+        sys.exit(EXIT_USAGE)
+    if as_json:
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False, allow_nan=False))
+    else:
+        click.echo(render_text(name, result))
+
+
+COMMANDS = [report]
