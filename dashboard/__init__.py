@@ -1,0 +1,1 @@
+"""The tierwatch dashboard: Streamlit pages that ask queries/ and show the answers."""

@@ -1,0 +1,64 @@
+"""The tierwatch dashboard's entry script: the pages, the shared selection, the error states.
+
+Run it with `tierwatch dashboard` (or `streamlit run dashboard/app.py` with TIERWATCH_DB
+set). Every page reads the store read-only for one interaction and lets go of it again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import data, filters, ui
+from ingest.config import ConfigError
+from ingest.store import StoreError
+from queries import QueryError
+
+HERE = Path(__file__).parent
+
+st.set_page_config(page_title="tierwatch", page_icon=":material/alt_route:", layout="wide")
+
+settings = data.settings()
+PAGES = [
+    st.Page(
+        HERE / "views/overview.py", title="Overview", icon=":material/dashboard:", default=True
+    ),
+    st.Page(HERE / "views/planner_tiers.py", title="Planner tiers", icon=":material/layers:"),
+    st.Page(HERE / "views/escalations.py", title="Escalations", icon=":material/trending_up:"),
+    st.Page(HERE / "views/costs.py", title="Costs", icon=":material/payments:"),
+    st.Page(HERE / "views/confidence.py", title="Confidence", icon=":material/speed:"),
+    st.Page(HERE / "views/drift.py", title="Drift", icon=":material/history:"),
+    st.Page(HERE / "views/retiering.py", title="Re-tiering", icon=":material/flag:"),
+]
+if not settings.read_only:
+    PAGES.append(st.Page(HERE / "views/upload.py", title="Upload", icon=":material/upload:"))
+
+page = st.navigation(PAGES)
+st.sidebar.caption(f"Database: {settings.db}" + (" (read-only)" if settings.read_only else ""))
+
+try:
+    options = data.filter_options()
+except data.Unavailable as e:
+    options = None
+    problem = e
+except (ConfigError, StoreError, QueryError) as e:
+    options = None
+    problem = data.Unavailable(str(e), kind="error")
+
+if options is not None and options["attempts"] > 0 and options["first_day"] is not None:
+    ui.set_selection(ui.Selection(filters=filters.sidebar(options), options=options))
+    try:
+        page.run()
+    except data.Unavailable as e:
+        ui.unavailable(e)
+    except (ConfigError, StoreError, QueryError) as e:
+        st.error(str(e))
+elif page.url_path == ui.UPLOAD_PAGE and (options is not None or problem.kind == "missing"):
+    page.run()  # uploading needs no data yet; the first upload creates the database
+elif options is not None:
+    ui.empty_state(
+        "The database holds no task logs yet. Load the sample fleet or upload log files."
+    )
+else:
+    ui.unavailable(problem)

@@ -1,0 +1,298 @@
+"""Plotly figures for the pages, built from small aggregates the queries already made.
+
+Plotly reads a few HTML tags inside labels (<b>, <br>, <a>), so every user-given name
+(task types, fleets, models) goes through `label()` first and shows as the text it is.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+
+SKIP_TIER_COLOR = "#d62728"
+STEP_COLOR = "rgba(120, 144, 156, 0.45)"
+SMALL_SAMPLE_NOTE = "hatched / * = fewer than 30 tasks: read the interval, not the bar"
+TIER_COLORS = ["#4c78a8", "#f58518", "#54a24b", "#b279a2", "#e45756", "#72b7b2", "#9d755d"]
+
+
+def label(text) -> str:
+    """A user-given name as Plotly text: its tag characters escaped, shown literally."""
+    return html.escape(str(text), quote=False)
+
+
+def _layout(fig: go.Figure, title: str, height: int = 380, **kwargs) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left"},
+        height=height,
+        margin={"l": 10, "r": 10, "t": 50, "b": 40},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "xanchor": "left", "x": 0},
+        **kwargs,
+    )
+    return fig
+
+
+def tier_colors(ladder: Sequence[str]) -> dict[str, str]:
+    colors = {t: TIER_COLORS[i % len(TIER_COLORS)] for i, t in enumerate(ladder)}
+    colors["(not given)"] = "#bab0ac"
+    return colors
+
+
+def stacked_area(
+    frame: pd.DataFrame,
+    x: str,
+    y: str,
+    color: str,
+    title: str,
+    *,
+    order: Sequence[str] = (),
+    percent: bool = False,
+    y_title: str = "",
+) -> go.Figure:
+    """One stacked series per value of `color` (e.g. tier mix per day)."""
+    wide = frame.pivot_table(index=x, columns=color, values=y, aggfunc="sum", fill_value=0)
+    names = [c for c in order if c in wide.columns] + [c for c in wide.columns if c not in order]
+    colors = tier_colors(list(order))
+    fig = go.Figure()
+    for name in names:
+        fig.add_trace(
+            go.Scatter(
+                x=wide.index,
+                y=wide[name],
+                name=label(name),
+                stackgroup="one",
+                groupnorm="percent" if percent else None,
+                mode="lines",
+                line={"width": 0.5, "color": colors.get(name)},
+            )
+        )
+    return _layout(fig, title, yaxis_title=y_title or ("% of tasks" if percent else y))
+
+
+def lines(
+    frame: pd.DataFrame,
+    x: str,
+    ys: dict[str, str],
+    title: str,
+    *,
+    y_title: str = "",
+    y_format: str | None = None,
+) -> go.Figure:
+    """A few named series over time: `ys` maps column -> legend name."""
+    fig = go.Figure()
+    for column, name in ys.items():
+        fig.add_trace(
+            go.Scatter(
+                x=frame[x], y=frame[column], name=name, mode="lines+markers", marker={"size": 4}
+            )
+        )
+    fig = _layout(fig, title, yaxis_title=y_title)
+    fig.update_yaxes(rangemode="tozero")
+    if y_format:
+        fig.update_yaxes(tickformat=y_format)
+    return fig
+
+
+def rate_bars(
+    rows: list[dict],
+    category: str,
+    title: str,
+    *,
+    rate: str = "failure_rate",
+    count: str = "tasks",
+    order: Sequence[str] = (),
+) -> go.Figure:
+    """A rate per category with its 95% interval as whiskers; small samples hatched."""
+    rows = sorted(
+        rows,
+        key=lambda r: (
+            list(order).index(r[category]) if r[category] in order else len(order),
+            str(r[category]),
+        ),
+    )
+    values = [r.get(rate) or 0 for r in rows]
+    cis = [r.get(f"{rate}_ci") or [None, None] for r in rows]
+    upper = [(c[1] - v) if c[1] is not None else 0 for v, c in zip(values, cis, strict=True)]
+    lower = [(v - c[0]) if c[0] is not None else 0 for v, c in zip(values, cis, strict=True)]
+    small = [bool(r.get("small_sample")) for r in rows]
+    fig = go.Figure(
+        go.Bar(
+            x=[label(r[category]) + (" *" if s else "") for r, s in zip(rows, small, strict=True)],
+            y=values,
+            error_y={"type": "data", "symmetric": False, "array": upper, "arrayminus": lower},
+            text=[f"{v:.1%} of {r.get(count, 0):,}" for v, r in zip(values, rows, strict=True)],
+            textposition="outside",
+            marker={"pattern": {"shape": ["/" if s else "" for s in small]}},
+            hovertemplate="%{x}: %{y:.1%}<extra></extra>",
+        )
+    )
+    fig = _layout(fig, title)
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    return fig
+
+
+def heatmap(
+    rows: list[dict],
+    x: str,
+    y: str,
+    title: str,
+    *,
+    value: str = "failure_rate",
+    count: str = "tasks",
+    x_order: Sequence[str] = (),
+) -> go.Figure:
+    """value by (y, x) with the count in each cell; small samples marked with *."""
+    frame = pd.DataFrame(rows)
+    xs = [c for c in x_order if c in set(frame[x])] + sorted(set(frame[x]) - set(x_order))
+    ys = sorted(set(frame[y]), key=str)
+    z, text = [], []
+    for yv in ys:
+        zrow, trow = [], []
+        for xv in xs:
+            cell = frame[(frame[x] == xv) & (frame[y] == yv)]
+            if cell.empty or cell.iloc[0][value] is None or pd.isna(cell.iloc[0][value]):
+                zrow.append(None)
+                trow.append("")
+                continue
+            r = cell.iloc[0]
+            zrow.append(r[value])
+            mark = " *" if r.get("small_sample") else ""
+            trow.append(f"{r[value]:.0%}<br>n={int(r[count]):,}{mark}")
+        z.append(zrow)
+        text.append(trow)
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[label(v) for v in xs],
+            y=[label(v) for v in ys],
+            text=text,
+            texttemplate="%{text}",
+            colorscale="Reds",
+            zmin=0,
+            colorbar={"tickformat": ".0%"},
+            hovertemplate="%{y} on %{x}: %{z:.1%}<extra></extra>",
+        )
+    )
+    return _layout(fig, title, height=max(300, 60 + 38 * len(ys)))
+
+
+def sankey(paths: dict[str, int], ladder: Sequence[str], title: str) -> go.Figure:
+    """Escalation steps between tiers; steps that skip a tier are drawn red."""
+    rank = {t: i for i, t in enumerate(ladder)}
+    sources = [t for t in ladder]
+    nodes = [f"from {t}" for t in sources] + [f"to {t}" for t in ladder]
+    src, dst, val, colors, hover = [], [], [], [], []
+    for path, n in paths.items():
+        a, _, b = path.partition("->")
+        if a not in rank or b not in rank or not n:
+            continue
+        skip = rank[b] - rank[a] >= 2
+        src.append(rank[a])
+        dst.append(len(sources) + rank[b])
+        val.append(n)
+        colors.append(SKIP_TIER_COLOR if skip else STEP_COLOR)
+        hover.append(f"{a} → {b}: {n:,}" + (" (skips a tier)" if skip else ""))
+    fig = go.Figure(
+        go.Sankey(
+            arrangement="fixed",
+            node={
+                "label": nodes,
+                "pad": 18,
+                "thickness": 16,
+                "color": [tier_colors(ladder)[t] for t in sources + list(ladder)],
+            },
+            link={
+                "source": src,
+                "target": dst,
+                "value": val,
+                "color": colors,
+                "customdata": hover,
+                "hovertemplate": "%{customdata}<extra></extra>",
+            },
+        )
+    )
+    return _layout(fig, title, height=360)
+
+
+def waterfall(steps: list[tuple[str, float]], total_name: str, title: str) -> go.Figure:
+    """From a start value through signed steps to a total (the last bar)."""
+    names = [s[0] for s in steps] + [total_name]
+    values = [s[1] for s in steps] + [0]
+    measure = ["absolute"] + ["relative"] * (len(steps) - 1) + ["total"]
+    fig = go.Figure(
+        go.Waterfall(
+            x=names,
+            y=values,
+            measure=measure,
+            text=[
+                f"${v:,.2f}" if m != "total" else "" for v, m in zip(values, measure, strict=True)
+            ],
+            textposition="outside",
+            decreasing={"marker": {"color": "#54a24b"}},
+            increasing={"marker": {"color": "#e45756"}},
+            totals={"marker": {"color": "#4c78a8"}},
+            connector={"line": {"color": "#999"}},
+        )
+    )
+    fig = _layout(fig, title, height=420)
+    fig.update_yaxes(tickprefix="$", rangemode="tozero")
+    return fig
+
+
+def reliability(groups: list[dict], title: str) -> go.Figure:
+    """Observed success against stated confidence per bin, one line per group; the diagonal
+    is perfect calibration."""
+    fig = go.Figure(
+        go.Scatter(
+            x=[0, 1],
+            y=[0, 1],
+            mode="lines",
+            name="perfect calibration",
+            line={"dash": "dot", "color": "#888"},
+        )
+    )
+    for g in groups:
+        bins = [b for b in g["bins"] if b.get("attempts")]
+        if not bins:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=[b["mean_confidence"] for b in bins],
+                y=[b["successes"] / b["attempts"] for b in bins],
+                mode="lines+markers",
+                name=label(g["name"]),
+                marker={"size": [min(22, 5 + b["attempts"] ** 0.5 / 3) for b in bins]},
+                customdata=[b["attempts"] for b in bins],
+                hovertemplate="confidence %{x:.2f}: %{y:.1%} succeeded (n=%{customdata:,})"
+                "<extra></extra>",
+            )
+        )
+    fig = _layout(
+        fig,
+        title,
+        height=440,
+        xaxis_title="stated confidence (bin mean)",
+        yaxis_title="observed success",
+    )
+    fig.update_xaxes(range=[0, 1.02])
+    fig.update_yaxes(range=[0, 1.02], tickformat=".0%")
+    return fig
+
+
+def with_marks(fig: go.Figure, marks: list[tuple[str, str]]) -> go.Figure:
+    """Vertical dashed lines at dates, each with a short label (model version changes)."""
+    for at, text in marks:
+        fig.add_vline(x=pd.Timestamp(at).timestamp() * 1000, line_dash="dash", line_color="#555")
+        fig.add_annotation(
+            x=at,
+            y=1,
+            yref="paper",
+            text=label(text),
+            showarrow=False,
+            xanchor="left",
+            yanchor="bottom",
+            font={"size": 10},
+        )
+    return fig

@@ -1,0 +1,358 @@
+"""Where the pages get their numbers: short read-only visits to the store, cached by version.
+
+The dashboard never keeps the DuckDB file open while idle. Each interaction opens it
+read-only, reads `data_version`, takes what it needs (from the cache when the version,
+the selection and the config are the ones cached) and closes it again, so
+`tierwatch ingest` can write between interactions. Inside this process, reads share the
+file and a write (a flag, an upload) waits until no read is open: DuckDB refuses a
+read-write connection next to read-only ones in one process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from dashboard.settings import MAX_UPLOAD_ENV, MAX_UPLOAD_ROWS_ENV, Settings, settings
+from ingest import flags as flag_store
+from ingest import load
+from ingest.config import Config, load_config
+from ingest.store import StoreError, StoreLocked, StoreMissing, data_version, open_store
+from queries import Filters, pricing, run, run_df
+from queries.report import build_report
+from queries.routing_table import routing_table
+
+RETRIES = (0.1, 0.3, 0.6)  # seconds to wait before each retry of a busy file
+
+
+class Unavailable(Exception):
+    """The store cannot be read right now; the message says why and what to do."""
+
+    def __init__(self, message: str, *, kind: str):
+        super().__init__(message)
+        self.kind = kind  # "missing", "locked", "error"
+
+
+def config() -> Config:
+    """The config this dashboard was started with (ConfigError shows as a page error)."""
+    return load_config(settings().config_path)
+
+
+# --- one file, many sessions -------------------------------------------------------------
+
+
+class _ReadWriteGate:
+    """Many readers or one writer at a time, within this process."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writing = False
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._writing)
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._writing and self._readers == 0)
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writing = False
+                self._cond.notify_all()
+
+
+_GATE = _ReadWriteGate()
+
+
+@contextlib.contextmanager
+def reading(db: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection for one interaction, closed on leaving.
+
+    Raises Unavailable when there is no database yet or another process keeps it locked
+    through a few short retries.
+    """
+    db = db or settings().db
+    with _GATE.read():
+        ctx = None
+        for wait in (*RETRIES, None):
+            try:
+                ctx = open_store(db, read_only=True)
+                con = ctx.__enter__()
+                break
+            except StoreMissing as e:
+                raise Unavailable(str(e), kind="missing") from None
+            except StoreLocked as e:
+                ctx = None
+                if wait is None:
+                    raise Unavailable(str(e), kind="locked") from None
+                time.sleep(wait)
+            except StoreError as e:
+                raise Unavailable(str(e), kind="error") from None
+        try:
+            yield con
+        finally:
+            ctx.__exit__(None, None, None)
+
+
+@contextlib.contextmanager
+def writing(db: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection for one write (a flag, an upload), closed on leaving."""
+    db = db or settings().db
+    with _GATE.write():
+        for wait in (*RETRIES, None):
+            try:
+                ctx = open_store(db, read_only=False)
+                con = ctx.__enter__()
+                break
+            except StoreLocked as e:
+                if wait is None:
+                    raise Unavailable(str(e), kind="locked") from None
+                time.sleep(wait)
+            except StoreError as e:
+                raise Unavailable(str(e), kind="error") from None
+        try:
+            yield con
+        finally:
+            ctx.__exit__(None, None, None)
+
+
+# --- cached reads --------------------------------------------------------------------------
+
+
+def _key(value) -> str:
+    """A stable cache key for filters, a config or options (their full contents)."""
+    if dataclasses.is_dataclass(value):
+        return repr(value)
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _cached_report(
+    db: str,
+    version: int,
+    name: str,
+    config_key: str,
+    filters_key: str,
+    options_key: str,
+    _con,
+    _config,
+    _filters,
+    _options,
+) -> dict:
+    return build_report(_con, name, _config, _filters, **_options)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _cached_frame(
+    db: str,
+    version: int,
+    name: str,
+    config_key: str,
+    filters_key: str,
+    priced: bool,
+    _con,
+    _config,
+    _params,
+) -> pd.DataFrame:
+    if priced:
+        pricing.register(_con, _config)
+    return run_df(_con, name, _params)
+
+
+@dataclasses.dataclass
+class Snapshot:
+    """What one interaction read from the store: its version and how to ask for more."""
+
+    con: duckdb.DuckDBPyConnection
+    version: int
+    db: Path
+    config: Config
+    filters: Filters
+
+    def report(self, name: str, config: Config | None = None, **options) -> dict:
+        """`build_report(name)` for this selection, cached on the data version."""
+        cfg = config or self.config
+        return _cached_report(
+            str(self.db),
+            self.version,
+            name,
+            _key(cfg),
+            _key(self.filters),
+            _key(options),
+            _con=self.con,
+            _config=cfg,
+            _filters=self.filters,
+            _options=options,
+        )
+
+    def frame(
+        self, name: str, *, priced: bool = False, config: Config | None = None, **extra
+    ) -> pd.DataFrame:
+        """`queries/<name>.sql` (a dashboard_* chart aggregate) for this selection."""
+        cfg = config or self.config
+        params = {**self.filters.params(), **extra}
+        return _cached_frame(
+            str(self.db),
+            self.version,
+            name,
+            _key(cfg),
+            _key(params),
+            priced,
+            _con=self.con,
+            _config=cfg,
+            _params=params,
+        )
+
+    def routing(self) -> list:
+        return routing_table(self.con, self.filters)
+
+    def current_flags(self) -> dict:
+        return flag_store.current_flags(self.con)
+
+    def flag_history(self) -> list:
+        return flag_store.history(self.con)
+
+
+@contextlib.contextmanager
+def snapshot(filters: Filters, cfg: Config | None = None) -> Iterator[Snapshot]:
+    """Open the store for this interaction; the version is read fresh every time."""
+    s = settings()
+    with reading(s.db) as con:
+        yield Snapshot(
+            con=con, version=data_version(con), db=s.db, config=cfg or config(), filters=filters
+        )
+
+
+def filter_options() -> dict:
+    """The date span, fleets and task types in the store, for the filter widgets."""
+    s = settings()
+    with reading(s.db) as con:
+        version = data_version(con)
+        return _cached_options(str(s.db), version, _con=con)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _cached_options(db: str, version: int, _con) -> dict:
+    row = run(_con, "dashboard_filter_options", {})[0]
+    return {
+        "first_day": row["first_day"],
+        "last_day": row["last_day"],
+        "fleets": list(row["fleets"] or []),
+        "task_types": list(row["task_types"] or []),
+        "attempts": int(row["attempts"]),
+    }
+
+
+# --- writes ---------------------------------------------------------------------------------
+
+
+def set_flag(task_type: str, target_tier: str, *, who: str, reason: str, note: str):
+    with writing() as con:
+        return flag_store.flag(
+            con, task_type, target_tier, flagged_by=who, reason=reason, note=note
+        )
+
+
+def clear_flag(task_type: str, *, who: str, note: str):
+    with writing() as con:
+        return flag_store.unflag(con, task_type, flagged_by=who, note=note)
+
+
+class UploadRefused(Exception):
+    """An upload this dashboard will not load (too big, too many rows); says why."""
+
+
+def check_upload(name: str, data: bytes, limits: Settings) -> None:
+    """Refuse an upload over the size cap, or a Parquet file whose metadata has too many rows.
+
+    The row count comes from the Parquet footer, before any row is read.
+    """
+    mb = len(data) / 1_000_000
+    if mb > limits.max_upload_mb:
+        raise UploadRefused(
+            f"{name}: {mb:,.1f} MB is over this dashboard's upload limit of "
+            f"{limits.max_upload_mb:,.0f} MB; load it with `tierwatch ingest {name}` "
+            f"or raise {MAX_UPLOAD_ENV}"
+        )
+    if Path(name).suffix.lower() in (".parquet", ".pq"):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            rows = pq.read_metadata(pa.BufferReader(data)).num_rows
+        except (pa.ArrowInvalid, OSError) as e:
+            raise UploadRefused(f"{name}: not a readable Parquet file ({e})") from None
+        if rows > limits.max_upload_rows:
+            raise UploadRefused(
+                f"{name}: {rows:,} rows is over this dashboard's limit of "
+                f"{limits.max_upload_rows:,}; load it with `tierwatch ingest {name}` or "
+                f"raise {MAX_UPLOAD_ROWS_ENV}"
+            )
+
+
+def ingest_upload(name: str, data: bytes, progress: Callable[[int], None] | None = None):
+    """Load one uploaded file (written to a temp file with its own suffix); its FileResult.
+
+    Raises UploadRefused, load.IngestError or Unavailable with a message for the page.
+    """
+    limits = settings()
+    check_upload(name, data, limits)
+    suffixes = "".join(Path(name).suffixes[-2:]) or ".jsonl"
+    with tempfile.TemporaryDirectory(prefix="tierwatch-upload-") as tmp:
+        path = Path(tmp) / f"upload{suffixes}"
+        path.write_bytes(data)
+        with writing(limits.db) as con:
+            return load.ingest_file(con, path, config(), display_name=name, progress=progress)
+
+
+def sample_data_dir() -> Path:
+    """The committed sample fleet next to the packages."""
+    return Path(load.__file__).resolve().parent.parent / "sample_data"
+
+
+def load_sample_fleet(db: Path | None = None, cfg: Config | None = None):
+    """Ingest the sample fleet (committed files, else freshly generated); the IngestReport."""
+    db = db or settings().db
+    cfg = cfg or config()
+    folder = sample_data_dir()
+    files = (
+        [p for p in sorted(folder.glob("*")) if p.is_file() and _is_log(p)]
+        if folder.is_dir()
+        else []
+    )
+    with _GATE.write():
+        if files:
+            return load.ingest_paths(db, files, cfg)
+        from ingest.sample import write_sample
+
+        with tempfile.TemporaryDirectory(prefix="tierwatch-sample-") as tmp:
+            write_sample(Path(tmp))
+            return load.ingest_paths(db, [tmp], cfg)
+
+
+def _is_log(path: Path) -> bool:
+    name = path.name.lower().removesuffix(".gz")
+    return Path(name).suffix in load.SUFFIXES

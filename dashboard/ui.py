@@ -1,0 +1,182 @@
+"""Pieces every page shares: the selection, tables with CSV downloads, empty and busy states.
+
+User text (task types, fleets, notes) is only ever shown through widgets that render text
+(dataframes, st.text, st.caption, st.code); nothing here uses unsafe_allow_html.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data
+from queries import Filters, QueryError
+
+SELECTION_KEY = "_tierwatch_selection"
+UPLOAD_PAGE = "upload"
+
+
+@dataclasses.dataclass(frozen=True)
+class Selection:
+    filters: Filters
+    options: dict
+
+
+def set_selection(selection: Selection) -> None:
+    st.session_state[SELECTION_KEY] = selection
+
+
+def selection() -> Selection:
+    """The selection the entry script drew in the sidebar for this run."""
+    return st.session_state[SELECTION_KEY]
+
+
+def snapshot(config=None):
+    """Open the store read-only for this run (see data.snapshot)."""
+    return data.snapshot(selection().filters, config)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "table"
+
+
+def records(rows: list[dict] | None) -> pd.DataFrame:
+    """A report's list of objects as a flat table (nested objects become `a.b` columns)."""
+    if not rows:
+        return pd.DataFrame()
+    frame = pd.json_normalize(rows, sep=".")
+    for column in frame.columns:  # lists (paths, intervals) read better as text
+        if frame[column].map(lambda v: isinstance(v, list)).any():
+            frame[column] = frame[column].map(
+                lambda v: ", ".join(_cell(x) for x in v) if isinstance(v, list) else v
+            )
+    return frame
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_cell(v)}" for k, v in value.items())
+    return str(value)
+
+
+def table(frame: pd.DataFrame, name: str, *, caption: str | None = None, **kwargs) -> None:
+    """A table and a button to download it as CSV (the whole table, as shown)."""
+    if caption:
+        st.caption(caption)
+    if frame.empty:
+        st.text("(nothing in this selection)")
+        return
+    config = {
+        c: st.column_config.NumberColumn(format="percent")
+        for c in frame.columns
+        if _is_share(c) and pd.api.types.is_float_dtype(frame[c])
+    }
+    config.update(kwargs.pop("column_config", {}))
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=config, **kwargs)
+    st.download_button(
+        f"Download {name} as CSV",
+        frame.to_csv(index=False).encode("utf-8"),
+        file_name=f"tierwatch-{_slug(name)}.csv",
+        mime="text/csv",
+        key=f"csv-{_slug(name)}",
+    )
+
+
+def _is_share(column: str) -> bool:
+    last = column.rsplit(".", 1)[-1]
+    return last.endswith(("_rate", "share", "savings_vs")) or last in ("rate", "escalation_tax")
+
+
+def report_or_note(snap, name: str, **options) -> dict | None:
+    """`snap.report(name)`, or None after saying why there is nothing to show."""
+    result = snap.report(name, **options)
+    if result.get("empty"):
+        st.info(result.get("message", "Nothing to show for this selection."))
+        return None
+    return result
+
+
+def optional_report(snap, name: str, **options) -> dict | str:
+    """The report, or (when this version cannot build it or the selection is empty) the
+    message to show in its place."""
+    try:
+        result = snap.report(name, **options)
+    except QueryError as e:
+        return str(e)
+    if result.get("empty"):
+        return result.get("message", "Nothing to show for this selection.")
+    return result
+
+
+def pct(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:.{digits}%}"
+
+
+def usd(value: float | None) -> str:
+    if value is None:
+        return "–"
+    if abs(value) >= 100:
+        return f"${value:,.0f}"
+    return f"${value:,.2f}"
+
+
+def ci(interval) -> str:
+    if not interval or interval[0] is None:
+        return ""
+    return f"95% interval {interval[0]:.1%}–{interval[1]:.1%}"
+
+
+def empty_state(message: str) -> None:
+    """No data yet: say so, and offer the two ways to get some."""
+    st.title("tierwatch")
+    st.info(message)
+    settings = data.settings()
+    st.markdown(
+        "tierwatch shows how a fleet's planner routes subtasks across model tiers: where "
+        "tasks fail by planner tier, where escalations pile up, what routing saves, whether "
+        "confidence can be trusted, and which task types to re-tier."
+    )
+    if settings.read_only:
+        st.markdown(
+            "This dashboard is read-only. Load logs from a terminal: "
+            "`tierwatch ingest PATH --db " + str(settings.db) + "`"
+        )
+        return
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Try it on the sample fleet")
+        st.caption(
+            "30 days of a simulated fleet with one planted case of each routing failure mode."
+        )
+        if st.button("Load the sample fleet", type="primary", key="load-sample"):
+            with st.spinner("Loading the sample fleet…"):
+                report = data.load_sample_fleet()
+            totals = report.totals
+            st.success(f"Loaded {totals['loaded']:,} records from {len(report.files)} files.")
+            st.rerun()
+    with right:
+        st.subheader("Or load your own logs")
+        st.caption("JSONL, CSV or Parquet in log format v1 (gzip is fine).")
+        st.page_link("views/upload.py", label="Upload log files", icon=":material/upload:")
+        st.caption(f"From a terminal: tierwatch ingest PATH --db {settings.db}")
+
+
+def unavailable(error: data.Unavailable) -> None:
+    """The store cannot be read now: what is happening and what to do."""
+    if error.kind == "missing":
+        empty_state(str(error))
+        return
+    if error.kind == "locked":
+        st.warning(
+            "The database is busy: " + str(error) + " The dashboard tried a few times; "
+            "it shows the new data as soon as the writer is done."
+        )
+    else:
+        st.error(str(error))
+    if st.button("Try again", key="retry-store"):
+        st.rerun()

@@ -1,0 +1,65 @@
+"""Drift: has a model update moved a tier's failure or escalation rate, and how old is the
+evidence behind each task type's routing (failure mode 1, routing table staleness)."""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, ui
+
+st.title("Drift")
+st.caption(
+    "Treat each routing decision as a hypothesis: after a model version changes, compare "
+    "before and after per task type, and re-run baselines when the evidence is old."
+)
+with ui.snapshot() as snap:
+    drift = ui.report_or_note(snap, "drift")
+    if drift is None:
+        st.stop()
+    daily = snap.frame("dashboard_daily_tasks")
+    ladder = list(snap.config.ladder)
+
+changes = drift.get("model_changes", [])
+if changes:
+    st.warning(
+        f"{len(changes)} model version change(s) in this selection: "
+        + "; ".join(
+            f"{c['tier']}: {c['from_model']} → {c['to_model']} on {c['at']}" for c in changes
+        )
+    )
+
+granularity = st.radio(
+    "Points per", ["day", "week"], index=1, horizontal=True, key="drift-granularity"
+)
+if not daily.empty:
+    daily["period"] = pd.to_datetime(daily["day"]).dt.to_period(granularity[0].upper())
+    daily["period"] = daily["period"].dt.start_time
+    for tier in [t for t in ladder if t in set(daily["first_tier"])]:
+        part = (
+            daily[daily["first_tier"] == tier]
+            .groupby("period", as_index=False)[["tasks", "failed", "escalated"]]
+            .sum()
+        )
+        part["failure rate"] = part["failed"] / part["tasks"]
+        part["escalation rate"] = part["escalated"] / part["tasks"]
+        fig = charts.lines(
+            part,
+            "period",
+            {"failure rate": "failure rate", "escalation rate": "escalation rate"},
+            f"Tasks first run on {tier}: failure and escalation per {granularity}",
+            y_format=".0%",
+        )
+        marks = [(c["at"], f"{c['to_model']}") for c in changes if c["tier"] == tier]
+        st.plotly_chart(charts.with_marks(fig, marks), width="stretch", key=f"drift-{tier}")
+
+for c in changes:
+    st.subheader(f"{c['tier']}: {c['from_model']} → {c['to_model']} (from {c['at']})")
+    ui.table(
+        ui.records(c.get("by_task_type")),
+        f"before and after {c['tier']} {c['at']}",
+        caption="Per task type, before and after the change, with 95% intervals.",
+    )
+
+st.subheader("Model versions seen")
+ui.table(ui.records(drift.get("model_versions")), "model versions")
+st.subheader("Age of the evidence behind each task type's routing")
+ui.table(ui.records(drift.get("evidence")), "routing evidence age")

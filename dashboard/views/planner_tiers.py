@@ -1,0 +1,55 @@
+"""Planner tiers: does the planner's tier choice hold up? Failure by planner-assigned tier,
+per task type, and by the tier that actually ran (failure mode 4, planner overconfidence)."""
+
+import streamlit as st
+
+from dashboard import charts, ui
+
+st.title("Planner tiers")
+st.caption(
+    "If tasks the planner sends to a cheap tier fail far more than the same task types sent "
+    "higher, the planner under-routes them. Whiskers are 95% Wilson intervals."
+)
+with ui.snapshot() as snap:
+    tiers = ui.report_or_note(snap, "tiers")
+    ladder = list(snap.config.ladder)
+if tiers is None:
+    st.stop()
+
+order = ladder + ["(not given)"]
+left, right = st.columns(2)
+left.plotly_chart(
+    charts.rate_bars(
+        tiers["by_planner_tier"],
+        "planner_tier",
+        "Failure rate by planner-assigned tier",
+        order=order,
+    ),
+    width="stretch",
+)
+if tiers.get("by_executed_tier"):
+    key = "executed_tier" if "executed_tier" in tiers["by_executed_tier"][0] else "tier"
+    right.plotly_chart(
+        charts.rate_bars(
+            tiers["by_executed_tier"], key, "Failure rate by executed (first) tier", order=order
+        ),
+        width="stretch",
+    )
+st.caption(charts.SMALL_SAMPLE_NOTE)
+
+if tiers.get("by_task_type"):
+    st.plotly_chart(
+        charts.heatmap(
+            tiers["by_task_type"],
+            "planner_tier",
+            "task_type",
+            "Failure rate by task type and planner tier (n = tasks)",
+            x_order=order,
+        ),
+        width="stretch",
+    )
+
+ui.table(ui.records(tiers["by_planner_tier"]), "failure by planner tier")
+ui.table(ui.records(tiers["by_task_type"]), "failure by task type and planner tier")
+if tiers.get("by_executed_tier"):
+    ui.table(ui.records(tiers["by_executed_tier"]), "failure by executed tier")

@@ -1,0 +1,137 @@
+"""Re-tiering: the recommendations with their evidence, flags on task types (set, clear,
+history), and the resulting routing table to export or paste into a planner's prompt."""
+
+import getpass
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data, ui
+from ingest.flags import FlagError
+from queries import routing_table as rt
+
+REASONS = [
+    "tier_up",
+    "tier_down_candidate",
+    "fix_escalation_path",
+    "rebaseline",
+    "recalibrate_confidence",
+    "other",
+]
+
+st.title("Re-tiering")
+settings = data.settings()
+sel = ui.selection()
+
+flash = st.session_state.pop("retiering-flash", None)
+if flash:
+    st.success(flash)
+
+with ui.snapshot() as snap:
+    recs = ui.optional_report(snap, "recommendations")
+    current = snap.current_flags()
+    history = snap.flag_history()
+    routes = snap.routing()
+    ladder = list(snap.config.ladder)
+
+st.subheader("Recommendations")
+if isinstance(recs, str):
+    st.info(recs)
+else:
+    rows = recs.get("recommendations", [])
+    if not rows:
+        st.info("No task type needs re-tiering on this evidence.")
+    ui.table(
+        ui.records(rows),
+        "recommendations",
+        caption="Each with its evidence (counts, rates, 95% intervals) and the estimated "
+        "monthly cost change; small samples say so.",
+    )
+
+
+def _who_default() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
+
+
+if not settings.read_only:
+    st.subheader("Flag a task type for re-tiering")
+    if "flag-who" not in st.session_state:
+        st.session_state["flag-who"] = _who_default()
+    with st.form("flag-form", clear_on_submit=False):
+        cols = st.columns([3, 1, 2])
+        task_type = cols[0].selectbox("Task type", sel.options["task_types"], key="flag-task-type")
+        target = cols[1].selectbox("Target tier", ladder, key="flag-target")
+        reason = cols[2].selectbox("Reason", REASONS, key="flag-reason")
+        note = st.text_area("Note (free text)", key="flag-note", max_chars=2000)
+        who = st.text_input("Your name", key="flag-who")
+        submitted = st.form_submit_button("Flag", type="primary")
+    if submitted:
+        try:
+            data.set_flag(task_type, target, who=who, reason=reason, note=note)
+        except FlagError as e:
+            st.error(str(e))
+        else:
+            st.session_state["retiering-flash"] = f"Flagged {task_type!r} for {target}."
+            st.rerun()
+
+st.subheader("Flagged now")
+if not current:
+    st.text("No task type is flagged.")
+for name, f in current.items():
+    cols = st.columns([5, 1])
+    with cols[0]:
+        st.text(
+            f"{name} → {f.target_tier}  ({f.reason or 'no reason given'}; "
+            f"by {f.flagged_by}, {f.flagged_at:%Y-%m-%d %H:%M} UTC)"
+        )
+        if f.note:
+            st.caption(f.note)
+    if not settings.read_only and cols[1].button("Unflag", key=f"unflag-{f.flag_id}"):
+        try:
+            data.clear_flag(name, who=st.session_state.get("flag-who") or _who_default(), note="")
+        except FlagError as e:
+            st.error(str(e))
+        else:
+            st.session_state["retiering-flash"] = f"Cleared the flag on {name!r}."
+            st.rerun()
+
+with st.expander(f"Flag history ({len(history)} changes)"):
+    ui.table(
+        pd.DataFrame([vars(e) for e in history]),
+        "flag history",
+        caption="Every flag and unflag, newest first: who, when, what.",
+    )
+
+st.subheader("The resulting routing table")
+st.caption(
+    "Per task type in the selection: the tier the planner assigned most often, unless a "
+    "flag moves it."
+)
+ui.table(pd.DataFrame(rt.to_records(routes)), "routing table")
+cols = st.columns(3)
+cols[0].download_button(
+    "Download YAML",
+    rt.to_yaml(routes).encode("utf-8"),
+    file_name="routing-table.yaml",
+    mime="application/yaml",
+    key="export-yaml",
+)
+cols[1].download_button(
+    "Download JSON",
+    rt.to_json(routes).encode("utf-8"),
+    file_name="routing-table.json",
+    mime="application/json",
+    key="export-json",
+)
+cols[2].download_button(
+    "Download heuristics (text)",
+    rt.to_heuristics(routes, tuple(ladder)).encode("utf-8"),
+    file_name="routing-heuristics.txt",
+    mime="text/plain",
+    key="export-heuristics",
+)
+st.caption("Routing heuristics to paste into the planner's system prompt:")
+st.code(rt.to_heuristics(routes, tuple(ladder)), language=None)

@@ -1,0 +1,90 @@
+"""Upload: load log files from the browser, with the same accounting and per-record errors
+as `tierwatch ingest`. Loading a file again adds nothing: its records count as duplicates."""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data, ui
+from ingest.load import IngestError
+
+RESULTS_KEY = "upload-results"
+
+st.title("Upload log files")
+settings = data.settings()
+st.caption(
+    "JSONL, CSV or Parquet in log format v1 (docs/log-format.md), gzip of the text formats "
+    f"too; up to {settings.max_upload_mb:,.0f} MB a file. Larger files: "
+    f"`tierwatch ingest PATH --db {settings.db}` from a terminal."
+)
+
+files = st.file_uploader(
+    "Log files",
+    accept_multiple_files=True,
+    key="upload-files",
+    type=["jsonl", "json", "ndjson", "csv", "parquet", "pq", "gz"],
+)
+if files and st.button(f"Load {len(files)} file(s)", type="primary", key="upload-load"):
+    total = sum(f.size for f in files) or 1
+    bar = st.progress(0.0, text="Loading…")
+    progress = {"bytes": 0}
+    results = []
+    for f in files:
+        payload = f.getvalue()
+
+        def step(n: int, name=f.name) -> None:
+            progress["bytes"] += n
+            bar.progress(min(progress["bytes"] / total, 1.0), text=f"Loading {name}…")
+
+        try:
+            result = data.ingest_upload(f.name, payload, progress=step)
+        except (data.UploadRefused, IngestError, data.Unavailable) as e:
+            results.append({"file": f.name, "error": str(e)})
+        else:
+            results.append({"file": f.name, "result": result})
+        progress["bytes"] = sum(x.size for x in files[: files.index(f) + 1])
+        bar.progress(min(progress["bytes"] / total, 1.0), text=f"Loaded {f.name}")
+    bar.progress(1.0, text="Done")
+    st.session_state[RESULTS_KEY] = results
+
+results = st.session_state.get(RESULTS_KEY) or []
+if results:
+    st.subheader("What was loaded")
+    summary = pd.DataFrame(
+        [
+            {
+                "file": r["file"],
+                "read": r["result"].read if "result" in r else None,
+                "loaded": r["result"].loaded if "result" in r else None,
+                "duplicates": r["result"].duplicates if "result" in r else None,
+                "rejected": r["result"].rejected if "result" in r else None,
+                "problem": r.get("error", ""),
+            }
+            for r in results
+        ]
+    )
+    ui.table(
+        summary,
+        "upload accounting",
+        caption="For every file: read = loaded + duplicates + rejected.",
+    )
+    rejects = pd.DataFrame(
+        [
+            {"file": r["file"], "line": x.line, "field": x.field, "reason": x.reason}
+            for r in results
+            if "result" in r
+            for x in r["result"].rejects
+        ]
+    )
+    if not rejects.empty:
+        st.subheader("Rejected records")
+        st.caption(
+            "Not loaded; fix them and upload the file again (the good records of a "
+            "file load either way). The first 100 per file are listed."
+        )
+        ui.table(rejects, "rejected records")
+    if any("result" in r and r["result"].loaded for r in results):
+        st.page_link(
+            "views/overview.py",
+            label="See the new data on the Overview",
+            icon=":material/dashboard:",
+        )

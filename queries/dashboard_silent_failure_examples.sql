@@ -1,0 +1,29 @@
+-- dashboard_silent_failure_examples: silent failures to look at (accepted with high
+-- confidence, found wrong downstream), the latest few per task type.
+-- Grain: one row per silent-failure task, at most $per_task_type per task type.
+-- Parameters: $since, $until, $fleets, $task_types, $per_task_type (integer).
+with selected as (
+    select *
+    from tasks
+    where silent_failure
+      and (cast($since as date) is null or day >= cast($since as date))
+      and (cast($until as date) is null or day <= cast($until as date))
+      and (len(cast($fleets as varchar[])) = 0
+           or list_contains(cast($fleets as varchar[]), fleet))
+      and (len(cast($task_types as varchar[])) = 0
+           or list_contains(cast($task_types as varchar[]), task_type))
+)
+
+select
+    task_type,
+    task_id,
+    day,
+    final_tier,
+    final_model,
+    final_confidence,
+    final_confidence_source,
+    downstream_detected_at,
+    plan_id
+from selected
+qualify row_number() over (partition by task_type order by first_ts desc, task_id) <= $per_task_type
+order by task_type, day desc, task_id

@@ -1,0 +1,319 @@
+"""Every dashboard page through Streamlit's AppTest on a store loaded from the sample fleet.
+
+The numbers a page shows must equal `build_report` (what `tierwatch report --json` prints)
+on the same data and selection: the page and the CLI never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from dashboard.settings import APP
+from ingest import flags
+from ingest.config import load_config
+from ingest.load import ingest_paths
+from ingest.store import open_store
+from queries import Filters
+from queries.report import build_report
+
+SAMPLE = APP.parent.parent / "sample_data"
+PAGES = {
+    "overview": "views/overview.py",
+    "planner_tiers": "views/planner_tiers.py",
+    "escalations": "views/escalations.py",
+    "costs": "views/costs.py",
+    "confidence": "views/confidence.py",
+    "drift": "views/drift.py",
+    "retiering": "views/retiering.py",
+    "upload": "views/upload.py",
+}
+HOSTILE = 'it\'s 50% "<b>bold</b>" 分类 🚀'
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory):
+    """The committed sample fleet, loaded once; tests that write work on a copy."""
+    db = tmp_path_factory.mktemp("sample") / "sample.duckdb"
+    report = ingest_paths(db, sorted(SAMPLE.glob("*")), load_config(None))
+    assert report.totals["loaded"] > 10_000 and not report.errors
+    return db
+
+
+@pytest.fixture
+def db(sample_db, tmp_path, monkeypatch):
+    copy = tmp_path / "dash.duckdb"
+    shutil.copy(sample_db, copy)
+    monkeypatch.setenv("TIERWATCH_DB", str(copy))
+    monkeypatch.delenv("TIERWATCH_CONFIG", raising=False)
+    monkeypatch.delenv("TIERWATCH_READ_ONLY", raising=False)
+    st.cache_data.clear()
+    yield copy
+    st.cache_data.clear()
+
+
+def report(db, name, filters=None):
+    with open_store(db) as con:
+        return build_report(con, name, load_config(None), filters or Filters())
+
+
+def open_page(page: str | None = None, **query) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params.update(query)
+    at.run()
+    if page and page != "overview":
+        at.switch_page(PAGES[page]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metric(at: AppTest, label: str) -> str:
+    found = [m for m in at.metric if m.label == label]
+    assert found, f"no metric {label!r}; have {[m.label for m in at.metric]}"
+    return found[0].value
+
+
+def table_with(at: AppTest, column: str):
+    """The first table on the page that has `column`."""
+    for frame in at.dataframe:
+        if column in frame.value.columns:
+            return frame.value
+    raise AssertionError(f"no table with a {column!r} column")
+
+
+def pct(x: float) -> str:
+    return f"{x:.1%}"
+
+
+def test_overview_headlines_equal_the_summary_and_costs_reports(db):
+    at = open_page("overview")
+    summary, costs = report(db, "summary"), report(db, "costs")
+    assert metric(at, "Tasks per day") == f"{summary['tasks_per_day']:,.0f}"
+    assert metric(at, "Cost per day") == f"${summary['cost_usd_per_day']:,.2f}"
+    assert metric(at, "Failure rate") == pct(summary["failure_rate"])
+    assert metric(at, "Escalation rate") == pct(summary["escalation_rate"])
+    for tier in ("haiku", "sonnet", "opus"):
+        saving = costs["savings_vs"][tier]
+        shown = metric(at, f"Routed vs all-{tier}")
+        assert shown == (f"saves {saving:.1%}" if saving >= 0 else f"costs {-saving:.0%} more")
+    verdict = report(db, "verdict")
+    table = at.dataframe[-1].value  # the verdict's conditions, last on the page
+    assert list(table["name"]) == [c["name"] for c in verdict["conditions"]]
+
+
+def test_planner_tiers_table_equals_the_tiers_report(db):
+    at = open_page("planner_tiers")
+    tiers = report(db, "tiers")
+    shown = at.dataframe[0].value
+    assert list(shown["planner_tier"]) == [r["planner_tier"] for r in tiers["by_planner_tier"]]
+    assert list(shown["tasks"]) == [r["tasks"] for r in tiers["by_planner_tier"]]
+    assert list(shown["failure_rate"]) == pytest.approx(
+        [r["failure_rate"] for r in tiers["by_planner_tier"]]
+    )
+
+
+def test_escalations_headlines_equal_the_escalations_report(db):
+    at = open_page("escalations")
+    esc = report(db, "escalations")
+    steps = sum(sum((r["paths"] or {}).values()) for r in esc["by_task_type"])
+    skips = sum(r["skip_tier_escalations"] for r in esc["by_task_type"])
+    assert metric(at, "Escalation steps") == f"{steps:,}"
+    assert metric(at, "Steps that skip a tier") == f"{skips:,}"
+    assert skips > 0  # the sample plants haiku->opus skips on one task type
+    hotspots = at.dataframe[0].value
+    assert list(hotspots["task_type"]) == [r["task_type"] for r in esc["by_task_type"]]
+
+
+def test_costs_headlines_equal_the_costs_report_and_the_what_if_changes_nothing_stored(db):
+    at = open_page("costs")
+    costs = report(db, "costs")
+    assert metric(at, "Realized per day") == f"${costs['realized_usd_per_day']:,.2f}"
+    by_strategy = table_with(at, "strategy")
+    assert list(by_strategy["per day"])[:3] == pytest.approx(
+        [costs["counterfactual_usd_per_day"][t] for t in ("haiku", "sonnet", "opus")]
+    )
+
+    # what-if: a failure costs $0 instead of $50; the page follows, the store does not
+    at.number_input(key="whatif-failure-cost").set_value(0.0).run()
+    assert not at.exception
+    realized = costs["realized_usd_per_day"]
+    assert metric(at, "Failure-adjusted per day") == f"${realized:,.2f}"
+    assert report(db, "costs")["failure_cost_usd"] == 50.0
+
+
+def test_confidence_scores_equal_the_calibration_report(db):
+    at = open_page("confidence")
+    cal = report(db, "calibration")
+    scores = at.dataframe[0].value
+    assert list(scores["attempts"]) == [g["attempts"] for g in cal["by_tier"]]
+    assert list(scores["ECE"]) == pytest.approx([round(g["ece"], 3) for g in cal["by_tier"]])
+
+
+def test_drift_lists_the_model_changes_of_the_drift_report(db):
+    at = open_page("drift")
+    drift = report(db, "drift")
+    assert drift["model_changes"], "the sample plants a model-version update"
+    headers = [h.value for h in at.subheader]
+    for c in drift["model_changes"]:
+        assert f"{c['tier']}: {c['from_model']} → {c['to_model']} (from {c['at']})" in headers
+
+
+def test_retiering_shows_the_recommendations_and_the_routing_table(db):
+    at = open_page("retiering")
+    recs = report(db, "recommendations")["recommendations"]
+    shown = at.dataframe[0].value
+    assert list(zip(shown["task_type"], shown["action"], strict=True)) == [
+        (r["task_type"], r["action"]) for r in recs
+    ]
+    heuristics = at.code[0].value
+    assert heuristics.startswith("Routing heuristics from ")
+
+
+def test_a_flag_set_on_the_page_is_stored_and_still_there_after_a_rerun(db):
+    at = open_page("retiering")
+    task_type = at.selectbox(key="flag-task-type").options[0]
+    at.selectbox(key="flag-task-type").set_value(task_type)
+    at.selectbox(key="flag-target").set_value("opus")
+    at.text_area(key="flag-note").set_value("<script>alert(1)</script> check")
+    at.text_input(key="flag-who").set_value("ana")
+    at.button[0].click()  # the form's submit button
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+
+    with open_store(db) as con:
+        stored = flags.current_flags(con)
+    assert stored[task_type].target_tier == "opus"
+    assert stored[task_type].flagged_by == "ana"
+
+    again = open_page("retiering")  # a new session: everything comes from the store
+    texts = [t.value for t in again.text]
+    assert any(t.startswith(f"{task_type} → opus") for t in texts), texts
+    # the note is shown as text, not HTML
+    assert "<script>alert(1)</script> check" in [c.value for c in again.caption]
+
+
+def test_an_upload_loads_once_and_counts_duplicates_the_second_time(db, tmp_path):
+    lines = [
+        {
+            "task_id": "up-1",
+            "ts": "2026-03-05T10:00:00Z",
+            "task_type": HOSTILE,
+            "tier": "haiku",
+            "planner_tier": "haiku",
+            "input_tokens": 100,
+            "output_tokens": 20,
+            "fleet": "uploaded",
+        },
+        {
+            "task_id": "up-2",
+            "ts": "2026-03-05T11:00:00Z",
+            "task_type": HOSTILE,
+            "tier": "opus",
+            "input_tokens": -5,
+            "output_tokens": 20,
+        },
+    ]
+    payload = "".join(json.dumps(x) + "\n" for x in lines).encode()
+    for expected_loaded, expected_duplicates in ((1, 0), (0, 1)):
+        st.cache_data.clear()
+        at = open_page("upload")
+        at.file_uploader(key="upload-files").set_value([("mine.jsonl", payload, "text/plain")])
+        at.run()
+        at.button(key="upload-load").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        accounting = at.dataframe[0].value
+        row = accounting.iloc[0]
+        # 2 records read: 1 good, 1 with input_tokens -5 rejected
+        assert (row["read"], row["loaded"], row["duplicates"], row["rejected"]) == (
+            2,
+            expected_loaded,
+            expected_duplicates,
+            1,
+        )
+        rejects = at.dataframe[1].value
+        assert list(rejects["line"]) == [2]
+        assert list(rejects["field"]) == ["input_tokens"]
+
+    at = open_page("overview", task_type=HOSTILE)  # the new task type is there at once
+    assert metric(at, "Tasks per day") == "1"
+
+
+def test_filters_come_from_the_url_and_the_numbers_follow(db):
+    with open_store(db) as con:
+        rows = con.execute("select distinct task_type from tasks order by 1").fetchall()
+        task_types = [r[0] for r in rows]
+    chosen = task_types[0]
+    at = open_page("overview", task_type=chosen, since="2026-03-05")
+    assert at.multiselect(key="filter_task_types").value == [chosen]
+    summary = report(db, "summary", Filters.parse(since="2026-03-05", task_types=[chosen]))
+    assert metric(at, "Tasks per day") == f"{summary['tasks_per_day']:,.0f}"
+    assert at.query_params["task_type"] == [chosen] or at.query_params["task_type"] == chosen
+
+
+def test_an_unknown_name_in_the_url_is_dropped_with_a_note(db):
+    at = open_page("overview", fleet="no such fleet")
+    assert at.multiselect(key="filter_fleets").value == []
+    assert any("no such fleet" in w.value for w in at.sidebar.warning)
+
+
+def test_every_page_renders_without_error_when_the_database_is_missing(tmp_path, monkeypatch):
+    monkeypatch.setenv("TIERWATCH_DB", str(tmp_path / "none.duckdb"))
+    st.cache_data.clear()
+    for page in PAGES:
+        at = open_page(page)
+        if page == "upload":
+            assert at.file_uploader(key="upload-files") is not None
+        else:
+            assert any("no tierwatch database" in i.value for i in at.info)
+            assert at.button(key="load-sample").label == "Load the sample fleet"
+
+
+def test_read_only_hides_upload_and_flag_editing(db, monkeypatch):
+    monkeypatch.setenv("TIERWATCH_READ_ONLY", "1")
+    at = open_page("retiering")
+    assert not [f for f in at.get("form")]
+    assert not [b for b in at.button if b.label == "Unflag"]
+    assert at.code[0].value.startswith("Routing heuristics")  # exports stay
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert not at.file_uploader
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page(PAGES["upload"])  # the Upload page is not registered at all
+
+
+def test_a_locked_database_shows_what_to_do_not_a_traceback(db):
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                import duckdb, sys
+                con = duckdb.connect({str(db)!r})
+                print("holding", flush=True)
+                sys.stdin.read()
+                """
+            ),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        at = AppTest.from_file(str(APP), default_timeout=60).run()
+        assert not at.exception
+        assert any("busy" in w.value and "writing" in w.value for w in at.warning)
+        assert at.button(key="retry-store").label == "Try again"
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    at.button(key="retry-store").click().run()  # the writer is gone: the page shows data
+    assert not at.exception
+    assert [m for m in at.metric if m.label == "Tasks per day"]
