@@ -8,6 +8,10 @@ Definitions (docs/metrics.md, "Drift and staleness"):
 - before / after: tasks assigned to the tier (planner tier, else first executed tier) from the
   previous change up to `at`, and from `at` up to the next change; each rate has its Wilson
   95% interval, and `separated` says the two intervals do not overlap;
+- `significant`: the intervals still do not overlap when widened for the number of
+  comparisons made at that change (task types x METRICS, Bonferroni: z for 5% / comparisons,
+  two-sided). Many task types compared at once would otherwise find a "change" by chance;
+  `changed`, `worse`, `better` and the rebaseline recommendation use `significant`;
 - evidence age: days from a task type's newest task on its routed tier to the newest task day
   of the selection; stale when older than `stale_after_days`, or when the routed tier's model
   changed after the evidence began and fewer than MIN_TASKS_ON_NEW_MODEL tasks of the type
@@ -17,6 +21,7 @@ Definitions (docs/metrics.md, "Drift and staleness"):
 from __future__ import annotations
 
 import datetime as dt
+from statistics import NormalDist
 
 import duckdb
 
@@ -24,9 +29,10 @@ from ingest.config import Config
 from queries import run
 from queries.filters import Filters
 from queries.report import fmt_rate, format_table
-from queries.stats import SMALL_SAMPLE, rate_fields, small_sample
+from queries.stats import SMALL_SAMPLE, rate_fields, small_sample, wilson
 
 MIN_TASKS_ON_NEW_MODEL = SMALL_SAMPLE  # evidence on a new model version is enough from here
+FAMILY_ALPHA = 0.05  # the chance of any false "change" among one change's comparisons
 METRICS = ("failure", "first_pass_failure", "escalation")
 _COUNTS = {
     "failure": "failures",
@@ -50,26 +56,40 @@ def _side(row: dict, side: str) -> dict:
     return out
 
 
-def _separated(before: dict, after: dict, metric: str) -> bool:
+def _separated(before: dict, after: dict, metric: str, z: float | None = None) -> bool:
+    """The before and after intervals of `metric` do not overlap (95%, or at `z`)."""
     if not before["tasks"] or not after["tasks"]:
         return False
-    b_low, b_high = before[f"{metric}_rate_ci"]
-    a_low, a_high = after[f"{metric}_rate_ci"]
+    count = "escalated" if metric == "escalation" else f"{metric}s"
+    if z is None:
+        b_low, b_high = before[f"{metric}_rate_ci"]
+        a_low, a_high = after[f"{metric}_rate_ci"]
+    else:
+        b_low, b_high = wilson(before[count], before["tasks"], z)
+        a_low, a_high = wilson(after[count], after["tasks"], z)
     return b_high < a_low or a_high < b_low
 
 
-def compare(row: dict) -> dict:
-    """One task type's before/after comparison around a model change."""
+def family_z(comparisons: int) -> float:
+    """z of a two-sided interval with FAMILY_ALPHA shared among `comparisons` (Bonferroni)."""
+    return NormalDist().inv_cdf(1 - FAMILY_ALPHA / (2 * max(comparisons, 1)))
+
+
+def compare(row: dict, z: float) -> dict:
+    """One task type's before/after comparison around a model change; `z` is the change's
+    family-wise z (family_z)."""
     before, after = _side(row, "before"), _side(row, "after")
     separated = {m: _separated(before, after, m) for m in METRICS}
-    worse = [m for m in METRICS if separated[m] and after[f"{m}_rate"] > before[f"{m}_rate"]]
-    better = [m for m in METRICS if separated[m] and after[f"{m}_rate"] < before[f"{m}_rate"]]
+    significant = {m: _separated(before, after, m, z) for m in METRICS}
+    worse = [m for m in METRICS if significant[m] and after[f"{m}_rate"] > before[f"{m}_rate"]]
+    better = [m for m in METRICS if significant[m] and after[f"{m}_rate"] < before[f"{m}_rate"]]
     return {
         "task_type": row["task_type"],
         "before": before,
         "after": after,
         "separated": separated,
-        "changed": any(separated.values()),
+        "significant": significant,
+        "changed": any(significant.values()),
         "worse": worse,
         "better": better,
         "small_sample": before["small_sample"] or after["small_sample"],
@@ -78,10 +98,16 @@ def compare(row: dict) -> dict:
 
 def model_changes(versions: list[dict], comparisons: list[dict]) -> list[dict]:
     """Each tier's dominant models in order of dominance; consecutive pairs are changes."""
-    by_change: dict[tuple, list[dict]] = {}
+    rows_by_change: dict[tuple, list[dict]] = {}
     for row in comparisons:
         key = (row["tier"], row["from_model"], row["to_model"], row["at"])
-        by_change.setdefault(key, []).append(compare(row))
+        rows_by_change.setdefault(key, []).append(row)
+    by_change: dict[tuple, list[dict]] = {}
+    z_by_change: dict[tuple, float] = {}
+    for key, rows in rows_by_change.items():
+        compared = sum(1 for r in rows if r["before_tasks"] and r["after_tasks"])
+        z_by_change[key] = family_z(compared * len(METRICS))
+        by_change[key] = [compare(r, z_by_change[key]) for r in rows]
     changes = []
     tiers: dict[str, list[dict]] = {}
     for v in versions:
@@ -97,6 +123,7 @@ def model_changes(versions: list[dict], comparisons: list[dict]) -> list[dict]:
                     "from_model": old["model"],
                     "to_model": new["model"],
                     "at": _iso(at),
+                    "family_z": z_by_change.get((tier, old["model"], new["model"], at)),
                     "by_task_type": by_change.get((tier, old["model"], new["model"], at), []),
                 }
             )
@@ -203,7 +230,8 @@ def render(result: dict) -> str:
         parts.append(
             format_table(
                 f"{c['tier']}: {c['from_model']} -> {c['to_model']} on {c['at']} "
-                "(tasks assigned to the tier; * = intervals separate)",
+                "(tasks assigned to the tier; * = 95% intervals separate, ** = also at "
+                f"z = {c['family_z'] or 1.96:.2f} for the {len(c['by_task_type'])} types compared)",
                 [
                     ("task type", lambda r: r["task_type"]),
                     ("before", lambda r: r["before"]["tasks"]),

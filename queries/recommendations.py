@@ -18,7 +18,8 @@ estimated change in monthly cost. The rules are stated in docs/metrics.md
 - fix_escalation_path: escalations that skip a rung are a real share of the type's escalated
   tasks (interval low end above SKIP_SHARE_FLOOR).
 - rebaseline: the tier's model changed and the type's failure or first-pass failure intervals
-  before and after separate; or its routing evidence is stale (queries.drift).
+  before and after separate even widened for the number of task types compared (family-wise
+  5%, queries.drift); or its routing evidence is stale.
 - recalibrate_confidence: most of the answers found wrong downstream had said high confidence
   (interval low end above MISSED_SHARE_FLOOR): a low-confidence review cannot catch them.
 """
@@ -280,7 +281,7 @@ def _rebaselines(ctx: _Context, drift_result: dict) -> list[dict]:
     found: dict[tuple[str, str], dict] = {}
     for change in drift_result["model_changes"]:
         for t in change["by_task_type"]:
-            moved = [m for m in ("failure", "first_pass_failure") if t["separated"][m]]
+            moved = [m for m in ("failure", "first_pass_failure") if t["significant"][m]]
             if not moved:
                 continue
             before, after = t["before"], t["after"]
@@ -304,7 +305,8 @@ def _rebaselines(ctx: _Context, drift_result: dict) -> list[dict]:
                 change["tier"],
                 None,
                 f"{change['tier']} changed from {change['from_model']} to {change['to_model']} "
-                f"on {change['at']} and this task type's {words} (95% intervals separate): "
+                f"on {change['at']} and this task type's {words} (the intervals separate even "
+                f"widened for the {len(change['by_task_type'])} task types compared): "
                 f"re-run the baseline on {change['tier']} and the tiers next to it",
                 {
                     "model_change": {
@@ -313,6 +315,8 @@ def _rebaselines(ctx: _Context, drift_result: dict) -> list[dict]:
                     "before": before,
                     "after": after,
                     "separated": t["separated"],
+                    "significant": t["significant"],
+                    "family_z": change["family_z"],
                     "excess_failure_usd_per_month": at_stake,
                 },
                 None,
