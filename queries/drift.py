@@ -242,7 +242,13 @@ def render(result: dict) -> str:
                             lambda r, m=m: (
                                 f"{fmt_rate(r['before'][f'{m}_rate'])} -> "
                                 f"{fmt_rate(r['after'][f'{m}_rate'])}"
-                                + (" *" if r["separated"][m] else "")
+                                + (
+                                    " **"
+                                    if r["significant"][m]
+                                    else " *"
+                                    if r["separated"][m]
+                                    else ""
+                                )
                             ),
                         )
                         for m in METRICS
