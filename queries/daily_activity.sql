@@ -2,7 +2,7 @@
 -- Grain: one row per UTC day with at least one task or attempt in the selection.
 -- Parameters: $since, $until (inclusive; tasks by their day, attempts by their UTC date),
 -- $fleets, $task_types (lists; empty = all).
--- Needs queries.pricing.register (priced_attempts) on the connection.
+-- Needs queries.pricing.register (attempt_spend) on the connection.
 with daily_tasks as (
     select
         day,
@@ -23,10 +23,10 @@ with daily_tasks as (
 daily_spend as (
     select
         day,
-        count(*) as attempts,
-        count(*) filter (where not priced) as unpriced_attempts,
-        coalesce(sum(cost_usd_effective), 0) as usd
-    from priced_attempts
+        sum(attempts) as attempts,
+        sum(unpriced_attempts) as unpriced_attempts,
+        sum(usd) as usd
+    from attempt_spend
     where (cast($since as date) is null or day >= cast($since as date))
       and (cast($until as date) is null or day <= cast($until as date))
       and (len(cast($fleets as varchar[])) = 0 or list_contains(cast($fleets as varchar[]), fleet))

@@ -1,10 +1,10 @@
 -- escalation_paths: every step up the ladder between consecutive executor attempts
--- (`haiku->sonnet`, `haiku->opus`, ...), with the reasons logged on the attempt it led to.
--- Grain: one row per task type, from-tier, to-tier and escalation reason (null = none given).
+-- (`haiku->sonnet`, `haiku->opus`, ...), read from each escalated task's tier path.
+-- Grain: one row per task type, from-tier and to-tier.
 -- Parameters: $since, $until (inclusive, on the task's day), $fleets, $task_types
 -- (lists; empty = all).
-with selected as (
-    select task_id, task_type
+with escalated as (
+    select task_type, tier_path
     from tasks
     where escalations > 0
       and (cast($since as date) is null or day >= cast($since as date))
@@ -16,29 +16,20 @@ with selected as (
       )
 ),
 
-chain as (
-    select
-        s.task_type,
-        a.tier,
-        l.rank as tier_rank,
-        a.escalation_reason,
-        lag(a.tier) over w as from_tier,
-        lag(l.rank) over w as from_rank
-    from attempts as a
-    join selected as s using (task_id)
-    join ladder as l on l.name = a.tier
-    where a.role = 'executor'
-    window w as (partition by a.task_id order by a.attempt, a.ts)
+steps as (
+    select task_type, tier_path[i] as from_tier, tier_path[i + 1] as to_tier
+    from (select task_type, tier_path, unnest(range(1, len(tier_path))) as i from escalated)
 )
 
 select
-    task_type,
-    from_tier,
-    tier as to_tier,
-    tier_rank - from_rank as rungs,
-    escalation_reason,
+    s.task_type,
+    s.from_tier,
+    s.to_tier,
+    t.rank - f.rank as rungs,
     count(*) as steps
-from chain
-where tier_rank > from_rank
+from steps as s
+join ladder as f on f.name = s.from_tier
+join ladder as t on t.name = s.to_tier
+where t.rank > f.rank
 group by all
-order by task_type, from_tier, to_tier, escalation_reason
+order by s.task_type, s.from_tier, s.to_tier

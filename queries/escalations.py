@@ -11,25 +11,22 @@ from queries.filters import Filters
 from queries.report import fmt_rate, fmt_usd, format_table
 from queries.stats import rate_fields, ratio, small_sample
 
-NOT_GIVEN = "(not given)"
-
 
 def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **options) -> dict:
     """The escalations report (keys in docs/reports.md#escalations)."""
     params = filters.params()
     hotspots = run(con, "escalation_hotspots", params)
     steps = run(con, "escalation_paths", params)
+    logged_reasons = run(con, "escalation_reasons", params)
     tax = {r["task_type"]: r for r in run(con, "escalation_tax", params)}
 
     paths: dict[str, dict[str, int]] = {}
-    reasons: dict[str, dict[str, int]] = {}
     for s in steps:
-        path = f"{s['from_tier']}->{s['to_tier']}"
         by_path = paths.setdefault(s["task_type"], {})
-        by_path[path] = by_path.get(path, 0) + s["steps"]
-        reason = s["escalation_reason"] or NOT_GIVEN
-        by_reason = reasons.setdefault(s["task_type"], {})
-        by_reason[reason] = by_reason.get(reason, 0) + s["steps"]
+        by_path[f"{s['from_tier']}->{s['to_tier']}"] = s["steps"]
+    reasons: dict[str, dict[str, int]] = {}
+    for r in logged_reasons:
+        reasons.setdefault(r["task_type"], {})[r["reason"]] = r["attempts"]
 
     by_task_type = []
     for h in hotspots:

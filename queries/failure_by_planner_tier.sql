@@ -4,11 +4,19 @@
 -- type (`per_task_type` false: all task types together, task_type null).
 -- Parameters: $since, $until (inclusive, on the task's day), $fleets, $task_types
 -- (lists; empty = all). Tasks without a planner tier are labelled '(not given)'.
-with selected as (
+with task_groups as (
+    -- one pass over the tasks: counts per task type, planner tier and executed tier
     select
-        *,
+        task_type,
         coalesce(planner_tier, '(not given)') as planner_label,
-        coalesce(planner_tier_rank, 1000000) as planner_rank
+        coalesce(planner_tier_rank, 1000000) as planner_rank,
+        first_tier,
+        first_tier_rank,
+        count(*) as tasks,
+        count(*) filter (where first_pass_failed) as first_pass_failures,
+        count(*) filter (where failed) as failures,
+        count(*) filter (where downstream_failure) as downstream_failures,
+        count(*) filter (where escalations > 0) as escalated_tasks
     from tasks
     where (cast($since as date) is null or day >= cast($since as date))
       and (cast($until as date) is null or day <= cast($until as date))
@@ -17,6 +25,7 @@ with selected as (
           len(cast($task_types as varchar[])) = 0
           or list_contains(cast($task_types as varchar[]), task_type)
       )
+    group by all
 ),
 
 by_planner as (
@@ -26,12 +35,12 @@ by_planner as (
         planner_rank as tier_rank,
         grouping(task_type) = 0 as per_task_type,
         task_type,
-        count(*) as tasks,
-        count(*) filter (where first_pass_failed) as first_pass_failures,
-        count(*) filter (where failed) as failures,
-        count(*) filter (where downstream_failure) as downstream_failures,
-        count(*) filter (where escalations > 0) as escalated_tasks
-    from selected
+        sum(tasks) as tasks,
+        sum(first_pass_failures) as first_pass_failures,
+        sum(failures) as failures,
+        sum(downstream_failures) as downstream_failures,
+        sum(escalated_tasks) as escalated_tasks
+    from task_groups
     group by grouping sets ((planner_label, planner_rank), (task_type, planner_label, planner_rank))
 ),
 
@@ -42,12 +51,12 @@ by_executed as (
         first_tier_rank as tier_rank,
         grouping(task_type) = 0 as per_task_type,
         task_type,
-        count(*) as tasks,
-        count(*) filter (where first_pass_failed) as first_pass_failures,
-        count(*) filter (where failed) as failures,
-        count(*) filter (where downstream_failure) as downstream_failures,
-        count(*) filter (where escalations > 0) as escalated_tasks
-    from selected
+        sum(tasks) as tasks,
+        sum(first_pass_failures) as first_pass_failures,
+        sum(failures) as failures,
+        sum(downstream_failures) as downstream_failures,
+        sum(escalated_tasks) as escalated_tasks
+    from task_groups
     group by grouping sets ((first_tier, first_tier_rank), (task_type, first_tier, first_tier_rank))
 )
 

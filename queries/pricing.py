@@ -4,7 +4,9 @@
 - `price_rules`: one row per tier price and per model price of the config;
 - `tier_prices`: one row per ladder tier with its price (for counterfactuals: price any
   token count at any tier by joining it);
-- `priced_attempts`: the attempts with `day` (UTC date), `cost_usd_effective` and `priced`.
+- `priced_attempts`: the attempts with `day` (UTC date), `cost_usd_effective` and `priced`;
+- `attempt_spend`: priced_attempts summed per day, task type, fleet, role and tier, what the
+  reports' spend reads (one pass over the attempts instead of one per query).
 
 An attempt's effective cost is its logged `cost_usd` when given; else its tokens priced at
 the model price in force on its date (a glob over the model id, the latest `from` on or
@@ -26,8 +28,25 @@ from queries.filters import QueryError
 MTOK = 1_000_000
 
 
+def _fingerprint(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> str:
+    """What attempt_spend depends on: the price rules, the data version and the row count."""
+    version = con.execute("select value from meta where key = 'data_version'").fetchone()
+    count = con.execute("select count(*) from attempts").fetchone()[0]
+    return repr((rows, version, count))
+
+
 def register(con: duckdb.DuckDBPyConnection, config: Config) -> None:
-    """(Re)create `price_rules`, `tier_prices` and `priced_attempts` on `con` for `config`."""
+    """(Re)create `price_rules`, `tier_prices`, `priced_attempts` and `attempt_spend` on `con`
+    for `config`. A second call with the same prices on unchanged data does nothing."""
+    rows = _price_rows(config)
+    fingerprint = _fingerprint(con, rows)
+    registered = con.execute(
+        "select count(*) from duckdb_tables() where temporary and table_name = 'pricing_state'"
+    ).fetchone()[0]
+    if registered:
+        current = con.execute("select fingerprint from pricing_state").fetchone()
+        if current and current[0] == fingerprint:
+            return
     con.execute(
         """
         create or replace temp table price_rules (
@@ -43,7 +62,25 @@ def register(con: duckdb.DuckDBPyConnection, config: Config) -> None:
         )
         """
     )
-    rows = [
+    con.executemany("insert into price_rules values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    con.execute(
+        """
+        create or replace temp view tier_prices as
+        select tier, tier_rank, input_usd_per_mtok, output_usd_per_mtok,
+               cached_input_usd_per_mtok
+        from price_rules
+        where kind = 'tier'
+        """
+    )
+    con.execute(sql_text("priced_attempts"))
+    con.execute(sql_text("attempt_spend"))
+    con.execute("create or replace temp table pricing_state (fingerprint varchar not null)")
+    con.execute("insert into pricing_state values (?)", [fingerprint])
+
+
+def _price_rows(config: Config) -> list[tuple]:
+    """price_rules' rows for `config`: its tiers, then its model prices, in config order."""
+    return [
         (
             i,
             "tier",
@@ -70,17 +107,6 @@ def register(con: duckdb.DuckDBPyConnection, config: Config) -> None:
         )
         for i, p in enumerate(config.prices)
     ]
-    con.executemany("insert into price_rules values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    con.execute(
-        """
-        create or replace temp view tier_prices as
-        select tier, tier_rank, input_usd_per_mtok, output_usd_per_mtok,
-               cached_input_usd_per_mtok
-        from price_rules
-        where kind = 'tier'
-        """
-    )
-    con.execute(sql_text("priced_attempts"))
 
 
 def price_tokens(

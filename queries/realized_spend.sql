@@ -3,16 +3,16 @@
 -- Grain: one row per task type and role.
 -- Parameters: $since, $until (inclusive, on each attempt's UTC date), $fleets, $task_types
 -- (lists, on each attempt's own fields; empty = all).
--- Needs queries.pricing.register (priced_attempts) on the connection.
+-- Needs queries.pricing.register (attempt_spend) on the connection.
 select
     task_type,
     role,
-    count(*) as attempts,
-    count(*) filter (where not priced) as unpriced_attempts,
-    coalesce(sum(cost_usd_effective), 0) as usd,
+    sum(attempts) as attempts,
+    sum(unpriced_attempts) as unpriced_attempts,
+    sum(usd) as usd,
     min(day) as first_day,
     max(day) as last_day
-from priced_attempts
+from attempt_spend
 where (cast($since as date) is null or day >= cast($since as date))
   and (cast($until as date) is null or day <= cast($until as date))
   and (len(cast($fleets as varchar[])) = 0 or list_contains(cast($fleets as varchar[]), fleet))

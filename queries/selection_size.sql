@@ -2,6 +2,7 @@
 -- an empty selection apart from a result.
 -- Grain: one row. Parameters: $since, $until (inclusive), $fleets, $task_types (empty = all).
 -- Tasks are selected by their day; attempts by their UTC date.
+-- Needs queries.pricing.register (attempt_spend) on the connection.
 with selected_tasks as (
     select count(*) as tasks
     from tasks
@@ -15,10 +16,10 @@ with selected_tasks as (
 ),
 
 selected_attempts as (
-    select count(*) as attempts
-    from attempts
-    where (cast($since as date) is null or cast(ts as date) >= cast($since as date))
-      and (cast($until as date) is null or cast(ts as date) <= cast($until as date))
+    select coalesce(sum(attempts), 0) as attempts
+    from attempt_spend
+    where (cast($since as date) is null or day >= cast($since as date))
+      and (cast($until as date) is null or day <= cast($until as date))
       and (len(cast($fleets as varchar[])) = 0 or list_contains(cast($fleets as varchar[]), fleet))
       and (
           len(cast($task_types as varchar[])) = 0

@@ -3,6 +3,7 @@
 -- Grain: one row per mix (planner / executed / final / attempts) and tier.
 -- Parameters: $since, $until (inclusive; tasks by their day, attempts by their UTC date),
 -- $fleets, $task_types (lists; empty = all).
+-- Needs queries.pricing.register (attempt_spend) on the connection.
 with selected as (
     select *
     from tasks
@@ -16,36 +17,47 @@ with selected as (
 ),
 
 executor_attempts as (
-    select a.tier, l.rank as tier_rank
-    from attempts as a
-    left join ladder as l on l.name = a.tier
-    where a.role = 'executor'
-      and (cast($since as date) is null or cast(a.ts as date) >= cast($since as date))
-      and (cast($until as date) is null or cast(a.ts as date) <= cast($until as date))
+    select s.tier, l.rank as tier_rank, sum(s.attempts) as n
+    from attempt_spend as s
+    left join ladder as l on l.name = s.tier
+    where s.role = 'executor'
+      and (cast($since as date) is null or s.day >= cast($since as date))
+      and (cast($until as date) is null or s.day <= cast($until as date))
       and (
           len(cast($fleets as varchar[])) = 0
-          or list_contains(cast($fleets as varchar[]), a.fleet)
+          or list_contains(cast($fleets as varchar[]), s.fleet)
       )
       and (
           len(cast($task_types as varchar[])) = 0
-          or list_contains(cast($task_types as varchar[]), a.task_type)
+          or list_contains(cast($task_types as varchar[]), s.task_type)
       )
+    group by all
 ),
 
-mix as (
+task_groups as (
+    -- one pass over the tasks; the three task mixes are sums of these few rows
     select
-        'planner' as mix,
-        coalesce(planner_tier, '(not given)') as tier,
-        coalesce(planner_tier_rank, 1000000) as tier_rank,
+        coalesce(planner_tier, '(not given)') as planner_label,
+        coalesce(planner_tier_rank, 1000000) as planner_rank,
+        first_tier,
+        first_tier_rank,
+        final_tier,
+        final_tier_rank,
         count(*) as n
     from selected
     group by all
+),
+
+mix as (
+    select 'planner' as mix, planner_label as tier, planner_rank as tier_rank, sum(n) as n
+    from task_groups
+    group by all
     union all
-    select 'executed', first_tier, first_tier_rank, count(*) from selected group by all
+    select 'executed', first_tier, first_tier_rank, sum(n) from task_groups group by all
     union all
-    select 'final', final_tier, final_tier_rank, count(*) from selected group by all
+    select 'final', final_tier, final_tier_rank, sum(n) from task_groups group by all
     union all
-    select 'attempts', tier, tier_rank, count(*) from executor_attempts group by all
+    select 'attempts', tier, tier_rank, n from executor_attempts
 )
 
 select mix, tier, tier_rank, n

@@ -58,8 +58,9 @@ def test_rates_paths_and_reasons(report):
     assert (research["escalations"], research["retries"]) == (3, 1)
     assert research["skip_tier_escalations"] == 1 and research["step_downs"] == 1
     assert research["paths"] == {"haiku->sonnet": 2, "haiku->opus": 1}
-    # reasons on the escalation steps: r2 reviewer_reject, r3 low_confidence, r4 reviewer_reject
-    assert research["reasons"] == {"reviewer_reject": 2, "low_confidence": 1}
+    # reasons logged on the attempts after the first: r2 reviewer_reject, r3 low_confidence,
+    # r4 error (its retry) and reviewer_reject; r5's second call gave none
+    assert research["reasons"] == {"reviewer_reject": 2, "low_confidence": 1, "error": 1}
     # rescued: r2 and r3 ended ok, r4 did not: 2 of 3
     assert research["rescued_tasks"] == 2 and research["rescue_rate"] == pytest.approx(2 / 3)
     assert (

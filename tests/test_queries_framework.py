@@ -192,6 +192,7 @@ def test_hostile_names_pass_through_the_selection_filters(tmp_path):
     ] + [attempt("plain", "2026-03-01T10:00:00Z", "plain", "haiku", fleet="plain")]
     db = build_store(tmp_path, records)
     with open_store(db) as con:
+        pricing.register(con, DEFAULT)
         for name in HOSTILE_TASK_TYPES:
             for f in (Filters(task_types=(name,)), Filters(fleets=(name,))):
                 size = run(con, "selection_size", f.params())[0]
@@ -200,3 +201,35 @@ def test_hostile_names_pass_through_the_selection_filters(tmp_path):
         size = run(con, "selection_size", Filters(task_types=("100%",)).params())[0]
         assert size["tasks"] == 0
         assert con.execute("select count(*) from attempts").fetchone()[0] == 7
+
+
+def test_register_reprices_when_the_prices_or_the_data_change(tmp_path):
+    from fixtures_analytics import write_jsonl
+
+    from ingest.load import ingest_file
+
+    db = build_store(tmp_path, [attempt("t1", "2026-03-01T10:00:00Z", "x", "haiku")])
+    doubled = parse_config(
+        {
+            "tiers": [
+                {"name": "haiku", "input_usd_per_mtok": 1.6, "output_usd_per_mtok": 8},
+                {"name": "sonnet", "input_usd_per_mtok": 6, "output_usd_per_mtok": 30},
+                {"name": "opus", "input_usd_per_mtok": 30, "output_usd_per_mtok": 150},
+            ]
+        }
+    )
+    spend = "select sum(usd), sum(attempts) from attempt_spend"
+    with open_store(db, read_only=False) as con:
+        pricing.register(con, DEFAULT)
+        # 2000 * 0.8 + 500 * 4 = 3600 per million
+        assert con.execute(spend).fetchone() == (pytest.approx(0.0036), 1)
+        pricing.register(con, DEFAULT)  # same prices, same data: kept
+        assert con.execute(spend).fetchone() == (pytest.approx(0.0036), 1)
+        pricing.register(con, doubled)  # what-if prices: 2000 * 1.6 + 500 * 8 = 7200
+        assert con.execute(spend).fetchone() == (pytest.approx(0.0072), 1)
+        more = write_jsonl(
+            tmp_path / "more.jsonl", [attempt("t2", "2026-03-02T10:00:00Z", "x", "sonnet")]
+        )
+        ingest_file(con, more, doubled)
+        pricing.register(con, doubled)  # new data: 0.0072 + (2000 * 6 + 500 * 30 = 27000)
+        assert con.execute(spend).fetchone() == (pytest.approx(0.0342), 2)
