@@ -131,3 +131,46 @@ def test_a_missing_database_exits_2(tmp_path):
 def test_unknown_report_name_is_a_usage_error(db):
     result = report("nope", "--db", db)
     assert result.exit_code == 2 and "nope" in result.output
+
+
+DOCS = __import__("pathlib").Path(__file__).resolve().parent.parent / "docs"
+# objects keyed by data (tier names, paths, reasons), not by documented keys
+DATA_KEYED = {
+    "counterfactual_usd", "counterfactual_usd_per_day", "counterfactual_usd_per_month",
+    "savings_vs", "savings_usd_per_month_vs", "paths", "reasons",
+}  # fmt: skip
+
+
+def _keys(value, found: set[str]) -> set[str]:
+    if isinstance(value, dict):
+        for key, child in value.items():
+            found.add(key)
+            if key not in DATA_KEYED:
+                _keys(child, found)
+    elif isinstance(value, list):
+        for child in value:
+            _keys(child, found)
+    return found
+
+
+@pytest.mark.parametrize("name", ["summary", "tiers", "escalations", "costs"])
+def test_every_json_key_is_documented(db, name):
+    docs = (DOCS / "reports.md").read_text("utf-8")
+    section = docs.split(f"\n## {name}\n", 1)[1].split("\n## ", 1)[0]
+    common = {"report", "filters", "empty", "since", "until", "fleets", "task_types"}
+    result = as_json(db, name)
+    missing = sorted(k for k in _keys(result, set()) - common if f"`{k}`" not in section)
+    assert not missing, f"docs/reports.md ## {name} does not document {missing}"
+
+
+def test_every_report_has_docs_and_help():
+    reports_md = (DOCS / "reports.md").read_text("utf-8")
+    metrics_md = (DOCS / "metrics.md").read_text("utf-8")
+    help_text = report("--help").stdout
+    for name in REPORTS:
+        assert f"\n## {name}\n" in reports_md, name
+        assert name in help_text, name
+    for heading in ("Summary", "Tiers", "Escalations", "Costs", "Calibration", "Drift",
+                    "Recommendations", "Verdict"):  # fmt: skip
+        assert f"\n## {heading}" in metrics_md, heading
+    assert "(to be written" not in reports_md + metrics_md
