@@ -65,6 +65,13 @@ def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **op
     return result
 
 
+def _notes(row: dict) -> str:
+    notes = ["small sample"] if row["small_sample"] else []
+    if row["fails_more_than"]:
+        notes.append("fails more than " + ", ".join(row["fails_more_than"]))
+    return "; ".join(notes)
+
+
 def _columns(tier_key: str, with_type: bool) -> list:
     cols = [("task type", lambda r: r["task_type"])] if with_type else []
     return cols + [
@@ -74,13 +81,7 @@ def _columns(tier_key: str, with_type: bool) -> list:
         ("failure [95% CI]", lambda r: fmt_rate(r["failure_rate"], r["failure_rate_ci"])),
         ("downstream", lambda r: fmt_rate(r["downstream_failure_rate"])),
         ("escalation", lambda r: fmt_rate(r["escalation_rate"])),
-        (
-            "",
-            lambda r: " ".join(
-                (["small sample"] if r["small_sample"] else [])
-                + [f"fails more than {t}" for t in r["fails_more_than"]]
-            ),
-        ),
+        ("notes", _notes),
     ]
 
 
