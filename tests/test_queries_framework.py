@@ -233,3 +233,76 @@ def test_register_reprices_when_the_prices_or_the_data_change(tmp_path):
         ingest_file(con, more, doubled)
         pricing.register(con, doubled)  # new data: 0.0072 + (2000 * 6 + 500 * 30 = 27000)
         assert con.execute(spend).fetchone() == (pytest.approx(0.0342), 2)
+
+
+def random_fleet(seed: int) -> list[dict]:
+    """A small random fleet: chains of 1-3 executor calls on any tier, some planner and
+    reviewer calls, logged costs, missing planner tiers, downstream failures."""
+    import random
+
+    from fixtures_analytics import downstream
+
+    rng = random.Random(seed)
+    tiers = ["haiku", "sonnet", "opus"]
+    types = ["extract", "classify", HOSTILE_TASK_TYPES[0], HOSTILE_TASK_TYPES[3]]
+    records = []
+    for i in range(rng.randint(1, 25)):
+        day = 1 + rng.randrange(5)
+        task_type = rng.choice(types)
+        planner = rng.choice([*tiers, None])
+        fields = {"planner_tier": planner} if planner else {}
+        for step in range(1, rng.randint(1, 3) + 1):
+            extra = {"cost_usd": rng.choice([0.0, 0.01, 0.5])} if rng.random() < 0.2 else {}
+            records.append(
+                attempt(f"t{i}", f"2026-03-0{day}T10:0{step}:00Z", task_type, rng.choice(tiers),
+                        attempt=step, status=rng.choice(["ok", "ok", "failed", "error"]),
+                        input_tokens=rng.randrange(5000), output_tokens=rng.randrange(2000),
+                        fleet=rng.choice(["a", "b"]), **fields, **extra)
+            )  # fmt: skip
+            fields = {}
+        if rng.random() < 0.3:
+            records.append(attempt(f"t{i}", f"2026-03-0{day}T11:00:00Z", task_type, "sonnet",
+                                   role=rng.choice(["planner", "reviewer"])))  # fmt: skip
+        if rng.random() < 0.2:
+            records.append(downstream(f"t{i}", "2026-03-09T00:00:00Z"))
+    return records
+
+
+def test_accounting_identities_hold_on_random_fleets(tmp_path_factory):
+    """The parts of every report add up to its totals, and every interval holds its rate."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=8, deadline=None, derandomize=True)
+    @given(st.integers(min_value=0, max_value=10**6))
+    def check(seed):
+        db = build_store(tmp_path_factory.mktemp("random"), random_fleet(seed))
+        with open_store(db) as con:
+            r = {name: build_report(con, name, DEFAULT, Filters()) for name in list(REPORTS)[:4]}
+        s, t, e, c = r["summary"], r["tiers"], r["escalations"], r["costs"]
+        assert (
+            s["tasks"] == c["tasks"] == e["tasks"] == sum(x["tasks"] for x in t["by_planner_tier"])
+        )
+        assert s["tasks"] == sum(d["tasks"] for d in s["daily"])
+        for mix in ("by_planner_tier", "by_executed_tier", "by_final_tier"):
+            assert sum(x["tasks"] for x in s["tier_mix"][mix]) == s["tasks"]
+        assert s["realized_usd"] == pytest.approx(c["realized_usd"])
+        assert c["realized_usd"] == pytest.approx(sum(x["usd"] for x in s["daily"]))
+        assert c["realized_usd"] == pytest.approx(sum(x["realized_usd"] for x in c["by_task_type"]))
+        assert sum(c["overhead_usd"].values()) <= c["realized_usd"] + 1e-9
+        for tier, usd in c["counterfactual_usd"].items():
+            assert usd == pytest.approx(
+                sum(x["counterfactual_usd"][tier] for x in c["by_task_type"])
+            )
+        assert c["days"] == s["days"] >= 1
+        for row in t["by_task_type"] + t["by_planner_tier"] + t["by_executed_tier"]:
+            low, high = row["failure_rate_ci"]
+            assert low <= row["failure_rate"] <= high
+            assert row["first_pass_failures"] <= row["tasks"] and row["failures"] <= row["tasks"]
+        for row in e["by_task_type"]:
+            assert sum(row["paths"].values()) == row["escalations"]
+            assert row["rescued_tasks"] <= row["escalated_tasks"] <= row["tasks"]
+            assert 0 <= row["escalation_cost_usd"] <= row["spend_usd"] + 1e-9
+        assert e["escalated_tasks"] == s["escalated_tasks"]
+
+    check()
