@@ -22,9 +22,9 @@ SETTINGS: tuple[tuple[str, float, str], ...] = (
     ("failure_cost_usd", 50.0, "what one downstream failure costs (rework, engineering time)"),
     (
         "engineering_usd_per_month",
-        2000.0,
-        "what building and maintaining routing costs per month (the verdict weighs savings "
-        "against it)",
+        50.0,
+        "what building and maintaining routing costs per month, about an hour of an "
+        "engineer's time (the verdict weighs the monthly saving against it)",
     ),
     ("min_tasks_per_day", 300.0, "volume above which routing can pay off (the verdict)"),
     ("stale_after_days", 90.0, "routing evidence older than this is flagged stale"),

@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ingest import store, validate
@@ -37,7 +39,8 @@ SUFFIXES = {
     ".parquet": "parquet",
     ".pq": "parquet",
 }
-CHUNK_RECORDS = 250_000
+CHUNK_RECORDS = 250_000  # CSV and Parquet records staged at a time
+BLOCK_BYTES = 64 << 20  # JSONL bytes staged at a time (whole lines)
 MAX_RAW_CHARS = 10_000  # a rejected record's text is kept up to this length
 REJECTS_SHOWN = 100
 
@@ -213,41 +216,72 @@ def _binary(path: Path, progress: Progress | None) -> io.BufferedReader:
 
 
 def read_jsonl(path: Path, progress: Progress | None = None) -> Iterator[pa.RecordBatch]:
-    lines: list[int] = []
-    raws: list[str] = []
-    errors: list[str | None] = []
+    """JSONL in blocks of whole lines: split and UTF-8 checked by Arrow, not line by line."""
+    number = 0  # lines before the block
+    carry = b""
+    first = True
     with _binary(path, progress) as f:
-        for number, data in enumerate(f, start=1):
-            if number == 1 and data.startswith(b"\xef\xbb\xbf"):
-                data = data[3:]
-            data = data.rstrip(b"\r\n")
-            if not data.strip():
-                continue  # blank lines are not records
+        while True:
+            data = f.read(BLOCK_BYTES)
+            if not data:
+                break
+            block = carry + data
+            cut = block.rfind(b"\n")
+            if cut < 0:
+                carry = block
+                continue
+            carry = block[cut + 1 :]
+            batch = _jsonl_block(path, block[:cut], number, first)
+            number += block.count(b"\n", 0, cut) + 1
+            first = False
+            if batch.num_rows:
+                yield batch
+    if carry:
+        batch = _jsonl_block(path, carry, number, first)
+        if batch.num_rows:
+            yield batch
+
+
+def _jsonl_block(path: Path, block: bytes, before: int, first: bool) -> pa.RecordBatch:
+    if first and block.startswith(b"\xef\xbb\xbf"):
+        block = block[3:]
+    parts = pa.array(block.split(b"\n"), pa.binary())
+    lines = pa.array(np.arange(before + 1, before + len(parts) + 1, dtype=np.int64))
+    try:
+        text = parts.cast(pa.string())  # checks UTF-8
+        errors = pa.nulls(len(parts), pa.string())
+    except pa.ArrowInvalid:
+        decoded, problems = [], []
+        for raw in parts.to_pylist():
             try:
-                text = data.decode("utf-8")
-                error = None
+                decoded.append(raw.decode("utf-8"))
+                problems.append(None)
             except UnicodeDecodeError as e:
-                text = data.decode("utf-8", errors="replace")
-                error = f"line is not valid UTF-8 (byte {e.start + 1}); save the file as UTF-8"
-            if not lines and error is None and text.lstrip().startswith("["):
-                raise IngestError(
-                    f"{path}: a JSON array, but tierwatch reads newline-delimited JSON "
-                    f"(one object per line). Convert it with: jq -c '.[]' {path} > "
-                    f"{path.with_suffix('').name}.jsonl"
+                decoded.append(raw.decode("utf-8", errors="replace"))
+                problems.append(
+                    f"line is not valid UTF-8 (byte {e.start + 1}); save the file as UTF-8"
                 )
-            lines.append(number)
-            raws.append(text)
-            errors.append(error)
-            if len(lines) >= CHUNK_RECORDS:
-                yield _jsonl_chunk(lines, raws, errors)
-                lines, raws, errors = [], [], []
-    if lines:
-        yield _jsonl_chunk(lines, raws, errors)
-
-
-def _jsonl_chunk(lines, raws, errors) -> pa.RecordBatch:
-    # the JSON text is its own doc; DuckDB tells valid from invalid in the check step
-    return _chunk(lines, [_clip(r) for r in raws], raws, True, errors)
+        text, errors = pa.array(decoded, pa.string()), pa.array(problems, pa.string())
+    text = pc.utf8_rtrim(text, characters="\r")
+    keep = pc.invert(pc.equal(pc.utf8_trim_whitespace(text), ""))  # blank lines are no records
+    batch = pa.RecordBatch.from_arrays(
+        [
+            lines,
+            pc.utf8_slice_codeunits(text, 0, MAX_RAW_CHARS),
+            text,
+            pa.array(np.ones(len(parts), dtype=bool)),
+            errors,
+        ],
+        schema=_STAGE_SCHEMA,
+    ).filter(keep)
+    opening = batch.column(2)[0].as_py().strip() if first and batch.num_rows else ""
+    if opening == "[" or opening.replace(" ", "").startswith("[{"):
+        raise IngestError(
+            f"{path}: a JSON array, but tierwatch reads newline-delimited JSON "
+            f"(one object per line). Convert it with: jq -c '.[]' {path} > "
+            f"{path.with_suffix('').name}.jsonl"
+        )
+    return batch
 
 
 def read_csv(path: Path, progress: Progress | None = None) -> Iterator[pa.RecordBatch]:
@@ -310,7 +344,8 @@ def read_csv(path: Path, progress: Progress | None = None) -> Iterator[pa.Record
                 )
             else:
                 raws.append(raw)
-                docs.append(json.dumps({k: v for k, v in zip(header, row, strict=True) if v != ""}))
+                cells = (c.strip() for c in row)
+                docs.append(json.dumps({k: c for k, c in zip(header, cells, strict=True) if c}))
                 errors.append(header_problem)
             if len(lines) >= CHUNK_RECORDS:
                 yield _chunk(lines, raws, docs, False, errors)
@@ -360,12 +395,21 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+_HASHED = (
+    "kind, task_id, role, attempt, ts, task_type, tier, planner_tier, model, input_tokens, "
+    "output_tokens, cached_input_tokens, cost_usd, confidence, confidence_source, status, "
+    "escalation_reason, downstream_failure, plan_id, fleet, agent, latency_ms, detected_by, extra"
+)
 _ATTEMPT_COLUMNS = (
     "task_id, role, attempt, ts, task_type, tier, planner_tier, model, input_tokens, "
     "output_tokens, cached_input_tokens, cost_usd, confidence, confidence_label, "
     "confidence_source, status, escalation_reason, downstream_failure, plan_id, fleet, agent, "
     "latency_ms, extra, record_hash, file_id, line"
 )
+
+
+def _hash_terms() -> str:
+    return ", ".join(f"coalesce(cast({c.strip()} as varchar), chr(0))" for c in _HASHED.split(","))
 
 
 def _load_chunk(
@@ -412,16 +456,11 @@ def _load_chunk(
     )
     # identity and content of each good record
     con.execute(
-        """
+        f"""
         create or replace temp table good as
         select c.*,
-            case when c.kind = 'attempt' then md5(concat_ws(chr(31), task_id, role, attempt, ts,
-                task_type, tier, planner_tier, model, input_tokens, output_tokens,
-                cached_input_tokens, cost_usd, confidence, confidence_source, status,
-                escalation_reason, downstream_failure, plan_id, fleet, agent, latency_ms, extra,
-                '§'))
-            else md5(concat_ws(chr(31), task_id, ts, detected_by, extra, '§')) end
-                as record_hash,
+            -- NULL is written as chr(0), so that no two different records share a text
+            md5(concat_ws(chr(31), {_hash_terms()})) as record_hash,
             row_number() over (
                 partition by c.kind, task_id,
                     case when c.kind = 'attempt' then role else coalesce(detected_by, '') end,
@@ -541,7 +580,7 @@ def _load_chunk(
                 + count(*) filter (where verdict like 'conflict%')
         from verdicts
         """
-    ).fetchone()
+    ).fetchall()[0]
     return counts
 
 
@@ -573,15 +612,20 @@ def ingest_file(
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
     # the same bytes loaded before with nothing rejected: every record is a duplicate
-    earlier = con.execute(
-        "select read from ingested_files where sha256 = ? and rejected = 0 "
-        "order by file_id limit 1",
-        [digest],
-    ).fetchone()
+    earlier = next(
+        iter(
+            con.execute(
+                "select read from ingested_files where sha256 = ? and rejected = 0 "
+                "order by file_id limit 1",
+                [digest],
+            ).fetchall()
+        ),
+        None,
+    )
 
     con.execute("begin transaction")
     try:
-        file_id = con.execute("select nextval('file_id_seq')").fetchone()[0]
+        file_id = con.execute("select nextval('file_id_seq')").fetchall()[0][0]
         if earlier is not None:
             result.read = result.duplicates = earlier[0]
             if progress:

@@ -106,10 +106,10 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool) -> duckdb
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     exists = con.execute(
         "select count(*) from information_schema.tables where table_name = 'schema_version'"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     if not exists:
         return 0
-    return con.execute("select coalesce(max(version), 0) from schema_version").fetchone()[0]
+    return con.execute("select coalesce(max(version), 0) from schema_version").fetchall()[0][0]
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
@@ -198,7 +198,7 @@ def bump_data_version(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def data_version(con: duckdb.DuckDBPyConnection) -> int:
-    return int(con.execute("select value from meta where key = 'data_version'").fetchone()[0])
+    return int(con.execute("select value from meta where key = 'data_version'").fetchall()[0][0])
 
 
 def refresh_tasks(con: duckdb.DuckDBPyConnection) -> None:

@@ -107,71 +107,69 @@ def _bound(f: Field) -> str:
 
 
 def _checks(f: Field, v: str, t: str) -> tuple[list[tuple[str, str]], str]:
-    """(conditions that make the value bad, each with its reason SQL) and the typed value."""
+    """(conditions that make the value bad, each with its reason SQL) and the typed value.
+
+    Typed values (JSON, Parquet) take a fast path on their JSON type; only untyped text
+    (CSV cells, already stripped of surrounding spaces) goes through the regular expressions.
+    """
     name = f.name
     shown = _shown(v, t)
     is_text = f"({t} is null or {t} = 'VARCHAR')"
-    bad_type = f"not {is_text}"
+    numeric = f"{t} in {_NUMERIC_TYPES}"
     checks: list[tuple[str, str]] = []
 
     def reason(rule: str) -> str:
-        if f.kind in ("integer", "number", "confidence", "boolean", "timestamp"):
+        text = f"{_lit(name + ' is ')} || {shown} || {_lit(', must be ' + rule)}"
+        if f.kind in ("integer", "number", "confidence", "boolean"):
             # a number sent as text in JSON or a Parquet string column: say so
-            quoted = (
-                f"(case when {t} = 'VARCHAR' then ' (a string: write it without quotes, or "
-                f"give the Parquet column a numeric type)' else '' end)"
+            text += (
+                f" || (case when {t} = 'VARCHAR' then ' (a string: write it without quotes, "
+                f"or give the Parquet column a numeric type)' else '' end)"
             )
-            if f.kind == "timestamp":
-                quoted = "''"
-            return f"{_lit(name + ' is ')} || {shown} || {_lit(', must be ' + rule)} || {quoted}"
-        return f"{_lit(name + ' is ')} || {shown} || {_lit(', must be ' + rule)}"
+        return text
 
     if f.kind == "string":
-        checks.append((bad_type, reason("a string")))
+        checks.append((f"not {is_text}", reason("a string")))
         checks.append((f"trim({v}) = ''", _lit(f"{name} is empty, must be a non-empty string")))
         return checks, v
 
     if f.kind == "integer":
         rule = "an integer" + _bound(f)
+        value = f"try_cast({v} as bigint)"
         checks.append(
             (
-                f"not ({t} is null or {t} in {_NUMERIC_TYPES}) "
-                f"or not regexp_full_match(trim({v}), '{_INT}')",
+                f"case when {t} in ('BIGINT', 'UBIGINT') then false "
+                f"when {t} is null or {t} = 'DOUBLE' then not regexp_full_match({v}, '{_INT}') "
+                f"else true end",
                 reason(rule),
             )
         )
-        checks.append(
-            (
-                f"try_cast(trim({v}) as bigint) is null",
-                reason(rule + ", and at most 9223372036854775807"),
-            )
-        )
+        checks.append((f"{value} is null", reason(rule + ", and at most 9223372036854775807")))
         if f.minimum is not None:
-            checks.append((f"try_cast(trim({v}) as bigint) < {int(f.minimum)}", reason(rule)))
-        return checks, f"try_cast(trim({v}) as bigint)"
+            checks.append((f"{value} < {int(f.minimum)}", reason(rule)))
+        return checks, value
 
     if f.kind in ("number", "confidence"):
-        labels = {label: value for label, value in f.labels}
+        labels = dict(f.labels)
         rule = "a number" + _bound(f)
         if labels:
             rule += " or one of " + ", ".join(labels)
-        label_test = (
-            f"({is_text} and lower(trim({v})) in ({', '.join(_lit(k) for k in labels)}))"
-            if labels
-            else "false"
-        )
+        words = ", ".join(_lit(k) for k in labels)
+        is_label = f"({is_text} and lower({v}) in ({words}))" if labels else "false"
+        number = f"try_cast({v} as double)"
         checks.append(
             (
-                f"not {label_test} and (not ({t} is null or {t} in {_NUMERIC_TYPES}) "
-                f"or not regexp_full_match(trim({v}), '{_NUM}') "
-                f"or not isfinite(try_cast(trim({v}) as double)))",
+                f"case when {is_label} then false "
+                f"when {numeric} then not isfinite({number}) "
+                f"when {t} is null then not regexp_full_match({v}, '{_NUM}') "
+                f"or not isfinite({number}) else true end",
                 reason(rule),
             )
         )
-        value = f"try_cast(trim({v}) as double)"
+        value = number
         if labels:
             cases = " ".join(f"when {_lit(k)} then {val}" for k, val in labels.items())
-            value = f"(case lower(trim({v})) {cases} else {value} end)"
+            value = f"(case lower({v}) {cases} else {number} end)"
         if f.minimum is not None:
             checks.append((f"{value} < {f.minimum}", reason(rule)))
         if f.maximum is not None:
@@ -182,42 +180,40 @@ def _checks(f: Field, v: str, t: str) -> tuple[list[tuple[str, str]], str]:
         words = "('true', 'false', '1', '0', 'yes', 'no')"
         checks.append(
             (
-                f"not (({t} = 'BOOLEAN') or ({t} is null and lower(trim({v})) in {words}))",
+                f"case when {t} = 'BOOLEAN' then false "
+                f"when {t} is null then lower({v}) not in {words} else true end",
                 reason("true or false"),
             )
         )
-        return checks, f"(lower(trim({v})) in ('true', '1', 'yes'))"
+        return checks, f"(lower({v}) in ('true', '1', 'yes'))"
 
     if f.kind == "enum":
         allowed = ", ".join(_lit(e) for e in f.enum)
         checks.append(
             (
-                f"{bad_type} or lower(trim({v})) not in ({allowed})",
+                f"case when {is_text} then lower({v}) not in ({allowed}) else true end",
                 reason("one of " + ", ".join(f.enum)),
             )
         )
-        return checks, f"lower(trim({v}))"
+        return checks, f"lower({v})"
 
     if f.kind == "tier":
         checks.append(
             (
-                f"{bad_type} or not list_contains($ladder, lower(trim({v})))",
+                f"case when {is_text} then not list_contains($ladder, lower({v})) else true end",
                 f"{reason('a tier on the ladder ')} || array_to_string($ladder, ' < ') || "
                 f"{_lit(' (tier names come from tierwatch.toml)')}",
             )
         )
-        return checks, f"lower(trim({v}))"
+        return checks, f"lower({v})"
 
     if f.kind == "timestamp":
-        numeric = (
-            f"(({t} in {_NUMERIC_TYPES}) or ({t} is null and "
-            f"regexp_full_match(trim({v}), '{_NUM}')))"
-        )
-        parsed = (
-            f"(case when {numeric} then try_cast(to_timestamp(try_cast(trim({v}) as double)) "
-            f"as timestamp) when {is_text} and regexp_full_match(trim({v}), '{_TS}') "
-            f"then try_cast(try_cast(trim({v}) as timestamptz) as timestamp) end)"
-        )
+        # epoch seconds must land in [1970, 2100): beyond is most often milliseconds.
+        # Both are computed once per record, as columns of their own (see check_sql).
+        epoch, parsed = f"{name}__epoch", f"{name}__parsed"
+        in_range = f"({epoch} >= 0 and {epoch} < 4102444800)"
+        between = "a time between 1970 and 2100 (epoch seconds, not milliseconds)"
+        checks.append((f"{epoch} is not null and not {in_range}", reason(between)))
         checks.append(
             (
                 f"{parsed} is null",
@@ -227,7 +223,7 @@ def _checks(f: Field, v: str, t: str) -> tuple[list[tuple[str, str]], str]:
         checks.append(
             (
                 f"{parsed} < timestamp '1970-01-01' or {parsed} >= timestamp '2100-01-01'",
-                reason("a time between 1970 and 2100 (epoch seconds, not milliseconds)"),
+                reason(between),
             )
         )
         return checks, parsed
@@ -235,48 +231,78 @@ def _checks(f: Field, v: str, t: str) -> tuple[list[tuple[str, str]], str]:
     raise ValueError(f"unknown x-kind {f.kind!r} for {name}")
 
 
+def _timestamp_columns(name: str, v: str, t: str) -> str:
+    """SQL for the helper columns <name>__epoch and <name>__parsed of a timestamp field."""
+    numeric = f"{t} in {_NUMERIC_TYPES}"
+    is_text = f"({t} is null or {t} = 'VARCHAR')"
+    epoch = (
+        f"case when {numeric} or ({t} is null and regexp_full_match({v}, '{_NUM}')) "
+        f"then try_cast({v} as double) end"
+    )
+    return (
+        f"{epoch} as {name}__epoch, "
+        f"case when {epoch} >= 0 and {epoch} < 4102444800 "
+        f"then try_cast(to_timestamp({epoch}) as timestamp) "
+        f"when {is_text} and regexp_full_match({v}, '{_TS}') "
+        f"then try_cast(try_cast({v} as timestamptz) as timestamp) end as {name}__parsed"
+    )
+
+
 def _problem_expr(
-    fields: tuple[Field, ...], paths: list[str], when_missing: dict[str, str] | None = None
+    fields: tuple[Field, ...],
+    paths: list[str],
+    when_missing: dict[str, list[tuple[str, str]]] | None = None,
 ) -> tuple[str, dict[str, str]]:
     """SQL for a record's problems, a list of struct(field, reason) with at most one per
-    field (its first), and the SQL of each field's typed value.
+    field (its first), or NULL for a good record; and the SQL of each field's typed value.
 
-    `when_missing` replaces the plain "is missing" check of a field with other WHEN clauses.
+    `when_missing` replaces the plain "is missing" check of a field with other
+    (condition, problem) pairs.
     """
     when_missing = when_missing or {}
     per_field: list[str] = []
+    conditions: list[str] = []
     values: dict[str, str] = {}
     for f in fields:
         i = paths.index(f.name) + 1
         v, t = f"v[{i}]", f"t[{i}]"
         present = f"({v} is not null)"
-        whens: list[str] = []
+
+        def problem(reason: str, name: str = f.name) -> str:
+            return f"{{'field': {_lit(name)}, 'reason': {reason}}}"
+
+        pairs: list[tuple[str, str]] = []
         if f.name in when_missing:
-            whens.append(when_missing[f.name])
+            pairs += when_missing[f.name]
         elif f.required:
-            whens.append(
-                f"when not {present} then {{'field': {_lit(f.name)}, "
-                f"'reason': {_lit(f.name + ' is missing; every record needs it')}}}"
+            pairs.append(
+                (f"not {present}", problem(_lit(f"{f.name} is missing; every record needs it")))
             )
         checks, value = _checks(f, v, t)
-        for cond, reason in checks:
-            whens.append(
-                f"when {present} and ({cond}) then {{'field': {_lit(f.name)}, 'reason': {reason}}}"
-            )
+        pairs += [(f"{present} and ({cond})", problem(reason)) for cond, reason in checks]
         if f.maximum_field:
             j = paths.index(f.maximum_field) + 1
-            whens.append(
-                f"when {present} and try_cast(trim({v}) as bigint) > "
-                f"try_cast(trim(v[{j}]) as bigint) then {{'field': {_lit(f.name)}, 'reason': "
-                f"{_lit(f.name + ' is ')} || {v} || "
-                f"{_lit(', must be at most ' + f.maximum_field + ' (')} || v[{j}] || ')'}}"
+            pairs.append(
+                (
+                    f"{present} and try_cast({v} as bigint) > try_cast(v[{j}] as bigint)",
+                    problem(
+                        f"{_lit(f.name + ' is ')} || {v} || "
+                        f"{_lit(', must be at most ' + f.maximum_field + ' (')} || v[{j}] || ')'"
+                    ),
+                )
             )
-        per_field.append("case " + " ".join(whens) + " end")
+        per_field.append("case " + " ".join(f"when {c} then {p}" for c, p in pairs) + " end")
+        conditions += [c for c, _ in pairs]
         default = f"{_lit(str(f.default))}" if f.default is not None else "null"
         if f.kind == "integer" and f.default is not None:
             default = str(int(f.default))
         values[f.name] = f"(case when {present} then {value} else {default} end)"
-    problems = "list_filter([" + ", ".join(per_field) + "], lambda p: p is not null)"
+    # the list of problems is built only for records that have one: most records are good
+    any_bad = "case " + " ".join(f"when {c} then true" for c in conditions) + " else false end"
+    problems = (
+        f"case when {any_bad} then "
+        f"list_filter([{', '.join(per_field)}], lambda p: p is not null) end"
+    )
     return problems, values
 
 
@@ -298,16 +324,28 @@ def check_sql() -> str:
     names = list(paths())
     json_paths = "[" + ", ".join(_lit("$." + json.dumps(n)) for n in names) + "]"
     rec = names.index("record") + 1
+    helpers = ", ".join(
+        _timestamp_columns(f.name, f"v[{names.index(f.name) + 1}]", f"t[{names.index(f.name) + 1}]")
+        for f in attempt_fields()
+        if f.kind == "timestamp"
+    )
     tier_i = names.index("tier") + 1
     model_i = names.index("model") + 1
     # tier may be left out when the model maps to a tier through the config's globs
-    missing_tier = (
-        f"when v[{tier_i}] is null and v[{model_i}] is null then {{'field': 'tier', 'reason': "
-        "'tier is missing, and there is no model to map to a tier; give tier'} "
-        f"when v[{tier_i}] is null and model_tier.tier is null then {{'field': 'tier', 'reason': "
-        f"'tier is missing and model \"' || v[{model_i}] || '\" matches no tier''s models; "
-        "give tier or add a models glob to the tier in tierwatch.toml'}"
-    )
+    tier, model = f"v[{tier_i}]", f"v[{model_i}]"
+    missing_tier = [
+        (
+            f"{tier} is null and {model} is null",
+            "{'field': 'tier', 'reason': 'tier is missing, and there is no model to map to a "
+            "tier; give tier'}",
+        ),
+        (
+            f"{tier} is null and model_tier.tier is null",
+            "{'field': 'tier', 'reason': 'tier is missing and model \"' || "
+            f"{model} || '\" matches no tier''s models; give tier or add a models glob to "
+            "the tier in tierwatch.toml'}",
+        ),
+    ]
     attempt_problem, a = _problem_expr(attempt_fields(), names, {"tier": missing_tier})
     df_problem, d = _problem_expr(downstream_fields(), names)
     conf_i = names.index("confidence") + 1
@@ -319,27 +357,33 @@ with pulled as (
         line, raw, doc,
         json_extract_string(doc, {json_paths}) as v,
         -- untyped (CSV) values have no JSON type; JSON null reads as absent (v is null)
-        case when typed then json_type(doc, {json_paths}) end as t,
-        lower(coalesce(json_extract_string(doc, {json_paths})[{rec}], 'attempt')) as kind
+        case when typed then json_type(doc, {json_paths}) end as t
     from stage
     where parse_error is null
+),
+kinded as (
+    select *, lower(coalesce(v[{rec}], 'attempt')) as kind, {helpers} from pulled
 ),
 checked as (
     select
         c.line, c.raw, c.kind,
         case
-            when c.kind = 'attempt' then {attempt_problem}
-            when c.kind = 'downstream_failure' then {df_problem}
+            when c.kind = 'attempt' then coalesce({attempt_problem}, [])
+            when c.kind = 'downstream_failure' then coalesce({df_problem}, [])
             else [{{'field': 'record', 'reason': 'record is "' || c.v[{rec}] ||
                   '", must be attempt or downstream_failure'}}]
         end as problems,
         {", ".join(f"{expr} as {name}" for name, expr in a.items() if name != "tier")},
         coalesce({a["tier"]}, model_tier.tier) as tier,
         {d["detected_by"]} as detected_by,
-        case when lower(trim(c.v[{conf_i}])) in {labels} then lower(trim(c.v[{conf_i}])) end
+        case when lower(c.v[{conf_i}]) in {labels} then lower(c.v[{conf_i}]) end
             as confidence_label,
-        nullif(cast(json_merge_patch(c.doc, $known_patch) as varchar), '{{}}') as extra
-    from pulled as c
+        -- fields the format does not know, kept as given; most records have none
+        case when len(json_keys(c.doc))
+                > list_count(coalesce(c.t, c.v))
+            then nullif(cast(json_merge_patch(c.doc, $known_patch) as varchar), '{{}}')
+        end as extra
+    from kinded as c
     left join model_tier on model_tier.model = c.v[{model_i}]
 )
 select * exclude (problems),

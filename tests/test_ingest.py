@@ -497,3 +497,12 @@ def test_data_version_grows_only_when_rows_load(tmp_path):
     assert query(db, "select value from meta where key = 'data_version'") == [("1",)]
     ingest_paths(db, [f], CONFIG)  # all duplicates: nothing new to show
     assert query(db, "select value from meta where key = 'data_version'") == [("1",)]
+
+
+def test_a_missing_value_is_not_the_same_as_a_moved_one(tmp_path):
+    # same identity; the value "haiku" moved from planner_tier to model: different content
+    records = [rec(planner_tier="haiku"), rec(model="haiku")]
+    report, _ = load(tmp_path, write_jsonl(tmp_path / "moved.jsonl", records))
+    (result,) = report.files
+    assert (result.loaded, result.duplicates, result.rejected) == (1, 0, 1)
+    assert "conflicts with line 1" in result.rejects[0].reason
