@@ -17,7 +17,7 @@ from __future__ import annotations
 import duckdb
 
 from ingest.config import Config
-from queries import run
+from queries import rollups, run
 from queries.filters import Filters
 from queries.report import fmt_rate, format_table
 from queries.stats import rate_fields, ratio, small_sample, wilson
@@ -49,6 +49,7 @@ def _ece(bins: list[dict], attempts: int) -> float:
 
 def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **options) -> dict:
     """Calibration per tier x confidence source and silent failures per task type."""
+    rollups.register(con)
     params = filters.params()
     bins_by_group: dict[tuple[str, str], list[dict]] = {}
     for r in run(con, "confidence_reliability", params):
@@ -120,7 +121,7 @@ def render(result: dict) -> str:
             ("tier", lambda r: r["tier"]),
             ("source", lambda r: r["confidence_source"]),
             ("attempts", lambda r: r["attempts"]),
-            ("no conf.", lambda r: r["attempts_without_confidence"]),
+            ("no conf. (tier)", lambda r: r["attempts_without_confidence"]),
             ("mean conf.", lambda r: _num(r["mean_confidence"], 2)),
             ("success", lambda r: fmt_rate(r["success_rate"], r["success_rate_ci"])),
             ("ECE", lambda r: _num(r["ece"])),

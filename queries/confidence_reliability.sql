@@ -2,15 +2,18 @@
 -- Grain: one row per executed tier x confidence source x confidence bin. Ten bins of width
 -- 0.1: bin k holds confidences in [k/10, (k+1)/10), bin 9 also holds 1.0; the words high /
 -- medium / low (stored as 0.9 / 0.6 / 0.3) fall in bins 9, 6 and 3.
--- Parameters: $since, $until (inclusive), $fleets, $task_types (empty = all): they select
--- tasks by their day, fleet and task type; every executor attempt of a selected task counts.
+-- Parameters: $since, $until (inclusive, on each attempt's UTC date), $fleets, $task_types
+-- (on each attempt's own fields; empty = all). Needs queries.rollups.register.
 -- Success of an attempt: its status is ok and, when it is the task's accepted (last) attempt,
--- no downstream failure was reported for the task. Attempts without a confidence are left
--- out (confidence_scores counts them).
+-- no downstream failure was reported for the task. The accepted attempts found wrong come
+-- from `tasks` (final tier, source and confidence; dated by the task's last executor call)
+-- and move from the ok count to the failures. Attempts without a confidence are left out
+-- (confidence_scores counts them).
 with selected as (
-    select task_id, downstream_failure
-    from tasks
-    where (cast($since as date) is null or day >= cast($since as date))
+    select tier, confidence_source, confidence, ok, attempts
+    from executor_confidence_values
+    where confidence is not null
+      and (cast($since as date) is null or day >= cast($since as date))
       and (cast($until as date) is null or day <= cast($until as date))
       and (len(cast($fleets as varchar[])) = 0
            or list_contains(cast($fleets as varchar[]), fleet))
@@ -18,43 +21,61 @@ with selected as (
            or list_contains(cast($task_types as varchar[]), task_type))
 ),
 
-executor_attempts as (
-    select a.task_id, a.attempt, a.tier, a.confidence, a.confidence_source, a.status,
-           s.downstream_failure
-    from attempts as a
-    join selected as s using (task_id)
-    where a.role = 'executor'
+accepted_wrong as (
+    select
+        final_tier as tier,
+        coalesce(final_confidence_source, '(not given)') as confidence_source,
+        final_confidence as confidence,
+        count(*) as attempts
+    from tasks
+    where final_status = 'ok'
+      and downstream_failure
+      and final_confidence is not null
+      and (cast($since as date) is null or cast(last_ts as date) >= cast($since as date))
+      and (cast($until as date) is null or cast(last_ts as date) <= cast($until as date))
+      and (len(cast($fleets as varchar[])) = 0
+           or list_contains(cast($fleets as varchar[]), fleet))
+      and (len(cast($task_types as varchar[])) = 0
+           or list_contains(cast($task_types as varchar[]), task_type))
+    group by all
 ),
 
-accepted as (
-    select task_id, max(attempt) as attempt
-    from executor_attempts
-    group by task_id
+by_value as (
+    select
+        tier,
+        confidence_source,
+        confidence,
+        coalesce(sum(attempts) filter (where ok), 0) as ok_attempts,
+        coalesce(sum(attempts) filter (where not ok), 0) as not_ok_attempts
+    from selected
+    group by tier, confidence_source, confidence
 ),
 
 scored as (
+    -- least(): a fleet that logs its name on some calls only can put an accepted call outside
+    -- the selection while its task is inside; never move more calls than were selected
     select
-        e.tier,
-        coalesce(e.confidence_source, '(not given)') as confidence_source,
-        e.confidence,
-        cast(least(floor(e.confidence * 10), 9) as integer) as bin,
-        (e.status = 'ok' and not (e.downstream_failure and e.attempt = acc.attempt)) as success
-    from executor_attempts as e
-    join accepted as acc using (task_id)
-    where e.confidence is not null
+        v.tier,
+        v.confidence_source,
+        v.confidence,
+        v.ok_attempts - least(coalesce(w.attempts, 0), v.ok_attempts) as successes,
+        v.not_ok_attempts + least(coalesce(w.attempts, 0), v.ok_attempts) as failures
+    from by_value as v
+    left join accepted_wrong as w using (tier, confidence_source, confidence)
 )
 
 select
     s.tier,
     l.rank as tier_rank,
     s.confidence_source,
-    s.bin,
-    s.bin / 10.0 as bin_low,
-    (s.bin + 1) / 10.0 as bin_high,
-    count(*) as attempts,
-    count(*) filter (where s.success) as successes,
-    avg(s.confidence) as mean_confidence
+    cast(least(floor(s.confidence * 10), 9) as integer) as bin,
+    least(floor(s.confidence * 10), 9) / 10.0 as bin_low,
+    (least(floor(s.confidence * 10), 9) + 1) / 10.0 as bin_high,
+    sum(s.successes + s.failures) as attempts,
+    sum(s.successes) as successes,
+    sum(s.confidence * (s.successes + s.failures)) / sum(s.successes + s.failures)
+        as mean_confidence
 from scored as s
 join ladder as l on l.name = s.tier
-group by s.tier, l.rank, s.confidence_source, s.bin
-order by l.rank, s.confidence_source, s.bin
+group by s.tier, l.rank, s.confidence_source, bin, bin_low, bin_high
+order by l.rank, s.confidence_source, bin

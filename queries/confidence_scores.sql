@@ -2,14 +2,15 @@
 -- from successes, and how saturated it is.
 -- Grain: one row per executed tier x confidence source (attempts with a confidence), plus
 -- the tier's executor attempts without one in `attempts_without_confidence`.
--- Parameters: $since, $until (inclusive), $fleets, $task_types (empty = all), as in
--- confidence_reliability; success is defined there too.
+-- Parameters: $since, $until (inclusive, on each attempt's UTC date), $fleets, $task_types
+-- (on each attempt's own fields; empty = all). Needs queries.rollups.register.
+-- Success as in confidence_reliability.
 -- auroc: the probability that a random failed attempt states a lower confidence than a random
 -- successful one, ties counting one half (the Mann-Whitney statistic); null when the group
 -- has no failure or no success. high_share: share of confidences >= 0.8.
 with selected as (
-    select task_id, downstream_failure
-    from tasks
+    select tier, confidence_source, confidence, ok, attempts
+    from executor_confidence_values
     where (cast($since as date) is null or day >= cast($since as date))
       and (cast($until as date) is null or day <= cast($until as date))
       and (len(cast($fleets as varchar[])) = 0
@@ -18,42 +19,48 @@ with selected as (
            or list_contains(cast($task_types as varchar[]), task_type))
 ),
 
-executor_attempts as (
-    select a.task_id, a.attempt, a.tier, a.confidence, a.confidence_source, a.status,
-           s.downstream_failure
-    from attempts as a
-    join selected as s using (task_id)
-    where a.role = 'executor'
-),
-
-accepted as (
-    select task_id, max(attempt) as attempt
-    from executor_attempts
-    group by task_id
-),
-
-scored as (
+accepted_wrong as (
     select
-        e.tier,
-        coalesce(e.confidence_source, '(not given)') as confidence_source,
-        e.confidence,
-        (e.status = 'ok' and not (e.downstream_failure and e.attempt = acc.attempt)) as success
-    from executor_attempts as e
-    join accepted as acc using (task_id)
-    where e.confidence is not null
+        final_tier as tier,
+        coalesce(final_confidence_source, '(not given)') as confidence_source,
+        final_confidence as confidence,
+        count(*) as attempts
+    from tasks
+    where final_status = 'ok'
+      and downstream_failure
+      and final_confidence is not null
+      and (cast($since as date) is null or cast(last_ts as date) >= cast($since as date))
+      and (cast($until as date) is null or cast(last_ts as date) <= cast($until as date))
+      and (len(cast($fleets as varchar[])) = 0
+           or list_contains(cast($fleets as varchar[]), fleet))
+      and (len(cast($task_types as varchar[])) = 0
+           or list_contains(cast($task_types as varchar[]), task_type))
+    group by all
 ),
 
--- one row per distinct confidence value: the pairs a value's successes win are the failures
--- at lower values, plus half the failures at the same value
 by_value as (
     select
         tier,
         confidence_source,
         confidence,
-        count(*) filter (where success) as successes,
-        count(*) filter (where not success) as failures
-    from scored
+        coalesce(sum(attempts) filter (where ok), 0) as ok_attempts,
+        coalesce(sum(attempts) filter (where not ok), 0) as not_ok_attempts
+    from selected
+    where confidence is not null
     group by tier, confidence_source, confidence
+),
+
+-- one row per distinct confidence value: the pairs a value's successes win are the failures
+-- at lower values, plus half the failures at the same value
+scored as (
+    select
+        v.tier,
+        v.confidence_source,
+        v.confidence,
+        v.ok_attempts - least(coalesce(w.attempts, 0), v.ok_attempts) as successes,
+        v.not_ok_attempts + least(coalesce(w.attempts, 0), v.ok_attempts) as failures
+    from by_value as v
+    left join accepted_wrong as w using (tier, confidence_source, confidence)
 ),
 
 ranked as (
@@ -63,57 +70,47 @@ ranked as (
             partition by tier, confidence_source order by confidence
             rows between unbounded preceding and 1 preceding
         ), 0) as failures_below
-    from by_value
+    from scored
 ),
 
-pairs as (
+groups as (
     select
         tier,
         confidence_source,
-        sum(successes * failures_below + 0.5 * successes * failures) as concordant,
+        sum(successes + failures) as attempts,
         sum(successes) as successes,
-        sum(failures) as failures
+        sum(failures) as failures,
+        sum(successes * failures_below + 0.5 * successes * failures) as concordant,
+        sum(confidence * (successes + failures)) as sum_confidence,
+        sum(successes * power(confidence - 1, 2) + failures * power(confidence, 2)) as sum_sq,
+        sum(successes + failures) filter (where confidence >= 0.8) as high
     from ranked
     group by tier, confidence_source
 ),
 
-moments as (
-    select
-        tier,
-        confidence_source,
-        count(*) as attempts,
-        avg(confidence) as mean_confidence,
-        avg(case when success then 1.0 else 0.0 end) as success_rate,
-        avg(power(confidence - case when success then 1.0 else 0.0 end, 2)) as brier,
-        avg(case when confidence >= 0.8 then 1.0 else 0.0 end) as high_share
-    from scored
-    group by tier, confidence_source
-),
-
 without_confidence as (
-    select tier, count(*) filter (where confidence is null) as attempts_without_confidence
-    from executor_attempts
+    select tier, sum(attempts) filter (where confidence is null) as attempts_without_confidence
+    from selected
     group by tier
 )
 
 select
-    m.tier,
+    g.tier,
     l.rank as tier_rank,
-    m.confidence_source,
-    m.attempts,
-    p.successes,
-    p.failures,
-    m.mean_confidence,
-    m.success_rate,
-    m.brier,
+    g.confidence_source,
+    g.attempts,
+    g.successes,
+    g.failures,
+    g.sum_confidence / g.attempts as mean_confidence,
+    g.successes / g.attempts as success_rate,
+    g.sum_sq / g.attempts as brier,
     case
-        when p.successes = 0 or p.failures = 0 then null
-        else p.concordant / (p.successes * p.failures)
+        when g.successes = 0 or g.failures = 0 then null
+        else g.concordant / (g.successes * g.failures)
     end as auroc,
-    m.high_share,
+    coalesce(g.high, 0) / g.attempts as high_share,
     coalesce(w.attempts_without_confidence, 0) as attempts_without_confidence
-from moments as m
-join pairs as p using (tier, confidence_source)
-join ladder as l on l.name = m.tier
+from groups as g
+join ladder as l on l.name = g.tier
 left join without_confidence as w using (tier)
-order by l.rank, m.confidence_source
+order by l.rank, g.confidence_source

@@ -26,7 +26,7 @@ from statistics import NormalDist
 import duckdb
 
 from ingest.config import Config
-from queries import run
+from queries import rollups, run
 from queries.filters import Filters
 from queries.report import fmt_rate, format_table
 from queries.stats import SMALL_SAMPLE, rate_fields, small_sample, wilson
@@ -179,6 +179,7 @@ def build(
     **options,
 ) -> dict:
     """Model versions, model changes with before/after rates, and routing evidence age."""
+    rollups.register(con)
     params = filters.params()
     stale_after = (
         config.setting("stale_after_days") if stale_after_days is None else stale_after_days

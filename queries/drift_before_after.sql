@@ -2,7 +2,9 @@
 -- tier's model version (failure mode 1, routing-table staleness).
 -- Grain: one row per model change x task type with tasks assigned to the changed tier in
 -- either window.
--- Parameters: $since, $until (inclusive), $fleets, $task_types (empty = all).
+-- Parameters: $since, $until (inclusive), $fleets, $task_types (empty = all); tasks are
+-- selected by their day, the model days by each executor call's own date and fields.
+-- Needs queries.rollups.register.
 -- A change: the tier's dominant model (the one that ran the most of its executor attempts on
 -- a day, as in model_versions) switches to a model that had not been dominant before; `at`
 -- is the first day the new model was dominant. Before = tasks from the previous change (or
@@ -10,15 +12,8 @@
 -- next change (or the end). A task belongs to the tier it was assigned: its planner tier,
 -- else its first executed tier.
 with selected as (
-    select
-        task_id,
-        task_type,
-        coalesce(planner_tier, first_tier) as assigned_tier,
-        day,
-        failed,
-        first_pass_failed,
-        escalations > 0 as escalated
-    from tasks
+    select task_type, assigned_tier, day, failed, first_pass_failed, escalated, tasks
+    from task_outcomes_daily
     where (cast($since as date) is null or day >= cast($since as date))
       and (cast($until as date) is null or day <= cast($until as date))
       and (len(cast($fleets as varchar[])) = 0
@@ -28,12 +23,16 @@ with selected as (
 ),
 
 daily as (
-    select a.tier, coalesce(a.model, '(not given)') as model, cast(a.ts as date) as day,
-           count(*) as attempts
-    from attempts as a
-    join selected as s using (task_id)
-    where a.role = 'executor'
-    group by all
+    -- the tier's models by the executor calls' own date, fleet and task type
+    select tier, model, day, sum(attempts) as attempts
+    from executor_models_daily
+    where (cast($since as date) is null or day >= cast($since as date))
+      and (cast($until as date) is null or day <= cast($until as date))
+      and (len(cast($fleets as varchar[])) = 0
+           or list_contains(cast($fleets as varchar[]), fleet))
+      and (len(cast($task_types as varchar[])) = 0
+           or list_contains(cast($task_types as varchar[]), task_type))
+    group by tier, model, day
 ),
 
 dominant as (
@@ -69,7 +68,8 @@ compared as (
         s.day >= c.at as after,
         s.failed,
         s.first_pass_failed,
-        s.escalated
+        s.escalated,
+        s.tasks
     from changes as c
     join selected as s
         on s.assigned_tier = c.tier
@@ -85,14 +85,16 @@ select
     c.to_model,
     c.at,
     c.task_type,
-    count(*) filter (where not c.after) as before_tasks,
-    count(*) filter (where not c.after and c.failed) as before_failures,
-    count(*) filter (where not c.after and c.first_pass_failed) as before_first_pass_failures,
-    count(*) filter (where not c.after and c.escalated) as before_escalated,
-    count(*) filter (where c.after) as after_tasks,
-    count(*) filter (where c.after and c.failed) as after_failures,
-    count(*) filter (where c.after and c.first_pass_failed) as after_first_pass_failures,
-    count(*) filter (where c.after and c.escalated) as after_escalated
+    coalesce(sum(c.tasks) filter (where not c.after), 0) as before_tasks,
+    coalesce(sum(c.tasks) filter (where not c.after and c.failed), 0) as before_failures,
+    coalesce(sum(c.tasks) filter (where not c.after and c.first_pass_failed), 0)
+        as before_first_pass_failures,
+    coalesce(sum(c.tasks) filter (where not c.after and c.escalated), 0) as before_escalated,
+    coalesce(sum(c.tasks) filter (where c.after), 0) as after_tasks,
+    coalesce(sum(c.tasks) filter (where c.after and c.failed), 0) as after_failures,
+    coalesce(sum(c.tasks) filter (where c.after and c.first_pass_failed), 0)
+        as after_first_pass_failures,
+    coalesce(sum(c.tasks) filter (where c.after and c.escalated), 0) as after_escalated
 from compared as c
 join ladder as l on l.name = c.tier
 group by c.tier, l.rank, c.from_model, c.to_model, c.at, c.task_type

@@ -29,7 +29,7 @@ from __future__ import annotations
 import duckdb
 
 from ingest.config import Config
-from queries import drift, run
+from queries import drift, rollups, run
 from queries.costs import DAYS_PER_MONTH, realized_spend
 from queries.filters import Filters
 from queries.report import fmt_usd, format_table
@@ -57,6 +57,7 @@ class _Context:
 
     def __init__(self, con, config: Config, filters: Filters) -> None:
         params = filters.params()
+        rollups.register(con)
         self.config = config
         self.ladder = list(config.ladder)
         self.failure_cost = config.failure_cost_usd

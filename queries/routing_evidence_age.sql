@@ -1,7 +1,9 @@
 -- routing_evidence_age: how old, and how current, the observations behind each task type's
 -- routing are.
 -- Grain: one row per task type with at least one selected task.
--- Parameters: $since, $until (inclusive), $fleets, $task_types (empty = all).
+-- Parameters: $since, $until (inclusive), $fleets, $task_types (empty = all); tasks are
+-- selected by their day, the model days by each executor call's own date and fields.
+-- Needs queries.rollups.register.
 -- routed_tier: the tier the task type was assigned most often (planner tier, else first
 -- executed tier; a tie goes to the cheaper tier), as in routing_table. The evidence: the
 -- task type's tasks assigned to that tier. as_of: the newest task day in the selection.
@@ -10,8 +12,8 @@
 -- one (the tier's first day when it never was). baseline_tier: the tier one rung below the
 -- routed one (null for the cheapest), with the task type's tasks assigned to it.
 with selected as (
-    select task_id, task_type, coalesce(planner_tier, first_tier) as assigned_tier, day
-    from tasks
+    select task_type, assigned_tier, day, tasks
+    from task_outcomes_daily
     where (cast($since as date) is null or day >= cast($since as date))
       and (cast($until as date) is null or day <= cast($until as date))
       and (len(cast($fleets as varchar[])) = 0
@@ -25,7 +27,7 @@ by_assigned as (
         s.task_type,
         s.assigned_tier,
         l.rank as tier_rank,
-        count(*) as tasks,
+        sum(s.tasks) as tasks,
         min(s.day) as first_day,
         max(s.day) as last_day
     from selected as s
@@ -40,12 +42,16 @@ routed as (
 ),
 
 daily as (
-    select a.tier, coalesce(a.model, '(not given)') as model, cast(a.ts as date) as day,
-           count(*) as attempts
-    from attempts as a
-    join selected as s using (task_id)
-    where a.role = 'executor'
-    group by all
+    -- the tier's models by the executor calls' own date, fleet and task type
+    select tier, model, day, sum(attempts) as attempts
+    from executor_models_daily
+    where (cast($since as date) is null or day >= cast($since as date))
+      and (cast($until as date) is null or day <= cast($until as date))
+      and (len(cast($fleets as varchar[])) = 0
+           or list_contains(cast($fleets as varchar[]), fleet))
+      and (len(cast($task_types as varchar[])) = 0
+           or list_contains(cast($task_types as varchar[]), task_type))
+    group by tier, model, day
 ),
 
 dominant_daily as (
@@ -76,7 +82,7 @@ current_since as (
 ),
 
 on_current_model as (
-    select s.task_type, s.assigned_tier, count(*) as tasks
+    select s.task_type, s.assigned_tier, sum(s.tasks) as tasks
     from selected as s
     join current_since as c on c.tier = s.assigned_tier and s.day >= c.current_model_since
     group by s.task_type, s.assigned_tier

@@ -1,13 +1,15 @@
 -- routing_verdict: the quality-signal facts behind the verdict (should this fleet route?).
 -- Grain: one row (the whole selection of tasks).
--- Parameters: $since, $until (inclusive), $fleets, $task_types (empty = all).
--- tasks_with_outcome: tasks with an outcome beyond the executor's own word: a reviewer call
--- on the task, a first or last attempt rejected by a check (status failed), or a task type
--- for which the selection holds downstream failure reports (a downstream check exists).
+-- Parameters: $since, $until (inclusive), $fleets, $task_types (empty = all); tasks by their
+-- day, reviewer calls by their own date and fields. Needs queries.rollups.register.
+-- A quality check is a property of a pipeline step, so it is counted per task type: a task
+-- type has one when the selection holds reviewer calls on it, a first or last attempt
+-- rejected by a check (status failed), or a downstream failure report for one of its tasks.
+-- tasks_with_outcome: tasks of a type with a quality check.
 -- tasks_with_confidence: tasks whose accepted (last) attempt carries a confidence.
 with selected as (
-    select task_id, task_type, first_status, final_status, final_confidence, downstream_failure
-    from tasks
+    select *
+    from task_outcomes_daily
     where (cast($since as date) is null or day >= cast($since as date))
       and (cast($until as date) is null or day <= cast($until as date))
       and (len(cast($fleets as varchar[])) = 0
@@ -16,28 +18,34 @@ with selected as (
            or list_contains(cast($task_types as varchar[]), task_type))
 ),
 
-reviewed as (
-    select distinct task_id
+reviewed_types as (
+    select distinct task_type
     from attempts
     where role = 'reviewer'
+      and (cast($since as date) is null or cast(ts as date) >= cast($since as date))
+      and (cast($until as date) is null or cast(ts as date) <= cast($until as date))
+      and (len(cast($fleets as varchar[])) = 0
+           or list_contains(cast($fleets as varchar[]), fleet))
+      and (len(cast($task_types as varchar[])) = 0
+           or list_contains(cast($task_types as varchar[]), task_type))
 ),
 
-checked_downstream as (
-    select distinct task_type
+per_type as (
+    select
+        task_type,
+        sum(tasks) as tasks,
+        coalesce(sum(tasks) filter (where has_confidence), 0) as with_confidence,
+        bool_or(quality_failed) as checked
     from selected
-    where downstream_failure
+    group by task_type
 )
 
 select
-    count(*) as tasks,
-    count(*) filter (
-        where r.task_id is not null
-           or s.first_status = 'failed'
-           or s.final_status = 'failed'
-           or c.task_type is not null
-    ) as tasks_with_outcome,
-    count(*) filter (where r.task_id is not null) as reviewed_tasks,
-    count(*) filter (where s.final_confidence is not null) as tasks_with_confidence
-from selected as s
-left join reviewed as r using (task_id)
-left join checked_downstream as c using (task_type)
+    coalesce(sum(p.tasks), 0) as tasks,
+    coalesce(sum(p.tasks) filter (where p.checked or r.task_type is not null), 0)
+        as tasks_with_outcome,
+    count(*) filter (where p.checked or r.task_type is not null) as checked_task_types,
+    count(*) as task_types,
+    coalesce(sum(p.with_confidence), 0) as tasks_with_confidence
+from per_type as p
+left join reviewed_types as r using (task_type)

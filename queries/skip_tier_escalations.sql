@@ -3,21 +3,17 @@
 -- Grain: one row per task type x step (from tier, to tier) that skips a rung, plus the task
 -- type's escalated tasks for a denominator.
 -- Parameters: $since, $until (inclusive), $fleets, $task_types (empty = all).
+-- Needs queries.rollups.register.
 -- skip_tier_tasks: tasks with at least one such step; steps: the steps themselves.
-with selected as (
-    select task_id, task_type, tier_path, escalations, skip_tier_escalations
-    from tasks
+with escalated as (
+    select task_type, coalesce(sum(tasks) filter (where escalated), 0) as escalated_tasks
+    from task_outcomes_daily
     where (cast($since as date) is null or day >= cast($since as date))
       and (cast($until as date) is null or day <= cast($until as date))
       and (len(cast($fleets as varchar[])) = 0
            or list_contains(cast($fleets as varchar[]), fleet))
       and (len(cast($task_types as varchar[])) = 0
            or list_contains(cast($task_types as varchar[]), task_type))
-),
-
-escalated as (
-    select task_type, count(*) filter (where escalations > 0) as escalated_tasks
-    from selected
     group by task_type
 ),
 
@@ -25,8 +21,14 @@ steps as (
     select task_id, task_type, tier_path[i] as from_tier, tier_path[i + 1] as to_tier
     from (
         select task_id, task_type, tier_path, unnest(range(1, len(tier_path))) as i
-        from selected
+        from tasks
         where skip_tier_escalations > 0
+          and (cast($since as date) is null or day >= cast($since as date))
+          and (cast($until as date) is null or day <= cast($until as date))
+          and (len(cast($fleets as varchar[])) = 0
+               or list_contains(cast($fleets as varchar[]), fleet))
+          and (len(cast($task_types as varchar[])) = 0
+               or list_contains(cast($task_types as varchar[]), task_type))
     )
 )
 

@@ -6,8 +6,8 @@ its value and threshold (docs/metrics.md, "Verdict"):
 - heterogeneous: the task types are routed to at least two tiers that each carry at least
   MIN_TIER_SHARE of the tasks;
 - quality_signal_outcome: at least QUALITY_SHARE of the tasks have an outcome beyond the
-  executor's own word: a reviewer call, a rejection (status failed), or a downstream check
-  (their task type has downstream failure reports);
+  executor's own word: their task type has a quality check (reviewer calls, rejections by a
+  check (status failed), or downstream failure reports);
 - quality_signal_confidence: at least QUALITY_SHARE of the tasks' accepted attempts carry a
   confidence;
 - saving: realized monthly spend (routing overhead included) is lower than sending every task
@@ -23,11 +23,10 @@ from __future__ import annotations
 import duckdb
 
 from ingest.config import Config
-from queries import run
+from queries import rollups, run
 from queries.costs import build as build_costs
 from queries.filters import Filters, QueryError
 from queries.report import fmt_usd, format_table
-from queries.routing_table import routing_table
 from queries.stats import ratio
 
 MIN_TIER_SHARE = 0.05  # a tier counts for heterogeneity when it carries 5% of the tasks
@@ -71,14 +70,14 @@ def build(
     min_per_day = config.setting("min_tasks_per_day")
 
     costs = build_costs(con, config, filters)
+    rollups.register(con)
     signals = run(con, "routing_verdict", filters.params())[0]
     tasks, days = signals["tasks"], costs["days"]
     per_day = ratio(tasks, days)
 
-    routes = routing_table(con, filters)
     by_tier: dict[str, int] = {}
-    for r in routes:
-        by_tier[r.routed_tier] = by_tier.get(r.routed_tier, 0) + r.tasks
+    for r in run(con, "routed_tiers", filters.params()):
+        by_tier[r["routed_tier"]] = by_tier.get(r["routed_tier"], 0) + r["tasks"]
     total_routed = sum(by_tier.values())
     shares = {t: by_tier[t] / total_routed for t in config.ladder if t in by_tier}
     carrying = [t for t, share in shares.items() if share >= MIN_TIER_SHARE]
@@ -114,8 +113,9 @@ def build(
             outcome_share is not None and outcome_share >= QUALITY_SHARE,
             outcome_share,
             QUALITY_SHARE,
-            f"{signals['tasks_with_outcome']} of {tasks} tasks reviewed, rejected by a check or "
-            f"of a task type with downstream failure reports",
+            f"{signals['tasks_with_outcome']} of {tasks} tasks are of the "
+            f"{signals['checked_task_types']} of {signals['task_types']} task types with a "
+            f"quality check (reviewer calls, check rejections or downstream failure reports)",
         ),
         _condition(
             "quality_signal_confidence",

@@ -73,9 +73,9 @@ def test_each_condition_by_hand(db):
     assert (c["volume"]["value"], c["volume"]["threshold"], c["volume"]["met"]) == (10, 9, True)
     # ext is routed to haiku (16 of 20 tasks, 80%), law to opus (4, 20%): 2 tiers >= 5%
     assert (c["heterogeneous"]["value"], c["heterogeneous"]["met"]) == (2, True)
-    # outcome: the 16 ext tasks (their type has a downstream report) + law1-0 (reviewed)
-    # = 17 of 20 = 0.85
-    assert c["quality_signal_outcome"]["value"] == pytest.approx(0.85)
+    # outcome: ext has a downstream failure report and law a reviewer call, so both types
+    # have a quality check: 20 of 20 tasks
+    assert c["quality_signal_outcome"]["value"] == pytest.approx(1.0)
     # confidence: the 16 ext tasks of 20 = 0.8
     assert c["quality_signal_confidence"]["value"] == pytest.approx(0.8)
     # baseline: opus, the most capable tier carrying >= 5% of the tasks
@@ -91,14 +91,17 @@ def test_each_condition_by_hand(db):
     }
 
 
-def test_defaults_say_do_not_route(db):
-    result = verdict(db)
+def test_settings_are_the_thresholds(db):
+    result = verdict(db, settings(min_tasks_per_day=300.0, engineering_usd_per_month=2000.0))
     c = conditions(result)
-    # 10 a day is not more than the default 300; $15.27 is not more than $2,000
+    # 10 a day is not more than 300; $15.27 is not more than $2,000
     assert c["volume"]["met"] is False and c["volume"]["threshold"] == 300
     assert c["saving"]["met"] is False and c["saving"]["threshold"] == 2000
     assert result["route"] is False
     assert render_text("verdict", result).startswith("DO NOT ROUTE")
+    # without an option the config's setting is used, whatever its default
+    default = conditions(verdict(db))["saving"]["threshold"]
+    assert default == DEFAULT.setting("engineering_usd_per_month")
 
 
 def test_volume_must_exceed_the_threshold(db):
@@ -125,6 +128,7 @@ def test_one_tier_fleet_is_not_heterogeneous(db):
     assert (c["heterogeneous"]["value"], c["heterogeneous"]["met"]) == (1, False)
     # 16 tasks over 2 days; baseline haiku: 16 x 0.0036 x 15 = 0.864 - 0.0576 x 15 = 0
     assert c["volume"]["value"] == 8
+    assert c["quality_signal_outcome"]["value"] == 1.0  # ext's downstream report
     assert result["baseline_tier"] == "haiku"
     assert c["saving"]["value"] == pytest.approx(0.0)
 
@@ -140,5 +144,16 @@ def test_hostile_names_through_filters(hostile_db, name):
         c = conditions(verdict(hostile_db, filters=filters))
         # one task, escalated haiku -> sonnet after a failed first attempt, on 1 day
         assert c["volume"]["value"] == 1
-        assert c["quality_signal_outcome"]["value"] == 1.0  # rejected by a check
+        assert c["quality_signal_outcome"]["value"] == 1.0  # its type has a rejection
         assert c["quality_signal_confidence"]["value"] == 0.0
+
+
+def test_a_type_without_any_check_has_no_outcome(tmp_path):
+    # ok: 3 tasks, no reviewer, no rejection, no downstream report; checked: 1 task rejected
+    recs = [attempt(f"ok{i}", f"2026-03-01T09:0{i}:00Z", "ok", "haiku") for i in range(3)]
+    recs.append(attempt("chk", "2026-03-01T10:00:00Z", "checked", "haiku", status="failed"))
+    with open_store(build_store(tmp_path, recs)) as con:
+        c = conditions(build_report(con, "verdict", DEFAULT, Filters()))
+    # 1 of 4 tasks is of a type with a quality check: 0.25 < 0.5
+    assert c["quality_signal_outcome"]["value"] == 0.25
+    assert c["quality_signal_outcome"]["met"] is False

@@ -1,0 +1,44 @@
+-- routed_tiers: the tier each task type is routed to, with its tasks, for the verdict's
+-- heterogeneity (the same rule as routing_table, read from the task rollup).
+-- Grain: one row per task type with at least one selected task.
+-- Parameters: $since, $until (inclusive), $fleets, $task_types (empty = all).
+-- Needs queries.rollups.register.
+-- routed_tier: the target tier of the task type's current flag, else the tier it was assigned
+-- most often (planner tier, else first executed tier; a tie goes to the cheaper tier).
+with selected as (
+    select task_type, assigned_tier, tasks
+    from task_outcomes_daily
+    where (cast($since as date) is null or day >= cast($since as date))
+      and (cast($until as date) is null or day <= cast($until as date))
+      and (len(cast($fleets as varchar[])) = 0
+           or list_contains(cast($fleets as varchar[]), fleet))
+      and (len(cast($task_types as varchar[])) = 0
+           or list_contains(cast($task_types as varchar[]), task_type))
+),
+
+by_assigned as (
+    select s.task_type, s.assigned_tier, l.rank, sum(s.tasks) as tasks
+    from selected as s
+    join ladder as l on l.name = s.assigned_tier
+    group by s.task_type, s.assigned_tier, l.rank
+),
+
+observed as (
+    select task_type, assigned_tier
+    from by_assigned
+    qualify row_number() over (partition by task_type order by tasks desc, rank) = 1
+),
+
+current_flag as (
+    select task_type, action, target_tier
+    from flags
+    qualify row_number() over (partition by task_type order by flagged_at desc, flag_id desc) = 1
+)
+
+select
+    o.task_type,
+    coalesce(f.target_tier, o.assigned_tier) as routed_tier,
+    (select sum(tasks) from by_assigned as b where b.task_type = o.task_type) as tasks
+from observed as o
+left join current_flag as f on f.task_type = o.task_type and f.action = 'flag'
+order by o.task_type
