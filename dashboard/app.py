@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import streamlit as st
 
 from dashboard import data, filters, ui
@@ -54,6 +55,13 @@ if options is not None and options["attempts"] > 0 and options["first_day"] is n
         ui.unavailable(e)
     except (ConfigError, StoreError, QueryError) as e:
         st.error(str(e))
+    except duckdb.Error as e:  # a query that should not fail: say so, keep the details
+        st.error(
+            "A query failed on this page. This is a bug in tierwatch, not in your data; "
+            "please report it with the details below."
+        )
+        with st.expander("Details"):
+            st.exception(e)
 elif page.url_path == ui.UPLOAD_PAGE and (options is not None or problem.kind == "missing"):
     page.run()  # uploading needs no data yet; the first upload creates the database
 elif options is not None:
