@@ -104,3 +104,36 @@ def test_help_describes_every_option():
     for option in ("--db", "--config", "--format", "--json"):
         assert option in run.stdout
     assert "Exit status" in run.stdout
+
+
+def test_files_and_rejects_commands(tmp_path):
+    write(
+        tmp_path / "a.jsonl",
+        [GOOD] + [{**GOOD, "task_id": f"t{i}", "tier": "xl"} for i in range(3)],
+    )
+    tierwatch("ingest", "a.jsonl", cwd=tmp_path)
+    files = tierwatch("files", cwd=tmp_path)
+    assert files.returncode == 0
+    assert "a.jsonl: read 4, loaded 1, duplicates 0, rejected 3" in files.stdout
+    listed = tierwatch("rejects", "a.jsonl", "--limit", "2", cwd=tmp_path)
+    assert listed.stdout.splitlines() == [
+        'a.jsonl line 2: tier is "xl", must be a tier on the ladder haiku < sonnet < opus '
+        "(tier names come from tierwatch.toml)",
+        'a.jsonl line 3: tier is "xl", must be a tier on the ladder haiku < sonnet < opus '
+        "(tier names come from tierwatch.toml)",
+    ]
+    as_json = json.loads(tierwatch("rejects", "--format", "json", cwd=tmp_path).stdout)
+    assert [r["line"] for r in as_json] == [2, 3, 4]
+    assert json.loads(as_json[0]["raw"])["task_id"] == "t0"
+    assert tierwatch("rejects", "other.jsonl", cwd=tmp_path).stdout == (
+        "no quarantined records for other.jsonl\n"
+    )
+    missing = tierwatch("files", "--db", "none.duckdb", cwd=tmp_path)
+    assert missing.returncode == 2
+    assert "no tierwatch database at none.duckdb" in missing.stderr
+
+
+def test_many_rejects_point_to_the_rejects_command(tmp_path):
+    write(tmp_path / "bad.jsonl", [{**GOOD, "task_id": f"t{i}", "tier": "xl"} for i in range(105)])
+    run = tierwatch("ingest", "bad.jsonl", cwd=tmp_path)
+    assert "... and 5 more; list them all with: tierwatch rejects bad.jsonl" in run.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 
 import click
@@ -92,8 +93,8 @@ def ingest(paths, db, config_path, fmt, as_json):
                 click.echo(f"  {f.path} line {r.line}: {r.reason}")
             if f.rejected > len(f.rejects):
                 click.echo(
-                    f"  ... and {f.rejected - len(f.rejects)} more; every reject is kept with "
-                    f"its line and text in the rejects table of {db}"
+                    f"  ... and {f.rejected - len(f.rejects)} more; list them all with: "
+                    f"tierwatch rejects {shlex.quote(f.path)} --db {shlex.quote(str(db))}"
                 )
         t = report.totals
         if len(report.files) > 1:

@@ -1,0 +1,72 @@
+"""`tierwatch files` and `tierwatch rejects`: what was loaded, and what was quarantined."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+
+import click
+
+from ingest import ledger
+from ingest.store import open_store
+from tierwatch.cli import db_option
+
+
+@click.command()
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print the ledger as JSON.")
+def files(db, as_json):
+    """List every file ingested into the store, with its accounting.
+
+    read = loaded + duplicates + rejected for every row; a file loaded twice appears twice.
+    """
+    with open_store(db) as con:
+        rows = ledger.files(con)
+    if as_json:
+        click.echo(json.dumps(rows, default=str, indent=2))
+        return
+    if not rows:
+        click.echo(f"no files ingested into {db} yet; load some with: tierwatch ingest PATH")
+        return
+    for r in rows:
+        click.echo(
+            f"{r['finished_at']:%Y-%m-%d %H:%M}  {r['path']}: read {r['read']}, loaded "
+            f"{r['loaded']}, duplicates {r['duplicates']}, rejected {r['rejected']}"
+        )
+
+
+@click.command()
+@click.argument("path", required=False)
+@db_option
+@click.option("--limit", type=click.IntRange(min=1), help="Show at most this many.")
+@click.option(
+    "--format",
+    "out",
+    type=click.Choice(["text", "json", "csv"]),
+    default="text",
+    show_default=True,
+    help="text for reading, json or csv (with the raw record text) for tools.",
+)
+def rejects(path, db, limit, out):
+    """List quarantined records: file, line, reason and the record as read.
+
+    With PATH (as `tierwatch files` shows it), only that file's latest ingest. Fix the
+    records and load the file again: the good ones already loaded count as duplicates.
+    """
+    with open_store(db) as con:
+        rows = ledger.rejects(con, path, limit)
+    if out == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+    elif out == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=["path", "line", "field", "reason", "raw"])
+        writer.writeheader()
+        writer.writerows(rows)
+    elif not rows:
+        click.echo("no quarantined records" + (f" for {path}" if path else ""))
+    else:
+        for r in rows:
+            click.echo(f"{r['path']} line {r['line']}: {r['reason']}")
+
+
+COMMANDS = [files, rejects]
