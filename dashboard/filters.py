@@ -17,6 +17,7 @@ DATES_KEY = "filter_dates"
 FLEETS_KEY = "filter_fleets"
 TASK_TYPES_KEY = "filter_task_types"
 _SEEDED = "filters_seeded_from_url"
+_SPAN = "filters_data_span"  # the data's (first, last) day when the widgets were last drawn
 
 
 def _url_date(name: str) -> dt.date | None:
@@ -55,7 +56,9 @@ def _clamp_state(options: dict) -> None:
     """Keep widget state inside the options after the data changed (an upload, an ingest)."""
     first, last = options["first_day"], options["last_day"]
     dates = st.session_state.get(DATES_KEY)
-    if isinstance(dates, tuple | list) and len(dates) == 2:
+    if isinstance(dates, tuple | list) and tuple(dates) == st.session_state.get(_SPAN):
+        st.session_state[DATES_KEY] = (first, last)  # "everything" stays everything
+    elif isinstance(dates, tuple | list) and len(dates) == 2:
         since, until = max(dates[0], first), min(dates[1], last)
         st.session_state[DATES_KEY] = (since, until) if since <= until else (first, last)
     for key, known in ((FLEETS_KEY, options["fleets"]), (TASK_TYPES_KEY, options["task_types"])):
@@ -96,6 +99,7 @@ def sidebar(options: dict) -> Filters:
         since = dates[0] if isinstance(dates, tuple | list) and dates else options["first_day"]
         until = options["last_day"]
 
+    st.session_state[_SPAN] = (options["first_day"], options["last_day"])
     filters = Filters(since=since, until=until, fleets=tuple(fleets), task_types=tuple(task_types))
     write_url(filters, options)
     return filters
