@@ -4,14 +4,13 @@
 -- type (`per_task_type` false: all task types together, task_type null).
 -- Parameters: $since, $until (inclusive, on the task's day), $fleets, $task_types
 -- (lists; empty = all). Tasks without a planner tier are labelled '(not given)'.
-with task_groups as (
-    -- one pass over the tasks: counts per task type, planner tier and executed tier
+with packed_groups as (
+    -- one pass over the tasks; the two tier ranks travel packed in one integer key
+    -- (planner rank * 1000 + executed rank, planner rank 0 = not given): one small key
+    -- groups much faster than two
     select
         task_type,
-        coalesce(planner_tier, '(not given)') as planner_label,
-        coalesce(planner_tier_rank, 1000000) as planner_rank,
-        first_tier,
-        first_tier_rank,
+        coalesce(planner_tier_rank, 0) * 1000 + first_tier_rank as ranks,
         count(*) as tasks,
         count(*) filter (where first_pass_failed) as first_pass_failures,
         count(*) filter (where failed) as failures,
@@ -26,6 +25,18 @@ with task_groups as (
           or list_contains(cast($task_types as varchar[]), task_type)
       )
     group by all
+),
+
+task_groups as (
+    select
+        g.* exclude (ranks),
+        coalesce(p.name, '(not given)') as planner_label,
+        coalesce(p.rank, 1000000) as planner_rank,
+        f.name as first_tier,
+        f.rank as first_tier_rank
+    from packed_groups as g
+    left join ladder as p on p.rank = g.ranks // 1000
+    join ladder as f on f.rank = g.ranks % 1000
 ),
 
 by_planner as (

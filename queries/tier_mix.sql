@@ -34,18 +34,30 @@ executor_attempts as (
     group by all
 ),
 
-task_groups as (
-    -- one pass over the tasks; the three task mixes are sums of these few rows
+packed_groups as (
+    -- one pass over the tasks; the three tier ranks travel packed in one integer key
+    -- (planner * 1000000 + first * 1000 + final, planner 0 = not given)
     select
-        coalesce(planner_tier, '(not given)') as planner_label,
-        coalesce(planner_tier_rank, 1000000) as planner_rank,
-        first_tier,
-        first_tier_rank,
-        final_tier,
-        final_tier_rank,
+        coalesce(planner_tier_rank, 0) * 1000000 + first_tier_rank * 1000 + final_tier_rank
+            as ranks,
         count(*) as n
     from selected
     group by all
+),
+
+task_groups as (
+    select
+        coalesce(p.name, '(not given)') as planner_label,
+        coalesce(p.rank, 1000000) as planner_rank,
+        f.name as first_tier,
+        f.rank as first_tier_rank,
+        l.name as final_tier,
+        l.rank as final_tier_rank,
+        g.n
+    from packed_groups as g
+    left join ladder as p on p.rank = g.ranks // 1000000
+    join ladder as f on f.rank = g.ranks // 1000 % 1000
+    join ladder as l on l.rank = g.ranks % 1000
 ),
 
 mix as (
