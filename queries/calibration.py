@@ -49,7 +49,7 @@ def _ece(bins: list[dict], attempts: int) -> float:
 
 def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **options) -> dict:
     """Calibration per tier x confidence source and silent failures per task type."""
-    rollups.register(con)
+    rollups.register(con, *rollups.CALIBRATION)
     params = filters.params()
     bins_by_group: dict[tuple[str, str], list[dict]] = {}
     for r in run(con, "confidence_reliability", params):

@@ -9,10 +9,22 @@
 -- from `tasks` (final tier, source and confidence; dated by the task's last executor call)
 -- and move from the ok count to the failures. Attempts without a confidence are left out
 -- (confidence_scores counts them).
-with selected as (
+with everything as (
+    select cast($since as date) is null
+      and cast($until as date) is null
+      and len(cast($fleets as varchar[])) = 0
+      and len(cast($task_types as varchar[])) = 0 as yes
+),
+
+-- the whole store from the totals, a selection from the daily rows
+selected as (
+    select tier, confidence_source, confidence, ok, attempts
+    from executor_confidence_totals
+    where (select yes from everything)
+    union all
     select tier, confidence_source, confidence, ok, attempts
     from executor_confidence_values
-    where confidence is not null
+    where not (select yes from everything)
       and (cast($since as date) is null or day >= cast($since as date))
       and (cast($until as date) is null or day <= cast($until as date))
       and (len(cast($fleets as varchar[])) = 0
@@ -22,17 +34,10 @@ with selected as (
 ),
 
 accepted_wrong as (
-    select
-        final_tier as tier,
-        coalesce(final_confidence_source, '(not given)') as confidence_source,
-        final_confidence as confidence,
-        count(*) as attempts
-    from tasks
-    where final_status = 'ok'
-      and downstream_failure
-      and final_confidence is not null
-      and (cast($since as date) is null or cast(last_ts as date) >= cast($since as date))
-      and (cast($until as date) is null or cast(last_ts as date) <= cast($until as date))
+    select tier, confidence_source, confidence, sum(attempts) as attempts
+    from accepted_wrong_values
+    where (cast($since as date) is null or day >= cast($since as date))
+      and (cast($until as date) is null or day <= cast($until as date))
       and (len(cast($fleets as varchar[])) = 0
            or list_contains(cast($fleets as varchar[]), fleet))
       and (len(cast($task_types as varchar[])) = 0
@@ -48,6 +53,7 @@ by_value as (
         coalesce(sum(attempts) filter (where ok), 0) as ok_attempts,
         coalesce(sum(attempts) filter (where not ok), 0) as not_ok_attempts
     from selected
+    where confidence is not null
     group by tier, confidence_source, confidence
 ),
 

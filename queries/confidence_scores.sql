@@ -8,10 +8,23 @@
 -- auroc: the probability that a random failed attempt states a lower confidence than a random
 -- successful one, ties counting one half (the Mann-Whitney statistic); null when the group
 -- has no failure or no success. high_share: share of confidences >= 0.8.
-with selected as (
+with everything as (
+    select cast($since as date) is null
+      and cast($until as date) is null
+      and len(cast($fleets as varchar[])) = 0
+      and len(cast($task_types as varchar[])) = 0 as yes
+),
+
+-- the whole store from the totals, a selection from the daily rows
+selected as (
+    select tier, confidence_source, confidence, ok, attempts
+    from executor_confidence_totals
+    where (select yes from everything)
+    union all
     select tier, confidence_source, confidence, ok, attempts
     from executor_confidence_values
-    where (cast($since as date) is null or day >= cast($since as date))
+    where not (select yes from everything)
+      and (cast($since as date) is null or day >= cast($since as date))
       and (cast($until as date) is null or day <= cast($until as date))
       and (len(cast($fleets as varchar[])) = 0
            or list_contains(cast($fleets as varchar[]), fleet))
@@ -20,17 +33,10 @@ with selected as (
 ),
 
 accepted_wrong as (
-    select
-        final_tier as tier,
-        coalesce(final_confidence_source, '(not given)') as confidence_source,
-        final_confidence as confidence,
-        count(*) as attempts
-    from tasks
-    where final_status = 'ok'
-      and downstream_failure
-      and final_confidence is not null
-      and (cast($since as date) is null or cast(last_ts as date) >= cast($since as date))
-      and (cast($until as date) is null or cast(last_ts as date) <= cast($until as date))
+    select tier, confidence_source, confidence, sum(attempts) as attempts
+    from accepted_wrong_values
+    where (cast($since as date) is null or day >= cast($since as date))
+      and (cast($until as date) is null or day <= cast($until as date))
       and (len(cast($fleets as varchar[])) = 0
            or list_contains(cast($fleets as varchar[]), fleet))
       and (len(cast($task_types as varchar[])) = 0

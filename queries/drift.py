@@ -179,7 +179,7 @@ def build(
     **options,
 ) -> dict:
     """Model versions, model changes with before/after rates, and routing evidence age."""
-    rollups.register(con)
+    rollups.register(con, *rollups.DRIFT)
     params = filters.params()
     stale_after = (
         config.setting("stale_after_days") if stale_after_days is None else stale_after_days

@@ -57,15 +57,14 @@ class _Context:
 
     def __init__(self, con, config: Config, filters: Filters) -> None:
         params = filters.params()
-        rollups.register(con)
+        rollups.register(con, *rollups.TASKS)
         self.config = config
         self.ladder = list(config.ladder)
         self.failure_cost = config.failure_cost_usd
         self.days = realized_spend(con, filters)["days"]
         self.unit: dict[tuple[str, str], float] = {}
-        for r in run(con, "counterfactual_cost", params):
-            if r["tasks"]:
-                self.unit[(r["task_type"], r["tier"])] = r["counterfactual_usd"] / r["tasks"]
+        for r in run(con, "task_type_unit_costs", params):
+            self.unit[(r["task_type"], r["tier"])] = r["unit_cost_usd"]
         self.assigned: dict[tuple[str, str], dict] = {
             (r["task_type"], r["assigned_tier"]): r
             for r in run(con, "retiering_by_assigned_tier", params)

@@ -1,10 +1,11 @@
 -- skip_tier_escalations: escalation steps that jump two or more rungs (Haiku -> Opus), the
 -- evidence for fix_escalation_path recommendations (failure mode 3).
--- Grain: one row per task type x step (from tier, to tier) that skips a rung, plus the task
+-- Grain: one row per task type x step (from tier, to tier) that skips a rung, with the task
 -- type's escalated tasks for a denominator.
 -- Parameters: $since, $until (inclusive), $fleets, $task_types (empty = all).
 -- Needs queries.rollups.register.
--- skip_tier_tasks: tasks with at least one such step; steps: the steps themselves.
+-- skip_tier_tasks: tasks with at least one such step (a task with two different skips counts
+-- in both rows); steps: the steps themselves; next_tier: the rung the step skipped first.
 with escalated as (
     select task_type, coalesce(sum(tasks) filter (where escalated), 0) as escalated_tasks
     from task_outcomes_daily
@@ -18,18 +19,15 @@ with escalated as (
 ),
 
 steps as (
-    select task_id, task_type, tier_path[i] as from_tier, tier_path[i + 1] as to_tier
-    from (
-        select task_id, task_type, tier_path, unnest(range(1, len(tier_path))) as i
-        from tasks
-        where skip_tier_escalations > 0
-          and (cast($since as date) is null or day >= cast($since as date))
-          and (cast($until as date) is null or day <= cast($until as date))
-          and (len(cast($fleets as varchar[])) = 0
-               or list_contains(cast($fleets as varchar[]), fleet))
-          and (len(cast($task_types as varchar[])) = 0
-               or list_contains(cast($task_types as varchar[]), task_type))
-    )
+    select task_type, from_tier, to_tier, sum(steps) as steps, sum(tasks) as skip_tier_tasks
+    from skip_tier_steps_daily
+    where (cast($since as date) is null or day >= cast($since as date))
+      and (cast($until as date) is null or day <= cast($until as date))
+      and (len(cast($fleets as varchar[])) = 0
+           or list_contains(cast($fleets as varchar[]), fleet))
+      and (len(cast($task_types as varchar[])) = 0
+           or list_contains(cast($task_types as varchar[]), task_type))
+    group by task_type, from_tier, to_tier
 )
 
 select
@@ -39,14 +37,12 @@ select
     lf.rank as from_rank,
     lt.rank as to_rank,
     mid.name as next_tier,
-    count(*) as steps,
-    count(distinct s.task_id) as skip_tier_tasks,
+    s.steps,
+    s.skip_tier_tasks,
     e.escalated_tasks
 from steps as s
 join ladder as lf on lf.name = s.from_tier
 join ladder as lt on lt.name = s.to_tier
 join ladder as mid on mid.rank = lf.rank + 1
 join escalated as e using (task_type)
-where lt.rank >= lf.rank + 2
-group by s.task_type, s.from_tier, s.to_tier, lf.rank, lt.rank, mid.name, e.escalated_tasks
 order by s.task_type, lf.rank, lt.rank

@@ -70,7 +70,7 @@ def build(
     min_per_day = config.setting("min_tasks_per_day")
 
     costs = build_costs(con, config, filters)
-    rollups.register(con)
+    rollups.register(con, *rollups.TASKS)
     signals = run(con, "routing_verdict", filters.params())[0]
     tasks, days = signals["tasks"], costs["days"]
     per_day = ratio(tasks, days)

@@ -203,3 +203,21 @@ def test_a_chance_separation_among_many_types_is_not_a_change():
     assert result["separated"]["first_pass_failure"] is True
     assert result["significant"]["first_pass_failure"] is False
     assert result["changed"] is False and result["worse"] == []
+
+
+def test_rollups_follow_new_data_on_one_connection(tmp_path):
+    from fixtures_analytics import write_jsonl
+
+    from ingest.load import ingest_file
+
+    first = [attempt("a1", "2026-03-01T10:00:00Z", "x", "sonnet", model="s-1")]
+    later = [attempt("a2", "2026-03-02T10:00:00Z", "x", "sonnet", model="s-2")]
+    db = build_store(tmp_path, first)
+    with open_store(db, read_only=False) as con:
+        before = build_report(con, "drift", DEFAULT, Filters())
+        assert before["model_changes"] == []
+        ingest_file(con, write_jsonl(tmp_path / "later.jsonl", later), DEFAULT)
+        after = build_report(con, "drift", DEFAULT, Filters())
+    # the rolled-up model days were rebuilt: s-2 runs day 2, a change from s-1
+    (change,) = after["model_changes"]
+    assert (change["from_model"], change["to_model"], change["at"]) == ("s-1", "s-2", "2026-03-02")

@@ -1,0 +1,37 @@
+-- task_type_unit_costs: what one call of a task type's tokens costs on every tier (the mean
+-- over its tasks of their last attempt's tokens, priced at the tier: cached input at the
+-- cached rate), the unit costs of the recommendations' cascade arithmetic. The same pricing
+-- as the costs report's counterfactual, read from the task rollup.
+-- Grain: one row per task type x ladder tier.
+-- Parameters: $since, $until (inclusive), $fleets, $task_types (empty = all).
+-- Needs queries.rollups.register and queries.pricing.register (tier_prices).
+with per_task_type as (
+    select
+        task_type,
+        sum(tasks) as tasks,
+        sum(final_uncached_input_tokens) as uncached_input_tokens,
+        sum(final_cached_input_tokens) as cached_input_tokens,
+        sum(final_output_tokens) as output_tokens
+    from task_outcomes_daily
+    where (cast($since as date) is null or day >= cast($since as date))
+      and (cast($until as date) is null or day <= cast($until as date))
+      and (len(cast($fleets as varchar[])) = 0
+           or list_contains(cast($fleets as varchar[]), fleet))
+      and (len(cast($task_types as varchar[])) = 0
+           or list_contains(cast($task_types as varchar[]), task_type))
+    group by task_type
+)
+
+select
+    p.task_type,
+    tp.tier,
+    tp.tier_rank,
+    p.tasks,
+    (
+        p.uncached_input_tokens * tp.input_usd_per_mtok
+        + p.cached_input_tokens * tp.cached_input_usd_per_mtok
+        + p.output_tokens * tp.output_usd_per_mtok
+    ) / 1e6 / p.tasks as unit_cost_usd
+from per_task_type as p
+cross join tier_prices as tp
+order by p.task_type, tp.tier_rank
