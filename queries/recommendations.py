@@ -424,12 +424,18 @@ def build(
     }
 
 
+def _impact(usd: float | None) -> str:
+    if usd is None:
+        return "not estimated"
+    return f"saves {fmt_usd(-usd)}" if usd < 0 else f"costs {fmt_usd(usd)} more"
+
+
 def render(result: dict) -> str:
     """Recommendations as text: one block per recommendation."""
     recs = result["recommendations"]
     table = format_table(
         f"Re-tiering recommendations over {result['settings']['days']} day(s) "
-        f"(failure cost ${result['settings']['failure_cost_usd']:g}; impact < 0 saves)",
+        f"(calls + ${result['settings']['failure_cost_usd']:g} per failure)",
         [
             ("task type", lambda r: r["task_type"]),
             ("action", lambda r: r["action"]),
@@ -437,7 +443,7 @@ def render(result: dict) -> str:
                 "tiers",
                 lambda r: f"{r['from_tier']} -> {r['to_tier']}" if r["to_tier"] else r["from_tier"],
             ),  # fmt: skip
-            ("monthly impact", lambda r: fmt_usd(r["monthly_usd_impact"])),
+            ("per month", lambda r: _impact(r["monthly_usd_impact"])),
             ("", lambda r: "small sample" if r["small_sample"] else ""),
         ],
         recs,
@@ -449,6 +455,4 @@ def render(result: dict) -> str:
         lines = [f"- {r['task_type']} / {r['action']}: {r['reason']}."]
         lines += [f"    note: {n}" for n in r["notes"]]
         details.append("\n".join(lines))
-    return (
-        table + "\n\n" + "\n".join(details) + "\n\n(monthly impact – = not estimated: see the note)"
-    )
+    return table + "\n\n" + "\n".join(details)

@@ -274,3 +274,5 @@ def test_render_lists_reasons_and_notes(db):
     text = render_text("recommendations", recommend(db))
     assert "run a baseline on the lower tier (sonnet)" in text
     assert "note: no tasks of this type were sent to sonnet first" in text
+    assert "saves $2,998.81" in text  # cls: -2998.812 a month
+    assert "not estimated" in text  # ping: no baseline, no claim
