@@ -90,6 +90,9 @@ def lines(
         )
     fig = _layout(fig, title, yaxis_title=y_title)
     fig.update_yaxes(rangemode="tozero")
+    if y_format == ".0%":  # small rates need a decimal to tell 0.2% from 0.4%
+        top = max((frame[c].max() for c in ys if frame[c].notna().any()), default=1)
+        y_format = ".1%" if top < 0.05 else y_format
     if y_format:
         fig.update_yaxes(tickformat=y_format)
     return fig

@@ -293,8 +293,8 @@ def check_upload(name: str, data: bytes, limits: Settings) -> None:
     mb = len(data) / 1_000_000
     if mb > limits.max_upload_mb:
         raise UploadRefused(
-            f"{name}: {mb:,.1f} MB is over this dashboard's upload limit of "
-            f"{limits.max_upload_mb:,.0f} MB; load it with `tierwatch ingest {name}` "
+            f"{name}: {len(data):,} bytes is over this dashboard's upload limit of "
+            f"{limits.max_upload_mb:g} MB; load it with `tierwatch ingest {name}` "
             f"or raise {MAX_UPLOAD_ENV}"
         )
     if Path(name).suffix.lower() in (".parquet", ".pq"):

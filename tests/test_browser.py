@@ -235,3 +235,53 @@ def test_every_page_upload_and_a_flag_in_a_real_browser(sample_db, tmp_path):
         assert page.get_by_text("checked in a <b>real</b> browser").count() >= 1
         assert flagged.startswith(f"{task_type} → opus")
         screenshot(page, "retiering-flagged")
+
+
+def test_demo_loads_the_sample_fleet_into_an_empty_database_and_serves_it(tmp_path):
+    db = tmp_path / "demo.duckdb"
+    port = free_port()
+    log = tmp_path / "demo.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [str(TIERWATCH), "demo", "--db", str(db), "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    with urllib.request.urlopen(
+                        f"http://127.0.0.1:{port}/_stcore/health", timeout=2
+                    ) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    pass
+                assert proc.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.3)
+            # the running dashboard does not hold the file: a reader gets in
+            with open_store(db) as con:
+                files = con.execute("select count(*), sum(loaded) from ingested_files").fetchone()
+            assert files[0] == len(list((ROOT / "sample_data").glob("*")))
+            assert files[1] > 10_000
+        finally:
+            proc.terminate()
+            proc.wait(timeout=15)
+    assert "Loading the sample fleet" in log.read_text()
+
+
+def test_dashboard_with_a_bad_config_says_so_and_exits_2(tmp_path):
+    bad = tmp_path / "tierwatch.toml"
+    bad.write_text("failure_cost_usd = -1\n")
+    result = subprocess.run(
+        [str(TIERWATCH), "dashboard", "--db", str(tmp_path / "x.duckdb"), "--config", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "failure_cost_usd is -1" in result.stderr
+    assert "Traceback" not in result.stderr

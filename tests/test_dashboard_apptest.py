@@ -126,6 +126,7 @@ def test_escalations_headlines_equal_the_escalations_report(db):
     skips = sum(r["skip_tier_escalations"] for r in esc["by_task_type"])
     assert metric(at, "Escalation steps") == f"{steps:,}"
     assert metric(at, "Steps that skip a tier") == f"{skips:,}"
+    assert metric(at, "Escalation tax") == pct(esc["escalation_tax"])
     assert skips > 0  # the sample plants haiku->opus skips on one task type
     hotspots = at.dataframe[0].value
     assert list(hotspots["task_type"]) == [r["task_type"] for r in esc["by_task_type"]]
@@ -197,6 +198,14 @@ def test_a_flag_set_on_the_page_is_stored_and_still_there_after_a_rerun(db):
     assert any(t.startswith(f"{task_type} → opus") for t in texts), texts
     # the note is shown as text, not HTML
     assert "<script>alert(1)</script> check" in [c.value for c in again.caption]
+
+    [unflag] = [b for b in again.button if b.label == "Unflag"]
+    unflag.click().run()
+    assert not again.exception
+    with open_store(db) as con:
+        assert flags.current_flags(con) == {}
+        assert [e.action for e in flags.history(con, task_type)] == ["unflag", "flag"]
+    assert "No task type is flagged." in [t.value for t in again.text]
 
 
 def test_an_upload_loads_once_and_counts_duplicates_the_second_time(db, tmp_path):
@@ -317,3 +326,56 @@ def test_a_locked_database_shows_what_to_do_not_a_traceback(db):
     at.button(key="retry-store").click().run()  # the writer is gone: the page shows data
     assert not at.exception
     assert [m for m in at.metric if m.label == "Tasks per day"]
+
+
+def test_no_page_renders_html_from_strings():
+    # user text (task types, notes) must reach the browser as text: no raw-HTML switches
+    for path in APP.parent.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "unsafe_allow_html=" not in text.replace(" ", ""), path
+        assert "st.html(" not in text, path
+
+
+def test_uploads_over_the_caps_are_refused_before_loading(db, monkeypatch):
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = pa.table(
+        {
+            "task_id": ["p1", "p2", "p3"],
+            "ts": ["2026-09-02T00:00:00Z"] * 3,
+            "task_type": ["pq"] * 3,
+            "tier": ["haiku"] * 3,
+            "input_tokens": [1, 2, 3],
+            "output_tokens": [1, 1, 1],
+        }
+    )
+    buffer = io.BytesIO()
+    pq.write_table(rows, buffer)
+    monkeypatch.setenv("TIERWATCH_MAX_UPLOAD_ROWS", "2")
+    monkeypatch.setenv("TIERWATCH_MAX_UPLOAD_MB", "0.004")  # 4,000 bytes
+    big = b'{"task_id": "x"}\n' * 300  # 17 bytes a line: 5,100 bytes
+
+    at = open_page("upload")
+    at.file_uploader(key="upload-files").set_value(
+        [
+            ("three.parquet", buffer.getvalue(), "application/octet-stream"),
+            ("big.jsonl", big, "text/plain"),
+        ]
+    )
+    at.run()
+    at.button(key="upload-load").click().run()
+    assert not at.exception
+    problems = list(at.dataframe[0].value["problem"])
+    # the footer says 3 rows, over the limit of 2; 5,100 bytes is over 4,000
+    assert problems[0].startswith("three.parquet: 3 rows is over this dashboard's limit of 2")
+    assert problems[1].startswith(
+        "big.jsonl: 5,100 bytes is over this dashboard's upload limit of 0.004 MB"
+    )
+    with open_store(db) as con:
+        loaded = con.execute(
+            "select count(*) from ingested_files where path in ('three.parquet', 'big.jsonl')"
+        ).fetchone()[0]
+    assert loaded == 0

@@ -172,7 +172,15 @@ if not spend.empty and not counterfactual.empty:
         width="stretch",
     )
 
-ui.table(strategies, "cost by strategy")
+ui.table(
+    strategies,
+    "cost by strategy",
+    column_config={
+        "per day": st.column_config.NumberColumn(format="dollar"),
+        "per month": st.column_config.NumberColumn(format="dollar"),
+        "routing saves": st.column_config.NumberColumn(format="percent"),
+    },
+)
 st.subheader("Per task type")
 ui.table(ui.records(costs["by_task_type"]), "cost by task type")
 overhead = costs.get("overhead_usd") or {}

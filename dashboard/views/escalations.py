@@ -42,6 +42,7 @@ if paths:
         charts.sankey(dict(paths), ladder, "Escalation steps between tiers"),
         width="stretch",
     )
+    left.caption("Grey: one rung up. Red: a step that skips a tier.")
 else:
     left.info("No escalations in this selection.")
 

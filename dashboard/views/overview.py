@@ -125,6 +125,8 @@ if isinstance(verdict, str):
     st.info(verdict)
 else:
     conditions = ui.records(verdict["conditions"])
-    if "met" in conditions:
-        conditions.insert(0, "", conditions.pop("met").map({True: "✅ met", False: "❌ not met"}))
-    ui.table(conditions, "verdict conditions")
+    ui.table(
+        conditions,
+        "verdict conditions",
+        column_config={"met": st.column_config.CheckboxColumn("met")},
+    )

@@ -49,7 +49,10 @@ if tiers.get("by_task_type"):
         width="stretch",
     )
 
+st.subheader("By planner-assigned tier")
 ui.table(ui.records(tiers["by_planner_tier"]), "failure by planner tier")
+st.subheader("By task type and planner-assigned tier")
 ui.table(ui.records(tiers["by_task_type"]), "failure by task type and planner tier")
 if tiers.get("by_executed_tier"):
+    st.subheader("By executed (first) tier")
     ui.table(ui.records(tiers["by_executed_tier"]), "failure by executed tier")
