@@ -150,3 +150,94 @@ def test_hostile_task_type_filter(hostile_db, name):
 def test_render_names_the_warning(calibration):
     text = render_text("calibration", calibration)
     assert "SATURATED" in text and "ext" in text and "0.750" in text
+
+
+def _brute_force(points: list[tuple[float, bool]]) -> dict:
+    """AUROC over every (success, failure) pair, Brier and 10-bin ECE, the slow way."""
+    wins = 0.0
+    successes = [c for c, ok in points if ok]
+    failures = [c for c, ok in points if not ok]
+    for s in successes:
+        for f in failures:
+            wins += 1.0 if s > f else 0.5 if s == f else 0.0
+    bins: dict[int, list[tuple[float, bool]]] = {}
+    for c, ok in points:
+        bins.setdefault(min(int(c * 10), 9), []).append((c, ok))
+    n = len(points)
+    ece = sum(
+        len(b) / n * abs(sum(c for c, _ in b) / len(b) - sum(ok for _, ok in b) / len(b))
+        for b in bins.values()
+    )
+    return {
+        "auroc": wins / (len(successes) * len(failures)) if successes and failures else None,
+        "brier": sum((c - ok) ** 2 for c, ok in points) / n,
+        "ece": ece,
+    }
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_sql_scores_equal_the_brute_force_on_random_data(seed):
+    """The SQL's AUROC (ties), Brier and ECE against pairwise Python on random calls, through
+    both the totals (no filter) and the daily rows (a filter): 0.1-step confidences force
+    ties, some ok calls are accepted-but-wrong (moved to failures by the tasks' facts)."""
+    import random
+
+    import duckdb
+
+    from queries import run
+
+    rng = random.Random(seed)
+    con = duckdb.connect()
+    con.execute("create table ladder (rank integer, name varchar)")
+    con.execute("insert into ladder values (1, 'haiku')")
+    values: dict[tuple, int] = {}
+    wrong: dict[float, int] = {}
+    points = []
+    for _ in range(rng.randint(5, 60)):
+        c = round(rng.randint(0, 10) / 10, 1)
+        ok = rng.random() < 0.7
+        found_wrong = ok and rng.random() < 0.3
+        values[(c, ok)] = values.get((c, ok), 0) + 1
+        if found_wrong:
+            wrong[c] = wrong.get(c, 0) + 1
+        points.append((c, ok and not found_wrong))
+    con.execute(
+        "create temp table executor_confidence_values (day date, fleet varchar, task_type "
+        "varchar, tier varchar, confidence_source varchar, confidence double, ok boolean, "
+        "attempts bigint)"
+    )
+    con.executemany(
+        "insert into executor_confidence_values values "
+        "('2026-03-01', 'f', 't', 'haiku', 's', ?, ?, ?)",
+        [(c, ok, n) for (c, ok), n in values.items()],
+    )
+    con.execute(
+        "create temp table executor_confidence_totals as select tier, confidence_source, "
+        "confidence, ok, sum(attempts) as attempts from executor_confidence_values group by all"
+    )
+    con.execute(
+        "create temp table accepted_wrong_values as select * from executor_confidence_values "
+        "where false"
+    )
+    con.executemany(
+        "insert into accepted_wrong_values (day, fleet, task_type, tier, confidence_source, "
+        "confidence, attempts) values ('2026-03-01', 'f', 't', 'haiku', 's', ?, ?)",
+        list(wrong.items()),
+    )
+    truth = _brute_force(points)
+    for filters in (Filters(), Filters(fleets=("f",))):
+        (g,) = run(con, "confidence_scores", filters.params())
+        assert g["attempts"] == len(points)
+        assert g["successes"] == sum(ok for _, ok in points)
+        assert g["brier"] == pytest.approx(truth["brier"])
+        if truth["auroc"] is None:
+            assert g["auroc"] is None
+        else:
+            assert g["auroc"] == pytest.approx(truth["auroc"])
+        bins = run(con, "confidence_reliability", filters.params())
+        n = sum(b["attempts"] for b in bins)
+        ece = sum(
+            b["attempts"] / n * abs(b["mean_confidence"] - b["successes"] / b["attempts"])
+            for b in bins
+        )
+        assert ece == pytest.approx(truth["ece"])
