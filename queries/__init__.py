@@ -16,7 +16,17 @@ from queries.filters import Filters, QueryError
 
 QUERY_DIR = Path(__file__).parent
 
-__all__ = ["Filters", "QueryError", "QUERY_DIR", "query_names", "sql_text", "run", "run_df"]
+__all__ = [
+    "Filters",
+    "QueryError",
+    "QUERY_DIR",
+    "query_names",
+    "sql_text",
+    "run",
+    "run_df",
+    "data_key",
+    "ensure_table",
+]
 
 
 def query_names() -> list[str]:
@@ -51,3 +61,26 @@ def run(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> list[dict]:
 def run_df(con: duckdb.DuckDBPyConnection, name: str, params: dict):
     """`run` as a pandas DataFrame (for the dashboard's charts)."""
     return _execute(con, name, params).df()
+
+
+def data_key(con: duckdb.DuckDBPyConnection) -> str:
+    """What the store's data looks like: its data version and attempts' row count."""
+    version = con.execute("select value from meta where key = 'data_version'").fetchone()
+    count = con.execute("select count(*) from attempts").fetchone()[0]
+    return repr((version[0] if version else None, count))
+
+
+def ensure_table(con: duckdb.DuckDBPyConnection, name: str, key: str | None = None) -> None:
+    """Create the temp table of `queries/<name>.sql` on `con` unless it was already built
+    there for the same `key` (default: data_key). Rollups are built once per connection
+    and rebuilt when the data (or, for spend, the prices) change."""
+    key = key if key is not None else data_key(con)
+    con.execute("create temp table if not exists built_tables (name varchar, key varchar)")
+    built = con.execute(
+        "select count(*) from built_tables where name = ? and key = ?", [name, key]
+    ).fetchone()[0]
+    if built:
+        return
+    con.execute(sql_text(name))
+    con.execute("delete from built_tables where name = ?", [name])
+    con.execute("insert into built_tables values (?, ?)", [name, key])

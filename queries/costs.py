@@ -8,7 +8,7 @@ import datetime as dt
 import duckdb
 
 from ingest.config import Config
-from queries import run
+from queries import ensure_table, run
 from queries.filters import Filters
 from queries.report import fmt_rate, fmt_usd, format_table
 from queries.stats import ratio
@@ -60,6 +60,7 @@ def _savings(realized: float, counterfactual: dict[str, float]) -> dict[str, flo
 
 def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **options) -> dict:
     """The costs report (keys in docs/reports.md#costs)."""
+    ensure_table(con, "task_rollup")
     spend = realized_spend(con, filters)
     counter = run(con, "counterfactual_cost", filters.params())
     days = spend["days"]

@@ -3,10 +3,18 @@
 -- tier's price: cached input at the cached rate), with the task counts cost per task needs.
 -- Grain: one row per task type and ladder tier.
 -- Parameters: $since, $until (inclusive, on the task's day), $fleets, $task_types
--- (lists; empty = all). Needs queries.pricing.register (tier_prices) on the connection.
-with selected as (
-    select *
-    from tasks
+-- (lists; empty = all).
+-- Reads task_rollup (queries.ensure_table) and tier_prices (queries.pricing.register).
+with per_task_type as (
+    select
+        task_type,
+        sum(tasks) as tasks,
+        sum(tasks - failures) as successful_tasks,
+        sum(downstream_failures) as downstream_failures,
+        sum(final_uncached_input_tokens) as uncached_input_tokens,
+        sum(final_cached_input_tokens) as cached_input_tokens,
+        sum(final_output_tokens) as output_tokens
+    from task_rollup
     where (cast($since as date) is null or day >= cast($since as date))
       and (cast($until as date) is null or day <= cast($until as date))
       and (len(cast($fleets as varchar[])) = 0 or list_contains(cast($fleets as varchar[]), fleet))
@@ -14,18 +22,6 @@ with selected as (
           len(cast($task_types as varchar[])) = 0
           or list_contains(cast($task_types as varchar[]), task_type)
       )
-),
-
-per_task_type as (
-    select
-        task_type,
-        count(*) as tasks,
-        count(*) filter (where not failed) as successful_tasks,
-        count(*) filter (where downstream_failure) as downstream_failures,
-        sum(final_input_tokens - final_cached_input_tokens) as uncached_input_tokens,
-        sum(final_cached_input_tokens) as cached_input_tokens,
-        sum(final_output_tokens) as output_tokens
-    from selected
     group by task_type
 )
 

@@ -2,14 +2,14 @@
 -- Grain: one row per UTC day with at least one task or attempt in the selection.
 -- Parameters: $since, $until (inclusive; tasks by their day, attempts by their UTC date),
 -- $fleets, $task_types (lists; empty = all).
--- Needs queries.pricing.register (attempt_spend) on the connection.
+-- Reads task_rollup (queries.ensure_table) and attempt_spend (queries.pricing.register).
 with daily_tasks as (
     select
         day,
-        count(*) as tasks,
-        count(*) filter (where failed) as failures,
-        count(*) filter (where escalations > 0) as escalated_tasks
-    from tasks
+        sum(tasks) as tasks,
+        sum(failures) as failures,
+        sum(escalated_tasks) as escalated_tasks
+    from task_rollup
     where (cast($since as date) is null or day >= cast($since as date))
       and (cast($until as date) is null or day <= cast($until as date))
       and (len(cast($fleets as varchar[])) = 0 or list_contains(cast($fleets as varchar[]), fleet))

@@ -3,18 +3,19 @@
 -- Grain: one row per task type.
 -- Parameters: $since, $until (inclusive, on the task's day), $fleets, $task_types
 -- (lists; empty = all).
+-- Reads task_rollup (queries.ensure_table).
 select
     task_type,
-    count(*) as tasks,
-    count(*) filter (where escalations > 0) as escalated_tasks,
-    count(*) filter (where retries > 0) as retried_tasks,
-    count(*) filter (where skip_tier_escalations > 0) as skip_tier_tasks,
-    coalesce(sum(escalations), 0) as escalations,
-    coalesce(sum(retries), 0) as retries,
-    coalesce(sum(skip_tier_escalations), 0) as skip_tier_escalations,
-    coalesce(sum(step_downs), 0) as step_downs,
-    count(*) filter (where escalations > 0 and final_status = 'ok') as rescued_tasks
-from tasks
+    sum(tasks) as tasks,
+    sum(escalated_tasks) as escalated_tasks,
+    sum(retried_tasks) as retried_tasks,
+    sum(skip_tier_tasks) as skip_tier_tasks,
+    sum(escalations) as escalations,
+    sum(retries) as retries,
+    sum(skip_tier_escalations) as skip_tier_escalations,
+    sum(step_downs) as step_downs,
+    sum(rescued_tasks) as rescued_tasks
+from task_rollup
 where (cast($since as date) is null or day >= cast($since as date))
   and (cast($until as date) is null or day <= cast($until as date))
   and (len(cast($fleets as varchar[])) = 0 or list_contains(cast($fleets as varchar[]), fleet))

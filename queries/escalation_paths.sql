@@ -3,33 +3,15 @@
 -- Grain: one row per task type, from-tier and to-tier.
 -- Parameters: $since, $until (inclusive, on the task's day), $fleets, $task_types
 -- (lists; empty = all).
-with escalated as (
-    select task_type, tier_path
-    from tasks
-    where escalations > 0
-      and (cast($since as date) is null or day >= cast($since as date))
-      and (cast($until as date) is null or day <= cast($until as date))
-      and (len(cast($fleets as varchar[])) = 0 or list_contains(cast($fleets as varchar[]), fleet))
-      and (
-          len(cast($task_types as varchar[])) = 0
-          or list_contains(cast($task_types as varchar[]), task_type)
-      )
-),
-
-steps as (
-    select task_type, tier_path[i] as from_tier, tier_path[i + 1] as to_tier
-    from (select task_type, tier_path, unnest(range(1, len(tier_path))) as i from escalated)
-)
-
-select
-    s.task_type,
-    s.from_tier,
-    s.to_tier,
-    t.rank - f.rank as rungs,
-    count(*) as steps
-from steps as s
-join ladder as f on f.name = s.from_tier
-join ladder as t on t.name = s.to_tier
-where t.rank > f.rank
+-- Reads escalation_step_rollup (queries.ensure_table).
+select task_type, from_tier, to_tier, sum(steps) as steps
+from escalation_step_rollup
+where (cast($since as date) is null or day >= cast($since as date))
+  and (cast($until as date) is null or day <= cast($until as date))
+  and (len(cast($fleets as varchar[])) = 0 or list_contains(cast($fleets as varchar[]), fleet))
+  and (
+      len(cast($task_types as varchar[])) = 0
+      or list_contains(cast($task_types as varchar[]), task_type)
+  )
 group by all
-order by s.task_type, s.from_tier, s.to_tier
+order by task_type, from_tier, to_tier

@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 
 from ingest.config import Config
-from queries import run
+from queries import ensure_table, pricing, run
 from queries.filters import Filters
 from queries.report import fmt_rate, fmt_usd, format_table
 from queries.stats import rate_fields, ratio, small_sample
@@ -14,6 +14,10 @@ from queries.stats import rate_fields, ratio, small_sample
 
 def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **options) -> dict:
     """The escalations report (keys in docs/reports.md#escalations)."""
+    ensure_table(con, "task_rollup")
+    ensure_table(con, "escalation_step_rollup")
+    ensure_table(con, "escalation_reason_rollup")
+    pricing.ensure_superseded_spend(con)
     params = filters.params()
     hotspots = run(con, "escalation_hotspots", params)
     steps = run(con, "escalation_paths", params)

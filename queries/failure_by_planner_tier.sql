@@ -1,42 +1,32 @@
 -- failure_by_planner_tier: how tasks went per planner-assigned tier and per executed
 -- (first) tier, overall and per task type (failure mode 4, planner overconfidence).
--- Grain: one row per grouping (`grouped_by` = 'planner_tier' or 'executed_tier'), tier, and task
--- type (`per_task_type` false: all task types together, task_type null).
+-- Grain: one row per grouping (`grouped_by` = 'planner_tier' or 'executed_tier'), tier,
+-- and task type (`per_task_type` false: all task types together, task_type null).
 -- Parameters: $since, $until (inclusive, on the task's day), $fleets, $task_types
 -- (lists; empty = all). Tasks without a planner tier are labelled '(not given)'.
-with packed_groups as (
-    -- one pass over the tasks; the two tier ranks travel packed in one integer key
-    -- (planner rank * 1000 + executed rank, planner rank 0 = not given): one small key
-    -- groups much faster than two
+-- Reads task_rollup (queries.ensure_table).
+with task_groups as (
     select
-        task_type,
-        coalesce(planner_tier_rank, 0) * 1000 + first_tier_rank as ranks,
-        count(*) as tasks,
-        count(*) filter (where first_pass_failed) as first_pass_failures,
-        count(*) filter (where failed) as failures,
-        count(*) filter (where downstream_failure) as downstream_failures,
-        count(*) filter (where escalations > 0) as escalated_tasks
-    from tasks
-    where (cast($since as date) is null or day >= cast($since as date))
-      and (cast($until as date) is null or day <= cast($until as date))
-      and (len(cast($fleets as varchar[])) = 0 or list_contains(cast($fleets as varchar[]), fleet))
-      and (
-          len(cast($task_types as varchar[])) = 0
-          or list_contains(cast($task_types as varchar[]), task_type)
-      )
-    group by all
-),
-
-task_groups as (
-    select
-        g.* exclude (ranks),
+        r.task_type,
         coalesce(p.name, '(not given)') as planner_label,
         coalesce(p.rank, 1000000) as planner_rank,
         f.name as first_tier,
-        f.rank as first_tier_rank
-    from packed_groups as g
-    left join ladder as p on p.rank = g.ranks // 1000
-    join ladder as f on f.rank = g.ranks % 1000
+        f.rank as first_tier_rank,
+        r.tasks,
+        r.first_pass_failures,
+        r.failures,
+        r.downstream_failures,
+        r.escalated_tasks
+    from task_rollup as r
+    left join ladder as p on p.rank = r.planner_rank
+    join ladder as f on f.rank = r.first_rank
+    where (cast($since as date) is null or r.day >= cast($since as date))
+      and (cast($until as date) is null or r.day <= cast($until as date))
+      and (len(cast($fleets as varchar[])) = 0 or list_contains(cast($fleets as varchar[]), r.fleet))
+      and (
+          len(cast($task_types as varchar[])) = 0
+          or list_contains(cast($task_types as varchar[]), r.task_type)
+      )
 ),
 
 by_planner as (

@@ -6,7 +6,8 @@
   token count at any tier by joining it);
 - `priced_attempts`: the attempts with `day` (UTC date), `cost_usd_effective` and `priced`;
 - `attempt_spend`: priced_attempts summed per day, task type, fleet, role and tier, what the
-  reports' spend reads (one pass over the attempts instead of one per query).
+  reports' spend reads (one pass over the attempts instead of one per query);
+- on demand (`ensure_superseded_spend`), `superseded_spend` for the escalation tax.
 
 An attempt's effective cost is its logged `cost_usd` when given; else its tokens priced at
 the model price in force on its date (a glob over the model id, the latest `from` on or
@@ -22,31 +23,22 @@ from __future__ import annotations
 import duckdb
 
 from ingest.config import Config
-from queries import sql_text
+from queries import data_key, ensure_table, sql_text
 from queries.filters import QueryError
 
 MTOK = 1_000_000
-
-
-def _fingerprint(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> str:
-    """What attempt_spend depends on: the price rules, the data version and the row count."""
-    version = con.execute("select value from meta where key = 'data_version'").fetchone()
-    count = con.execute("select count(*) from attempts").fetchone()[0]
-    return repr((rows, version, count))
 
 
 def register(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     """(Re)create `price_rules`, `tier_prices`, `priced_attempts` and `attempt_spend` on `con`
     for `config`. A second call with the same prices on unchanged data does nothing."""
     rows = _price_rows(config)
-    fingerprint = _fingerprint(con, rows)
+    key = repr((rows, data_key(con)))
     registered = con.execute(
         "select count(*) from duckdb_tables() where temporary and table_name = 'pricing_state'"
     ).fetchone()[0]
-    if registered:
-        current = con.execute("select fingerprint from pricing_state").fetchone()
-        if current and current[0] == fingerprint:
-            return
+    if registered and con.execute("select key from pricing_state").fetchone() == (key,):
+        return
     con.execute(
         """
         create or replace temp table price_rules (
@@ -74,8 +66,15 @@ def register(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     )
     con.execute(sql_text("priced_attempts"))
     con.execute(sql_text("attempt_spend"))
-    con.execute("create or replace temp table pricing_state (fingerprint varchar not null)")
-    con.execute("insert into pricing_state values (?)", [fingerprint])
+    con.execute("create or replace temp table pricing_state (key varchar not null)")
+    con.execute("insert into pricing_state values (?)", [key])
+
+
+def ensure_superseded_spend(con: duckdb.DuckDBPyConnection) -> None:
+    """Build `superseded_spend` (spend on attempts a later attempt of the same task
+    superseded, per day, task type and fleet) for the registered prices, once."""
+    key = con.execute("select key from pricing_state").fetchone()[0]
+    ensure_table(con, "superseded_spend", key)
 
 
 def _price_rows(config: Config) -> list[tuple]:

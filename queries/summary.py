@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from ingest.config import Config
-from queries import run
+from queries import ensure_table, run
 from queries.costs import DAYS_PER_MONTH, realized_spend
 from queries.filters import Filters
 from queries.report import fmt_rate, fmt_usd, format_table
@@ -23,6 +23,7 @@ def _mix(rows: list[dict], mix: str) -> list[dict]:
 
 def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **options) -> dict:
     """The summary report (keys in docs/reports.md#summary)."""
+    ensure_table(con, "task_rollup")
     params = filters.params()
     totals = run(con, "routing_summary", params)[0]
     mix = run(con, "tier_mix", params)

@@ -3,10 +3,10 @@
 -- Grain: one row per mix (planner / executed / final / attempts) and tier.
 -- Parameters: $since, $until (inclusive; tasks by their day, attempts by their UTC date),
 -- $fleets, $task_types (lists; empty = all).
--- Needs queries.pricing.register (attempt_spend) on the connection.
+-- Reads task_rollup (queries.ensure_table) and attempt_spend (queries.pricing.register).
 with selected as (
-    select *
-    from tasks
+    select planner_rank, first_rank, final_rank, tasks
+    from task_rollup
     where (cast($since as date) is null or day >= cast($since as date))
       and (cast($until as date) is null or day <= cast($until as date))
       and (len(cast($fleets as varchar[])) = 0 or list_contains(cast($fleets as varchar[]), fleet))
@@ -17,61 +17,36 @@ with selected as (
 ),
 
 executor_attempts as (
-    select s.tier, l.rank as tier_rank, sum(s.attempts) as n
-    from attempt_spend as s
-    left join ladder as l on l.name = s.tier
-    where s.role = 'executor'
-      and (cast($since as date) is null or s.day >= cast($since as date))
-      and (cast($until as date) is null or s.day <= cast($until as date))
-      and (
-          len(cast($fleets as varchar[])) = 0
-          or list_contains(cast($fleets as varchar[]), s.fleet)
-      )
+    select tier, sum(attempts) as n
+    from attempt_spend
+    where (cast($since as date) is null or day >= cast($since as date))
+      and (cast($until as date) is null or day <= cast($until as date))
+      and (len(cast($fleets as varchar[])) = 0 or list_contains(cast($fleets as varchar[]), fleet))
       and (
           len(cast($task_types as varchar[])) = 0
-          or list_contains(cast($task_types as varchar[]), s.task_type)
+          or list_contains(cast($task_types as varchar[]), task_type)
       )
-    group by all
-),
-
-packed_groups as (
-    -- one pass over the tasks; the three tier ranks travel packed in one integer key
-    -- (planner * 1000000 + first * 1000 + final, planner 0 = not given)
-    select
-        coalesce(planner_tier_rank, 0) * 1000000 + first_tier_rank * 1000 + final_tier_rank
-            as ranks,
-        count(*) as n
-    from selected
-    group by all
-),
-
-task_groups as (
-    select
-        coalesce(p.name, '(not given)') as planner_label,
-        coalesce(p.rank, 1000000) as planner_rank,
-        f.name as first_tier,
-        f.rank as first_tier_rank,
-        l.name as final_tier,
-        l.rank as final_tier_rank,
-        g.n
-    from packed_groups as g
-    left join ladder as p on p.rank = g.ranks // 1000000
-    join ladder as f on f.rank = g.ranks // 1000 % 1000
-    join ladder as l on l.rank = g.ranks % 1000
+      and role = 'executor'
+    group by tier
 ),
 
 mix as (
-    select 'planner' as mix, planner_label as tier, planner_rank as tier_rank, sum(n) as n
-    from task_groups
-    group by all
+    select 'planner' as mix, planner_rank as rank, sum(tasks) as n from selected group by all
     union all
-    select 'executed', first_tier, first_tier_rank, sum(n) from task_groups group by all
+    select 'executed', first_rank, sum(tasks) from selected group by all
     union all
-    select 'final', final_tier, final_tier_rank, sum(n) from task_groups group by all
-    union all
-    select 'attempts', tier, tier_rank, n from executor_attempts
+    select 'final', final_rank, sum(tasks) from selected group by all
 )
 
-select mix, tier, tier_rank, n
-from mix
+select
+    m.mix,
+    coalesce(l.name, '(not given)') as tier,
+    coalesce(l.rank, 1000000) as tier_rank,
+    m.n
+from mix as m
+left join ladder as l on l.rank = m.rank
+union all
+select 'attempts', e.tier, coalesce(l.rank, 1000000), e.n
+from executor_attempts as e
+left join ladder as l on l.name = e.tier
 order by mix, tier_rank, tier

@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 
 from ingest.config import Config
-from queries import run
+from queries import ensure_table, run
 from queries.filters import Filters
 from queries.report import fmt_rate, format_table
 from queries.stats import rate_fields, small_sample
@@ -48,6 +48,7 @@ def _mark_worse(rows: list[dict], tier_key: str, ranks: dict[str, int]) -> None:
 
 def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **options) -> dict:
     """The tiers report (keys in docs/reports.md#tiers)."""
+    ensure_table(con, "task_rollup")
     rows = run(con, "failure_by_planner_tier", filters.params())
     ranks = {name: rank for rank, name in enumerate(config.ladder, start=1)}
     result = {}
