@@ -85,13 +85,14 @@ def test_silent_underestimation_on_company_name_extraction(reports):
     silent = reports["calibration"]["silent_failures"]
     top = silent[0]
     assert top["task_type"] == "company_name_extraction"
-    assert top["by_final_tier"].get("haiku", 0) == top["count"] - sum(
-        v for k, v in top["by_final_tier"].items() if k != "haiku"
-    )
-    # ~8% of ~90% of ~1,600 tasks: far more than any control's
+    # planted on Haiku's accepted answers: nearly all of them were accepted there
+    assert top["by_final_tier"]["haiku"] >= 0.9 * top["count"]
+    # ~8% of ~90% of its tasks against controls whose wrong answers are rare and mostly
+    # low-confidence: its interval lies above every control's
     controls = [s for s in silent if s["task_type"] in CONTROLS]
-    assert top["rate_ci"][0] > max(s["rate_ci"][1] for s in controls if s["count"]) / 2
-    assert top["rate"] > 0.04
+    assert len(controls) == len(CONTROLS)
+    assert top["rate_ci"][0] > max(s["rate_ci"][1] for s in controls)
+    assert len(top["example_task_ids"]) == 3
     rec = recommendations(reports)[("company_name_extraction", "recalibrate_confidence")]
     assert rec["from_tier"] == "haiku"
     assert rec["evidence"]["wrong_with_high_confidence"]["ci"][0] > 0.5
