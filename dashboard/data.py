@@ -28,7 +28,7 @@ from ingest import flags as flag_store
 from ingest import load
 from ingest.config import Config, load_config
 from ingest.store import StoreError, StoreLocked, StoreMissing, data_version, open_store
-from queries import Filters, pricing, run, run_df
+from queries import Filters, ensure_table, pricing, run, run_df, sql_text
 from queries.report import build_report
 from queries.routing_table import routing_table
 
@@ -177,9 +177,18 @@ def _cached_frame(
     _config,
     _params,
 ) -> pd.DataFrame:
+    # the reports' own rollups, built once per connection (and prices), shared with them
+    if "task_rollup" in sql_text(name):
+        ensure_table(_con, "task_rollup")
     if priced:
         pricing.register(_con, _config)
+        pricing.ensure_superseded_spend(_con)
     return run_df(_con, name, _params)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _cached_routing(db: str, version: int, filters_key: str, _con, _filters) -> list:
+    return routing_table(_con, _filters)
 
 
 @dataclasses.dataclass
@@ -227,7 +236,10 @@ class Snapshot:
         )
 
     def routing(self) -> list:
-        return routing_table(self.con, self.filters)
+        """The routing table for this selection (flags included), cached on the version."""
+        return _cached_routing(
+            str(self.db), self.version, _key(self.filters), _con=self.con, _filters=self.filters
+        )
 
     def current_flags(self) -> dict:
         return flag_store.current_flags(self.con)

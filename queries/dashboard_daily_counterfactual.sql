@@ -1,25 +1,20 @@
 -- dashboard_daily_counterfactual: what each day's executor tasks would have cost as one call
 -- on each tier of the ladder (the task's last-attempt tokens priced at the tier's price).
 -- Grain: one row per day and ladder tier. Parameters: $since, $until, $fleets, $task_types.
--- Needs queries.pricing.register(con, config) first (tier_prices).
-with selected as (
-    select day, final_input_tokens, final_output_tokens, final_cached_input_tokens
-    from tasks
+-- Reads task_rollup (queries.ensure_table) and tier_prices (queries.pricing.register).
+with daily_tokens as (
+    select
+        day,
+        sum(final_uncached_input_tokens) as uncached_input_tokens,
+        sum(final_cached_input_tokens) as cached_input_tokens,
+        sum(final_output_tokens) as output_tokens
+    from task_rollup
     where (cast($since as date) is null or day >= cast($since as date))
       and (cast($until as date) is null or day <= cast($until as date))
       and (len(cast($fleets as varchar[])) = 0
            or list_contains(cast($fleets as varchar[]), fleet))
       and (len(cast($task_types as varchar[])) = 0
            or list_contains(cast($task_types as varchar[]), task_type))
-),
-
-daily_tokens as (
-    select
-        day,
-        sum(final_input_tokens - final_cached_input_tokens) as uncached_input_tokens,
-        sum(final_cached_input_tokens) as cached_input_tokens,
-        sum(final_output_tokens) as output_tokens
-    from selected
     group by day
 )
 

@@ -1,45 +1,52 @@
 -- dashboard_daily_spend: realized spend over time, split the way the cost pages show it.
--- Grain: one row per day (UTC date of the attempt), role, tier and part.
--- part: 'final' (an executor task's last attempt), 'superseded' (an executor attempt a later
--- attempt replaced: the escalation and retry tax), or the role for planner / reviewer calls.
--- Parameters: $since, $until, $fleets, $task_types. Needs queries.pricing.register first.
--- Unpriced attempts are counted, never priced as $0.
-with selected as (
-    select *
-    from priced_attempts
+-- Grain: one row per UTC day (of the attempt) and part, where part is 'final' (executor
+-- attempts no later attempt replaced), 'superseded' (executor attempts a later attempt of
+-- the same task replaced: the retry and escalation tax), 'planner' or 'reviewer'.
+-- Parameters: $since, $until, $fleets, $task_types (on each attempt's own fields, as the
+-- reports' spend). Reads attempt_spend and superseded_spend: call queries.pricing.register
+-- and queries.pricing.ensure_superseded_spend first. Unpriced attempts are counted, never $0.
+with spend as (
+    select day, role, sum(attempts) as attempts, sum(unpriced_attempts) as unpriced_attempts,
+           sum(usd) as usd
+    from attempt_spend
     where (cast($since as date) is null or day >= cast($since as date))
       and (cast($until as date) is null or day <= cast($until as date))
       and (len(cast($fleets as varchar[])) = 0
            or list_contains(cast($fleets as varchar[]), fleet))
       and (len(cast($task_types as varchar[])) = 0
            or list_contains(cast($task_types as varchar[]), task_type))
+    group by day, role
+),
+
+superseded as (
+    select day, sum(superseded_attempts) as attempts,
+           sum(unpriced_superseded_attempts) as unpriced_attempts,
+           sum(superseded_usd) as usd
+    from superseded_spend
+    where (cast($since as date) is null or day >= cast($since as date))
+      and (cast($until as date) is null or day <= cast($until as date))
+      and (len(cast($fleets as varchar[])) = 0
+           or list_contains(cast($fleets as varchar[]), fleet))
+      and (len(cast($task_types as varchar[])) = 0
+           or list_contains(cast($task_types as varchar[]), task_type))
+    group by day
 ),
 
 parts as (
-    select
-        day,
-        role,
-        tier,
-        case
-            when role <> 'executor' then role
-            when row_number() over (
-                partition by task_id, role order by attempt desc, ts desc
-            ) = 1 then 'final'
-            else 'superseded'
-        end as part,
-        cost_usd_effective,
-        priced
-    from selected
+    select day, role as part, attempts, unpriced_attempts, usd
+    from spend
+    where role <> 'executor'
+    union all
+    select s.day, 'final', s.attempts - coalesce(x.attempts, 0),
+           s.unpriced_attempts - coalesce(x.unpriced_attempts, 0), s.usd - coalesce(x.usd, 0)
+    from spend as s
+    left join superseded as x using (day)
+    where s.role = 'executor'
+    union all
+    select day, 'superseded', attempts, unpriced_attempts, usd
+    from superseded
 )
 
-select
-    day,
-    role,
-    tier,
-    part,
-    count(*) as attempts,
-    coalesce(sum(cost_usd_effective), 0) as cost_usd,
-    count(*) filter (where not priced) as unpriced_attempts
+select day, part, attempts, usd as cost_usd, unpriced_attempts
 from parts
-group by all
-order by day, role, tier, part
+order by day, part

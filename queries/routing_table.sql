@@ -1,17 +1,15 @@
 -- The resulting routing table: which tier each task type goes to, from the data and the flags.
 -- Grain: one row per task type with at least one task in the selection.
 -- Parameters: $since, $until (dates, inclusive; null = open), $fleets, $task_types (lists of
--- strings; empty = all), as queries.Filters.params() gives them.
+-- strings; empty = all), as queries.Filters.params() gives them. Reads task_outcomes_daily
+-- (queries.rollups).
 -- observed_tier: the tier the planner assigned most often in the selection (a task without a
 -- planner tier counts its first executed tier; a tie goes to the cheaper tier).
 -- routed_tier: the target tier of the task type's current flag, else observed_tier.
 with selected as (
-    select
-        task_type,
-        coalesce(planner_tier, first_tier) as assigned_tier,
-        failed,
-        day
-    from tasks
+    -- the reports' rollup of the tasks (queries.rollups.register(con, "task_outcomes_daily"))
+    select task_type, assigned_tier, failed, day, tasks
+    from task_outcomes_daily
     where (cast($since as date) is null or day >= cast($since as date))
       and (cast($until as date) is null or day <= cast($until as date))
       and (len(cast($fleets as varchar[])) = 0
@@ -23,8 +21,8 @@ with selected as (
 by_type as (
     select
         task_type,
-        count(*) as tasks,
-        count(*) filter (where failed) as failures,
+        sum(tasks) as tasks,
+        coalesce(sum(tasks) filter (where failed), 0) as failures,
         max(day) as last_day
     from selected
     group by task_type
@@ -34,10 +32,10 @@ by_assigned_tier as (
     select
         s.task_type,
         s.assigned_tier,
-        count(*) as tasks,
-        count(*) filter (where s.failed) as failures,
+        sum(s.tasks) as tasks,
+        coalesce(sum(s.tasks) filter (where s.failed), 0) as failures,
         row_number() over (
-            partition by s.task_type order by count(*) desc, min(l.rank)
+            partition by s.task_type order by sum(s.tasks) desc, min(l.rank)
         ) as pick
     from selected as s
     join ladder as l on l.name = s.assigned_tier

@@ -379,3 +379,28 @@ def test_uploads_over_the_caps_are_refused_before_loading(db, monkeypatch):
             "select count(*) from ingested_files where path in ('three.parquet', 'big.jsonl')"
         ).fetchone()[0]
     assert loaded == 0
+
+
+def test_the_cost_charts_add_up_to_the_reports(db):
+    # the waterfall and the tax-per-day chart come from dashboard_daily_spend: over the
+    # whole selection its parts must give the reports' realized spend and escalation tax
+    from queries import ensure_table, pricing, run
+
+    with open_store(db) as con:
+        costs = build_report(con, "costs", load_config(None), Filters())
+        esc = build_report(con, "escalations", load_config(None), Filters())
+        pricing.register(con, load_config(None))
+        pricing.ensure_superseded_spend(con)
+        ensure_table(con, "task_rollup")
+        parts = run(con, "dashboard_daily_spend", Filters().params())
+        counterfactual = run(con, "dashboard_daily_counterfactual", Filters().params())
+        daily_tasks = run(con, "dashboard_daily_tasks", Filters().params())
+    total = sum(p["cost_usd"] for p in parts)
+    superseded = sum(p["cost_usd"] for p in parts if p["part"] == "superseded")
+    assert total == pytest.approx(costs["realized_usd"])
+    assert superseded / total == pytest.approx(esc["escalation_tax"])
+    for tier in ("haiku", "sonnet", "opus"):
+        assert sum(c["counterfactual_usd"] for c in counterfactual if c["tier"] == tier) == (
+            pytest.approx(costs["counterfactual_usd"][tier])
+        )
+    assert sum(d["tasks"] for d in daily_tasks) == costs["tasks"]

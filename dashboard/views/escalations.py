@@ -33,7 +33,7 @@ tax = esc.get("escalation_tax")
 cols[2].metric(
     "Escalation tax",
     ui.pct(tax) if isinstance(tax, float) else "–",
-    help="spend on attempts a later attempt superseded ÷ all executor spend",
+    help="spend on executor attempts a later attempt superseded ÷ all spend",
 )
 
 left, right = st.columns([3, 2])
@@ -47,16 +47,14 @@ else:
     left.info("No escalations in this selection.")
 
 if not daily.empty:
-    executor = daily[daily["role"] == "executor"]
-    by_day = executor.pivot_table(
+    # as the report's escalation tax: superseded executor spend / all spend (every role)
+    by_day = daily.pivot_table(
         index="day", columns="part", values="cost_usd", aggfunc="sum", fill_value=0
     )
-    for part in ("final", "superseded"):
-        if part not in by_day:
-            by_day[part] = 0.0
+    total = by_day.sum(axis=1)
+    superseded = by_day["superseded"] if "superseded" in by_day else 0.0
+    by_day["escalation tax"] = (superseded / total).where(total > 0)
     by_day = by_day.reset_index()
-    total = by_day["final"] + by_day["superseded"]
-    by_day["escalation tax"] = (by_day["superseded"] / total).where(total > 0)
     right.plotly_chart(
         charts.lines(
             by_day,
