@@ -3,7 +3,7 @@ routing failure mode: the sample data behind `tierwatch sample` and `sample_data
 
 The fleet is the article's plan-and-execute shape: every plan starts with one planner call
 (Sonnet) that assigns a tier to each subtask, executors run the subtasks on that tier, a
-reviewer (Sonnet, or Opus for Opus work) checks some of the outputs, and a rejected or
+reviewer (Sonnet; Opus for the legal fleet) checks doubtful outputs, and a rejected or
 errored attempt is retried one tier up (graduated escalation) or on the same tier. What is
 planted, and which analysis should find it, is in docs/sample-data.md; the numbers are the
 constants below.
@@ -45,10 +45,10 @@ SILENT_CONFIDENCE = 0.85
 SILENT_WRONG_HIGH = 0.08
 SILENT_WRONG_LOW = 0.03
 SILENT_HIGH_SHARE = 0.90  # share of its accepted answers that say >= 0.85
-# Cascade over-routing (mode 3): 20% of feature_extraction's Haiku attempts are found
+# Cascade over-routing (mode 3): 15% of feature_extraction's Haiku attempts are found
 # inconsistent by the next step, which escalates them straight to Opus.
 SKIP_TIER_TASK_TYPE = "feature_extraction"
-SKIP_TIER_RATE = 0.20
+SKIP_TIER_RATE = 0.15
 # Planner overconfidence (mode 4): relevance_classification is assigned Haiku on 70% of
 # tasks, where it is rejected 30% of the time and accepted-but-wrong 14% of the time.
 OVERCONFIDENT_TASK_TYPE = "relevance_classification"
@@ -59,10 +59,19 @@ OVER_ROUTED_TASK_TYPE = "status_check"
 # Every task's planner_tier is left out of the log on this share of tasks (a logging gap),
 # so "(not given)" has rows in every analysis.
 PLANNER_TIER_MISSING = 0.02
-# Reviewer calls: every rejected attempt, every accepted one under this confidence, and a
-# random sample of the rest (legal reviews everything).
-REVIEW_BELOW_CONFIDENCE = 0.70
-REVIEW_SAMPLE = 0.08
+# Reviewer calls: every rejected attempt, every accepted one under this confidence (the
+# article: low-confidence outputs go to the reviewer), and a small random spot check of the
+# rest (legal reviews every clause). The reviewer checks the output: it reads its rubric and
+# the output under review, not the executor's whole input, and answers in a few words. It
+# runs on Sonnet; the legal fleet's on Opus (high stakes).
+REVIEW_BELOW_CONFIDENCE = 0.60
+REVIEW_SAMPLE = 0.02
+REVIEW_PROMPT_TOKENS = 300
+REVIEW_OUTPUT_TOKENS = 80
+# The planner call (Sonnet): its prompt and the work to split, plus a line per subtask (tier
+# and a short justification) in its output.
+PLANNER_INPUT_TOKENS = (2000, 40)  # base + per subtask
+PLANNER_OUTPUT_TOKENS = (100, 25)
 MAX_EXECUTOR_ATTEMPTS = 4
 # Plans start in the first 22 hours of a day, so no plan's calls cross into the next day.
 PLAN_START_WINDOW_MS = 22 * 3600 * 1000
@@ -109,22 +118,22 @@ TASK_TYPES: dict[str, TaskType] = {
     t.name: t
     for t in (
         # content pipeline
-        TaskType("html_extraction", "haiku", 3000, 650, {"haiku": _r(0.01, 0.03, 0.003)},
+        TaskType("html_extraction", "haiku", 3000, 1000, {"haiku": _r(0.01, 0.03, 0.003)},
                  "relevance_classification"),
-        TaskType("relevance_classification", "haiku", 1200, 150,
+        TaskType("relevance_classification", "haiku", 1200, 200,
                  {"haiku": _r(0.005, 0.30, 0.14), "sonnet": _r(0.005, 0.04, 0.035)},
                  "draft_generation", wrong_confidence=(0.45, 0.78)),
         TaskType("draft_generation", "sonnet", 4000, 1800, {"sonnet": _r(0.01, 0.05, 0.01)},
                  "draft_review"),
         TaskType("draft_review", "sonnet", 3500, 500, {"sonnet": _r(0.005, 0.04, 0.01)},
                  "publish_gate"),
-        TaskType("publish_gate", "opus", 3000, 300, {"opus": _r(0.005, 0.05, 0.005)},
+        TaskType("publish_gate", "opus", 2500, 250, {"opus": _r(0.005, 0.05, 0.005)},
                  "editor"),
         # competitive research
-        TaskType("company_name_extraction", "haiku", 2500, 300,
+        TaskType("company_name_extraction", "haiku", 2000, 420,
                  {"haiku": _r(0.005, 0.04, 0.0)},  # wrong: by confidence, see mode 2
                  "segment_classification"),
-        TaskType("feature_extraction", "haiku", 1450, 650,
+        TaskType("feature_extraction", "haiku", 1100, 300,
                  {"haiku": _r(0.01, 0.0, 0.003)},  # its failures: see mode 3
                  "theme_identification"),
         TaskType("segment_classification", "sonnet", 2500, 400,
@@ -139,7 +148,7 @@ TASK_TYPES: dict[str, TaskType] = {
         # ops
         TaskType("status_check", "opus", 600, 10, {"opus": _r(0.003, 0.0, 0.0)}, "on_call"),
         # legal
-        TaskType("contract_clause_risk", "opus", 3500, 800, {"opus": _r(0.005, 0.06, 0.02)},
+        TaskType("contract_clause_risk", "opus", 3000, 600, {"opus": _r(0.005, 0.06, 0.02)},
                  "counsel"),
     )
 }  # fmt: skip
@@ -163,6 +172,7 @@ class Fleet:
     logs_tier: bool = True  # False: `tier` left out, inferred from `model`
     inline_downstream: bool = False  # downstream_failure on the accepted attempt
     cached_prompt: int = 0  # cached_input_tokens on a cache hit (85% of executor calls)
+    reviewer_tier: str = "sonnet"
     extra: tuple[tuple[str, str], ...] = ()  # fields the format does not know
 
     @property
@@ -176,7 +186,7 @@ class Fleet:
 FLEETS: tuple[Fleet, ...] = (
     Fleet(
         "content",
-        share=0.42,
+        share=0.50,
         stages=(
             ("html_extraction", 16, 24),
             ("relevance_classification", None, None),  # one per extracted page
@@ -190,10 +200,10 @@ FLEETS: tuple[Fleet, ...] = (
     ),
     Fleet(
         "research",
-        share=0.53,
+        share=0.45,
         stages=(
-            ("company_name_extraction", 6, 10),
-            ("feature_extraction", 20, 30),
+            ("company_name_extraction", 16, 24),  # one per source URL
+            ("feature_extraction", 8, 16),  # one per distinct company found
             ("segment_classification", 2, 3),
             ("theme_identification", 1, 1),
             ("executive_summary", 1, 1),
@@ -216,6 +226,7 @@ FLEETS: tuple[Fleet, ...] = (
         logs_cost=True,
         logs_tier=False,
         inline_downstream=True,
+        reviewer_tier="opus",
     ),
 )
 
@@ -318,8 +329,10 @@ class _Simulation:
         self.records[fleet.name].append((key, record))
 
     def _planner_call(self, plan: _Plan, subtasks: int) -> int:
-        in_tokens = int(self.draw.around(2000 + 40 * subtasks, 0.2))
-        out_tokens = int(self.draw.around(150 + 45 * subtasks, 0.2))
+        base_in, per_in = PLANNER_INPUT_TOKENS
+        base_out, per_out = PLANNER_OUTPUT_TOKENS
+        in_tokens = int(self.draw.around(base_in + per_in * subtasks, 0.2))
+        out_tokens = int(self.draw.around(base_out + per_out * subtasks, 0.2))
         latency = self._latency("sonnet", out_tokens)
         self._emit(plan, plan.start_ms, {
             "task_id": f"{plan.plan_id}/plan", "task_type": "planning", "tier": "sonnet",
@@ -329,9 +342,10 @@ class _Simulation:
         })  # fmt: skip
         return plan.start_ms + latency
 
-    def _review_call(self, plan, task_id, task_type, reviewed_tier, n, ts_ms, in_tokens) -> int:
-        tier = "opus" if reviewed_tier == "opus" else "sonnet"
-        out_tokens = int(self.draw.around(150, 0.5))
+    def _review_call(self, plan, task_id, task_type, n, ts_ms, reviewed_output) -> int:
+        tier = plan.fleet.reviewer_tier
+        in_tokens = REVIEW_PROMPT_TOKENS + reviewed_output
+        out_tokens = max(1, int(self.draw.around(REVIEW_OUTPUT_TOKENS, 0.5)))
         latency = self._latency(tier, out_tokens)
         self._emit(plan, ts_ms, {
             "task_id": task_id, "task_type": task_type, "tier": tier, "role": "reviewer",
@@ -438,7 +452,7 @@ class _Simulation:
             if reviewed:
                 reviews += 1
                 ts_ms = self._review_call(
-                    plan, task_id, task_type.name, tier, reviews, ts_ms, in_tokens + out_tokens
+                    plan, task_id, task_type.name, reviews, ts_ms, out_tokens
                 ) + self.draw.integer(50, 500)
 
             if kind == "wrong" and not fleet.inline_downstream:
