@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from dashboard.settings import MAX_UPLOAD_ENV, MAX_UPLOAD_ROWS_ENV, Settings, settings
@@ -157,12 +158,12 @@ def _cached_report(
     config_key: str,
     filters_key: str,
     options_key: str,
-    _con,
+    _snap,
     _config,
     _filters,
     _options,
 ) -> dict:
-    return build_report(_con, name, _config, _filters, **_options)
+    return build_report(_snap.warm(), name, _config, _filters, **_options)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -173,10 +174,11 @@ def _cached_frame(
     config_key: str,
     filters_key: str,
     priced: bool,
-    _con,
+    _snap,
     _config,
     _params,
 ) -> pd.DataFrame:
+    _con = _snap.warm()
     # the reports' own rollups, built once per connection (and prices), shared with them
     if "task_rollup" in sql_text(name):
         ensure_table(_con, "task_rollup")
@@ -187,8 +189,8 @@ def _cached_frame(
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _cached_routing(db: str, version: int, filters_key: str, _con, _filters) -> list:
-    return routing_table(_con, _filters)
+def _cached_routing(db: str, version: int, filters_key: str, _snap, _filters) -> list:
+    return routing_table(_snap.warm(), _filters)
 
 
 @dataclasses.dataclass
@@ -200,6 +202,15 @@ class Snapshot:
     db: Path
     config: Config
     filters: Filters
+    warmed: bool = False
+
+    def warm(self) -> duckdb.DuckDBPyConnection:
+        """The connection, with the rollups of earlier interactions restored into it (once,
+        and only when something is not cached: a cached rerun copies nothing)."""
+        if not self.warmed:
+            _ROLLUPS.restore(self.con, str(self.db), self.version)
+            self.warmed = True
+        return self.con
 
     def report(self, name: str, config: Config | None = None, **options) -> dict:
         """`build_report(name)` for this selection, cached on the data version."""
@@ -211,7 +222,7 @@ class Snapshot:
             _key(cfg),
             _key(self.filters),
             _key(options),
-            _con=self.con,
+            _snap=self,
             _config=cfg,
             _filters=self.filters,
             _options=options,
@@ -230,7 +241,7 @@ class Snapshot:
             _key(cfg),
             _key(params),
             priced,
-            _con=self.con,
+            _snap=self,
             _config=cfg,
             _params=params,
         )
@@ -238,7 +249,7 @@ class Snapshot:
     def routing(self) -> list:
         """The routing table for this selection (flags included), cached on the version."""
         return _cached_routing(
-            str(self.db), self.version, _key(self.filters), _con=self.con, _filters=self.filters
+            str(self.db), self.version, _key(self.filters), _snap=self, _filters=self.filters
         )
 
     def current_flags(self) -> dict:
@@ -248,14 +259,96 @@ class Snapshot:
         return flag_store.history(self.con)
 
 
+class _Rollups:
+    """The reports' rollups (temp tables each connection builds once: task_rollup,
+    attempt_spend, ...), kept in memory between interactions of this process.
+
+    The dashboard opens a new connection per interaction, so without this every cache miss
+    (a filter change, a page not seen yet) would rebuild them from every attempt. They are
+    copied out after a run and copied into the next connection for the same data version;
+    the reports' own keys (built_tables, pricing_state) still decide whether a restored
+    table is current for the data and the prices, so a stale one is rebuilt, never used.
+    """
+
+    MAX_ROWS = 2_000_000  # a bigger temp table is rebuilt when needed rather than kept
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._saved: dict[str, tuple[int, dict, list[str], frozenset]] = {}
+
+    @staticmethod
+    def _state(con) -> frozenset:
+        names = con.execute(
+            "select table_name from duckdb_tables() where temporary and table_name = 'built_tables'"
+        ).fetchall()
+        rows = con.execute("select name, key from built_tables").fetchall() if names else []
+        return frozenset(rows)
+
+    def restore(self, con, db: str, version: int) -> None:
+        with self._lock:
+            saved = self._saved.get(db)
+        if not saved or saved[0] != version:
+            return
+        _, tables, views, _ = saved
+        for name, (ddl, table) in tables.items():
+            con.execute(ddl)  # the exact column types (Arrow would turn hugeint into decimal)
+            con.register("tierwatch_restore", table)
+            con.execute(f'insert into "{name}" select * from tierwatch_restore')
+            con.unregister("tierwatch_restore")
+        for sql in views:
+            con.execute(sql.replace("CREATE TEMP VIEW", "CREATE OR REPLACE TEMP VIEW", 1))
+
+    def save(self, con, db: str, version: int) -> None:
+        state = self._state(con)
+        with self._lock:
+            saved = self._saved.get(db)
+            if saved and saved[0] == version and saved[3] == state:
+                return
+        sizes = con.execute(
+            "select table_name, estimated_size from duckdb_tables() where temporary"
+        ).fetchall()
+        kept = {name for name, size in sizes if size <= self.MAX_ROWS}
+        tables = {}
+        for name in kept:
+            columns = con.execute(
+                "select column_name, data_type from duckdb_columns() "
+                "where database_name = 'temp' and table_name = ? order by column_index",
+                [name],
+            ).fetchall()
+            ddl = (
+                f'create or replace temp table "{name}" ('
+                + ", ".join(f'"{c}" {t}' for c, t in columns)
+                + ")"
+            )
+            data = con.sql(f'select * from "{name}"').to_arrow_table()
+            if name == "built_tables":  # forget what was too big to keep: it gets rebuilt
+                data = pa.Table.from_pylist(
+                    [r for r in data.to_pylist() if r["name"] in kept], schema=data.schema
+                )
+            tables[name] = (ddl, data)
+        views = [
+            r[0]
+            for r in con.execute(
+                "select sql from duckdb_views() where temporary and not internal"
+            ).fetchall()
+        ]
+        with self._lock:
+            self._saved[db] = (version, tables, views, state)
+
+
+_ROLLUPS = _Rollups()
+
+
 @contextlib.contextmanager
 def snapshot(filters: Filters, cfg: Config | None = None) -> Iterator[Snapshot]:
     """Open the store for this interaction; the version is read fresh every time."""
     s = settings()
     with reading(s.db) as con:
-        yield Snapshot(
-            con=con, version=data_version(con), db=s.db, config=cfg or config(), filters=filters
-        )
+        version = data_version(con)
+        snap = Snapshot(con=con, version=version, db=s.db, config=cfg or config(), filters=filters)
+        yield snap
+        if snap.warmed:  # something was computed: keep what it built for the next time
+            _ROLLUPS.save(con, str(s.db), version)
 
 
 def filter_options() -> dict:

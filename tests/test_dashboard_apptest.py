@@ -404,3 +404,39 @@ def test_the_cost_charts_add_up_to_the_reports(db):
             pytest.approx(costs["counterfactual_usd"][tier])
         )
     assert sum(d["tasks"] for d in daily_tasks) == costs["tasks"]
+
+
+def test_the_empty_state_button_loads_the_sample_fleet(tmp_path, monkeypatch):
+    db = tmp_path / "fresh.duckdb"
+    monkeypatch.setenv("TIERWATCH_DB", str(db))
+    st.cache_data.clear()
+    at = open_page("overview")
+    at.button(key="load-sample").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    summary = report(db, "summary")
+    assert summary["tasks"] > 10_000
+    assert metric(at, "Tasks per day") == f"{summary['tasks_per_day']:,.0f}"
+
+
+def test_rollups_kept_between_interactions_give_the_reports_numbers(db):
+    from dashboard import data
+
+    open_page("costs")  # builds the reports' rollups on its connection and keeps them
+    saved = data._ROLLUPS._saved[str(db)]
+    assert {"task_rollup", "attempt_spend"} <= set(saved[1])
+
+    st.cache_data.clear()  # the next interaction computes again, from the kept rollups
+    with open_store(db) as con:
+        chosen = con.execute("select min(task_type) from tasks").fetchone()[0]
+    at = open_page("costs", task_type=chosen)
+    costs = report(db, "costs", Filters(task_types=(chosen,)))
+    assert metric(at, "Realized per day") == f"${costs['realized_usd_per_day']:,.2f}"
+
+    # new data: a new version, the kept rollups are not used for it
+    with open_store(db, read_only=False) as con:
+        flags.flag(con, chosen, "opus", flagged_by="t")
+        version = con.execute("select value from meta where key = 'data_version'").fetchone()[0]
+    assert int(version) != saved[0]
+    st.cache_data.clear()
+    at = open_page("costs")
+    assert metric(at, "Realized per day") == f"${report(db, 'costs')['realized_usd_per_day']:,.2f}"

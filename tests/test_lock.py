@@ -53,9 +53,15 @@ def test_ingest_while_the_dashboard_is_open_then_the_page_shows_the_new_rows(
     )
 
     with dashboard_server(db) as url, browser_page() as page:
+        # two sessions at once: each opens its own read-only connection while the other runs
+        other = page.context.new_page()
         page.goto(url)
-        page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg')
-        settle(page)
+        other.goto(f"{url}/costs")
+        for p in (page, other):
+            p.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg')
+            settle(p)
+            assert p.locator('[data-testid="stException"]').count() == 0
+        other.close()
         before = shown_tasks(page)
 
         ingest = subprocess.run(
