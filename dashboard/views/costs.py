@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import charts, ui
+from dashboard import charts, data, ui
 from ingest.config import Price
 
 st.title("Costs")
@@ -16,8 +16,7 @@ st.caption(
     "tokens. Planner and reviewer calls are routing overhead, counted in realized spend."
 )
 
-with ui.snapshot() as snap:
-    base = snap.config
+base = data.config()
 
 with st.expander("What if prices were different? (changes nothing stored)"):
     st.caption(
