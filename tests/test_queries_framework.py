@@ -306,3 +306,31 @@ def test_accounting_identities_hold_on_random_fleets(tmp_path_factory):
         assert e["escalated_tasks"] == s["escalated_tasks"]
 
     check()
+
+
+def test_gate_failures_reads_conditions_and_skips_undefined_rates():
+    from queries.report import gate_failures
+
+    result = {
+        "report": "escalations",
+        "empty": False,
+        "escalation_rate": 0.25,
+        "by_task_type": [
+            {"task_type": "a", "escalation_rate": 0.5, "small_sample": False},
+            {"task_type": "b", "escalation_rate": None, "small_sample": True},
+            {"task_type": "c", "escalation_rate": 0.3, "small_sample": True},
+        ],
+    }
+    assert gate_failures(result, "escalation_rate > 0.3") == [
+        "by_task_type task_type 'a': escalation_rate 0.5 > 0.3"
+    ]
+    assert gate_failures(result, "escalation_rate>=0.3") == [
+        "by_task_type task_type 'a': escalation_rate 0.5 >= 0.3",
+        "by_task_type task_type 'c': escalation_rate 0.3 >= 0.3 (small sample)",
+    ]
+    assert gate_failures(result, "escalation_rate<0.26") == ["overall: escalation_rate 0.25 < 0.26"]
+    assert gate_failures({"report": "costs", "empty": True, "message": "…"}, "x>1") == []
+    with pytest.raises(QueryError, match="not a condition"):
+        gate_failures(result, "escalation_rate > high")
+    with pytest.raises(QueryError, match="has no 'cost'"):
+        gate_failures(result, "cost>1")

@@ -174,3 +174,26 @@ def test_every_report_has_docs_and_help():
                     "Recommendations", "Verdict"):  # fmt: skip
         assert f"\n## {heading}" in metrics_md, heading
     assert "(to be written" not in reports_md + metrics_md
+
+
+def test_fail_on_gate_exits_1_and_names_the_rows(db):
+    # extract: t2 escalated, t1 not -> 1 of 2 = 0.5; review_doc 0 of 1; overall 1 of 3 = 0.333
+    result = report("escalations", "--db", db, "--fail-on", "escalation_rate>0.4")
+    assert result.exit_code == 1
+    assert "escalation_rate 0.5 > 0.4 (small sample)" in result.stderr
+    assert "'extract'" in result.stderr and "review_doc" not in result.stderr
+    assert "overall" not in result.stderr  # 0.333 is not > 0.4
+    assert "Escalation hotspots" in result.stdout  # the report is still printed
+    ok = report("escalations", "--db", db, "--fail-on", "escalation_rate>0.6", "--json")
+    assert ok.exit_code == 0 and json.loads(ok.stdout)["report"] == "escalations"
+    # the whole selection: 1 of 3 = 0.333 >= 0.3 at the top level too
+    result = report("summary", "--db", db, "--fail-on", "escalation_rate>=0.3")
+    assert result.exit_code == 1 and "overall: escalation_rate 0.333333 >= 0.3" in result.stderr
+
+
+def test_fail_on_mistakes_exit_2(db):
+    result = report("costs", "--db", db, "--fail-on", "realized_usd=1")
+    assert result.exit_code == 2 and "is not a condition; write KEY>NUMBER" in result.stderr
+    result = report("costs", "--db", db, "--fail-on", "escalation_rate>0.1")
+    assert result.exit_code == 2 and "the costs report has no 'escalation_rate'" in result.stderr
+    assert "realized_usd" in result.stderr  # it lists what can be gated on

@@ -10,9 +10,10 @@ import click
 from ingest.config import load_config
 from ingest.store import open_store
 from queries import Filters, QueryError
-from queries.report import REPORTS, build_report, render_text
+from queries.report import REPORTS, build_report, gate_failures, render_text
 from tierwatch.cli import EXIT_USAGE, config_option, db_option
 
+EXIT_GATE = 1
 _LIST = "\n".join(f"  {name:<16} {about}" for name, (_, about) in REPORTS.items())
 
 
@@ -26,9 +27,14 @@ Reports:
 Human-readable tables by default; --json prints one object with the stable keys of
 docs/reports.md. Semantics of every number: docs/metrics.md.
 
+A CI gate: --fail-on 'escalation_rate>0.3' exits 1 when the report's number (top
+level, or any row of its lists, e.g. any task type) passes the limit, after printing the
+report; the rows that did are listed on stderr.
+
 Exit status: 0 with a result, and 0 with a plain message when the database or the
-selection holds nothing; 2 for a bad date, a config whose tiers differ from the
-database's, a missing database or a bad config.
+selection holds nothing; 1 when a --fail-on condition holds; 2 for a bad date, a config
+whose tiers differ from the database's, a bad --fail-on, a missing database or a bad
+config.
 """
 )
 @click.argument("name", metavar="REPORT", type=click.Choice(list(REPORTS)))
@@ -47,12 +53,21 @@ database's, a missing database or a bad config.
     help="Only this task type (repeatable).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def report(name, db, config_path, since, until, fleets, task_types, as_json):
+@click.option(
+    "--fail-on",
+    "conditions",
+    multiple=True,
+    metavar="KEY>NUMBER",
+    help="Exit 1 when this holds anywhere in the report, e.g. 'escalation_rate>0.3' "
+    "(also >=, <, <=; repeatable). Keys: docs/reports.md.",
+)
+def report(name, db, config_path, since, until, fleets, task_types, as_json, conditions):
     config = load_config(config_path)
     try:
         filters = Filters.parse(since=since, until=until, fleets=fleets, task_types=task_types)
         with open_store(db, read_only=True) as con:
             result = build_report(con, name, config, filters)
+        failures = [f for condition in conditions for f in gate_failures(result, condition)]
     except QueryError as e:
         click.echo(f"tierwatch: error: {e}", err=True)
         sys.exit(EXIT_USAGE)
@@ -60,6 +75,11 @@ def report(name, db, config_path, since, until, fleets, task_types, as_json):
         click.echo(json.dumps(result, indent=2, ensure_ascii=False, allow_nan=False))
     else:
         click.echo(render_text(name, result))
+    if failures:
+        click.echo(f"tierwatch: --fail-on: {len(failures)} failing:", err=True)
+        for failure in failures:
+            click.echo(f"  {failure}", err=True)
+        sys.exit(EXIT_GATE)
 
 
 COMMANDS = [report]
