@@ -3,32 +3,24 @@
 -- temp table built once per connection and prices (queries.pricing.ensure_superseded_spend).
 -- Grain: one row per UTC day (of the attempt), task type and fleet. Parameters: none.
 create or replace temp table superseded_spend as
-with multi_attempt_tasks as (
-    -- only chains of two or more executor attempts have superseded attempts
-    select task_id from tasks where n_attempts > 1
-),
-
-chain_attempts as (
-    select
-        p.day,
-        p.task_type,
-        p.fleet,
-        p.priced,
-        p.cost_usd_effective,
-        p.attempt,
-        max(p.attempt) over (partition by p.task_id) as last_attempt
-    from priced_attempts as p
-    semi join multi_attempt_tasks as m on m.task_id = p.task_id
-    where p.role = 'executor'
+with last_attempts as (
+    -- a chain's last attempt has the highest attempt number (attempt numbers are unique
+    -- within a task's executor calls); a chain of two or more has one above 1, so looking
+    -- only at attempts numbered above 1 finds every chain that has superseded attempts
+    select task_id, max(attempt) as last_attempt
+    from attempts
+    where role = 'executor' and attempt > 1
+    group by task_id
 )
 
 select
-    day,
-    task_type,
-    fleet,
+    p.day,
+    p.task_type,
+    p.fleet,
     count(*) as superseded_attempts,
-    count(*) filter (where not priced) as unpriced_superseded_attempts,
-    coalesce(sum(cost_usd_effective), 0) as superseded_usd
-from chain_attempts
-where attempt < last_attempt
+    count(*) filter (where not p.priced) as unpriced_superseded_attempts,
+    coalesce(sum(p.cost_usd_effective), 0) as superseded_usd
+from priced_attempts as p
+join last_attempts as l using (task_id)
+where p.role = 'executor' and p.attempt < l.last_attempt
 group by all

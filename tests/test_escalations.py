@@ -120,3 +120,24 @@ def test_hostile_names_through_every_filter(tmp_path):
                 assert row["task_type"] == name and row["paths"] == {"haiku->sonnet": 1}
                 # superseded: the haiku call 0.0036 of 0.0036 + 0.0135 = 0.0171
                 assert row["escalation_tax"] == pytest.approx(0.0036 / 0.0171)
+
+
+def test_attempt_numbers_shared_with_the_planner(tmp_path):
+    # the fleet numbers every call of a task: planner 1, executors from 2 on
+    records = [
+        attempt("n1", t(0), "numbered", "sonnet", role="planner"),
+        attempt("n1", t(1), "numbered", "haiku", attempt=2, status="failed"),
+        attempt("n1", t(2), "numbered", "sonnet", attempt=3),
+        attempt("n2", t(0), "numbered", "sonnet", role="planner"),
+        attempt("n2", t(1), "numbered", "haiku", attempt=2),  # a one-call chain numbered 2
+    ]
+    db = build_store(tmp_path, records)
+    with open_store(db) as con:
+        (row,) = build_report(con, "escalations", DEFAULT, Filters())["by_task_type"]
+    assert (row["tasks"], row["escalated_tasks"]) == (2, 1)
+    assert row["paths"] == {"haiku->sonnet": 1}
+    # superseded: only n1's haiku call, $0.0036; spend: two planner calls on sonnet 2 x 0.0135,
+    # haiku 2 x 0.0036, sonnet 0.0135 = 0.0477
+    assert row["superseded_attempts"] == 1
+    assert row["escalation_cost_usd"] == pytest.approx(0.0036)
+    assert row["escalation_tax"] == pytest.approx(0.0036 / 0.0477)
