@@ -111,7 +111,8 @@ def browser_page():
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            context = browser.new_context(viewport={"width": 1400, "height": 900})
+            page = context.new_page()
             page.set_default_timeout(60_000)
             yield page
         finally:
