@@ -197,3 +197,15 @@ def test_fail_on_mistakes_exit_2(db):
     result = report("costs", "--db", db, "--fail-on", "escalation_rate>0.1")
     assert result.exit_code == 2 and "the costs report has no 'escalation_rate'" in result.stderr
     assert "realized_usd" in result.stderr  # it lists what can be gated on
+
+
+def test_hostile_names_through_the_command_line(tmp_path):
+    from fixtures_analytics import HOSTILE_TASK_TYPES, hostile_records
+
+    db = str(build_store(tmp_path, hostile_records()))
+    for name in HOSTILE_TASK_TYPES:
+        for option in ("--task-type", "--fleet"):
+            result = as_json(db, "tiers", option, name)
+            assert [(r["task_type"], r["tasks"]) for r in result["by_task_type"]] == [(name, 1)]
+    # and the store is intact: every task is still there
+    assert as_json(db, "summary")["tasks"] == len(HOSTILE_TASK_TYPES) + 1
