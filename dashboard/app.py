@@ -36,37 +36,45 @@ if not settings.read_only:
     PAGES.append(st.Page(HERE / "views/upload.py", title="Upload", icon=":material/upload:"))
 
 page = st.navigation(PAGES)
-st.sidebar.caption(f"Database: {settings.db}" + (" (read-only)" if settings.read_only else ""))
 
-try:
-    options = data.filter_options()
-except data.Unavailable as e:
-    options = None
-    problem = e
-except (ConfigError, StoreError, QueryError) as e:
-    options = None
-    problem = data.Unavailable(str(e), kind="error")
 
-if options is not None and options["attempts"] > 0 and options["first_day"] is not None:
-    ui.set_selection(ui.Selection(filters=filters.sidebar(options), options=options))
+def show(page) -> None:
+    """The sidebar and the page, or the state that stands in for them."""
+    st.sidebar.caption(f"Database: {settings.db}" + (" (read-only)" if settings.read_only else ""))
+
     try:
-        page.run()
+        options = data.filter_options()
     except data.Unavailable as e:
-        ui.unavailable(e)
+        options = None
+        problem = e
     except (ConfigError, StoreError, QueryError) as e:
-        st.error(str(e))
-    except duckdb.Error as e:  # a query that should not fail: say so, keep the details
-        st.error(
-            "A query failed on this page. This is a bug in tierwatch, not in your data; "
-            "please report it with the details below."
+        options = None
+        problem = data.Unavailable(str(e), kind="error")
+
+    if options is not None and options["attempts"] > 0 and options["first_day"] is not None:
+        ui.set_selection(ui.Selection(filters=filters.sidebar(options), options=options))
+        try:
+            page.run()
+        except data.Unavailable as e:
+            ui.unavailable(e)
+        except (ConfigError, StoreError, QueryError) as e:
+            st.error(str(e))
+        except duckdb.Error as e:  # a query that should not fail: say so, keep the details
+            st.error(
+                "A query failed on this page. This is a bug in tierwatch, not in your data; "
+                "please report it with the details below."
+            )
+            with st.expander("Details"):
+                st.exception(e)
+    elif page.url_path == ui.UPLOAD_PAGE and (options is not None or problem.kind == "missing"):
+        page.run()  # uploading needs no data yet; the first upload creates the database
+    elif options is not None:
+        ui.empty_state(
+            "The database holds no task logs yet. Load the sample fleet or upload log files."
         )
-        with st.expander("Details"):
-            st.exception(e)
-elif page.url_path == ui.UPLOAD_PAGE and (options is not None or problem.kind == "missing"):
-    page.run()  # uploading needs no data yet; the first upload creates the database
-elif options is not None:
-    ui.empty_state(
-        "The database holds no task logs yet. Load the sample fleet or upload log files."
-    )
-else:
-    ui.unavailable(problem)
+    else:
+        ui.unavailable(problem)
+
+
+with data.visit():  # one read-only visit to the store for this whole run, closed at its end
+    show(page)

@@ -88,30 +88,98 @@ class _ReadWriteGate:
 _GATE = _ReadWriteGate()
 
 
+def _open_read(db: Path):
+    """open_store read-only, retried briefly while another process writes."""
+    for wait in (*RETRIES, None):
+        ctx = open_store(db, read_only=True)
+        try:
+            return ctx, ctx.__enter__()
+        except StoreMissing as e:
+            raise Unavailable(str(e), kind="missing") from None
+        except StoreLocked as e:
+            if wait is None:
+                raise Unavailable(str(e), kind="locked") from None
+            time.sleep(wait)
+        except StoreError as e:
+            raise Unavailable(str(e), kind="error") from None
+    raise AssertionError("unreachable")
+
+
+class _Visit:
+    """A script run's one read-only visit to the store: opened on first use, closed at the
+    end of the run, or before a write of the same run (a flag, an upload)."""
+
+    def __init__(self, db: Path) -> None:
+        self.db = db
+        self.con: duckdb.DuckDBPyConnection | None = None
+        self.version: int | None = None
+        self.warmed = False  # the kept rollups were copied into this connection
+        self._ctx = None
+        self._gate = None
+
+    def open(self) -> duckdb.DuckDBPyConnection:
+        if self.con is None:
+            gate = _GATE.read()
+            gate.__enter__()
+            try:
+                self._ctx, self.con = _open_read(self.db)
+            except BaseException:
+                gate.__exit__(None, None, None)
+                raise
+            self._gate = gate
+            self.version = data_version(self.con)
+            self.warmed = False
+        return self.con
+
+    def close(self) -> None:
+        if self.con is None:
+            return
+        try:
+            if self.warmed:  # something was computed: keep what it built for the next run
+                _ROLLUPS.save(self.con, str(self.db), self.version)
+        finally:
+            self._ctx.__exit__(None, None, None)
+            self.con = self._ctx = None
+            self._gate.__exit__(None, None, None)
+            self._gate = None
+
+
+_LOCAL = threading.local()
+
+
+@contextlib.contextmanager
+def visit() -> Iterator[None]:
+    """Share one read-only connection among everything a script run reads (the sidebar's
+    options and the page), so a run opens the file once; closed when the run ends."""
+    current = _Visit(settings().db)
+    _LOCAL.visit = current
+    try:
+        yield
+    finally:
+        _LOCAL.visit = None
+        current.close()
+
+
+def _current_visit(db: Path) -> _Visit | None:
+    current = getattr(_LOCAL, "visit", None)
+    return current if current is not None and current.db == db else None
+
+
 @contextlib.contextmanager
 def reading(db: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection for one interaction, closed on leaving.
+    """A read-only connection: the run's visit when there is one, else one of its own that
+    is closed on leaving.
 
     Raises Unavailable when there is no database yet or another process keeps it locked
     through a few short retries.
     """
     db = db or settings().db
+    current = _current_visit(db)
+    if current is not None:
+        yield current.open()
+        return
     with _GATE.read():
-        ctx = None
-        for wait in (*RETRIES, None):
-            try:
-                ctx = open_store(db, read_only=True)
-                con = ctx.__enter__()
-                break
-            except StoreMissing as e:
-                raise Unavailable(str(e), kind="missing") from None
-            except StoreLocked as e:
-                ctx = None
-                if wait is None:
-                    raise Unavailable(str(e), kind="locked") from None
-                time.sleep(wait)
-            except StoreError as e:
-                raise Unavailable(str(e), kind="error") from None
+        ctx, con = _open_read(db)
         try:
             yield con
         finally:
@@ -120,8 +188,12 @@ def reading(db: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
 
 @contextlib.contextmanager
 def writing(db: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-write connection for one write (a flag, an upload), closed on leaving."""
+    """A read-write connection for one write (a flag, an upload), closed on leaving. The
+    run's own read visit is closed first: DuckDB refuses a writer next to readers."""
     db = db or settings().db
+    current = _current_visit(db)
+    if current is not None:
+        current.close()
     with _GATE.write():
         for wait in (*RETRIES, None):
             try:
@@ -202,14 +274,14 @@ class Snapshot:
     db: Path
     config: Config
     filters: Filters
-    warmed: bool = False
+    visit: _Visit | None = None
 
     def warm(self) -> duckdb.DuckDBPyConnection:
-        """The connection, with the rollups of earlier interactions restored into it (once,
-        and only when something is not cached: a cached rerun copies nothing)."""
-        if not self.warmed:
+        """The connection, with the rollups of earlier runs restored into it (once per
+        connection, and only when something is not cached: a cached rerun copies nothing)."""
+        if self.visit is not None and not self.visit.warmed:
             _ROLLUPS.restore(self.con, str(self.db), self.version)
-            self.warmed = True
+            self.visit.warmed = True
         return self.con
 
     def report(self, name: str, config: Config | None = None, **options) -> dict:
@@ -344,11 +416,14 @@ def snapshot(filters: Filters, cfg: Config | None = None) -> Iterator[Snapshot]:
     """Open the store for this interaction; the version is read fresh every time."""
     s = settings()
     with reading(s.db) as con:
-        version = data_version(con)
-        snap = Snapshot(con=con, version=version, db=s.db, config=cfg or config(), filters=filters)
-        yield snap
-        if snap.warmed:  # something was computed: keep what it built for the next time
-            _ROLLUPS.save(con, str(s.db), version)
+        yield Snapshot(
+            con=con,
+            version=data_version(con),
+            db=s.db,
+            config=cfg or config(),
+            filters=filters,
+            visit=_current_visit(s.db),
+        )
 
 
 def filter_options() -> dict:
@@ -448,6 +523,9 @@ def load_sample_fleet(db: Path | None = None, cfg: Config | None = None):
         if folder.is_dir()
         else []
     )
+    current = _current_visit(db)
+    if current is not None:
+        current.close()
     with _GATE.write():
         if files:
             return load.ingest_paths(db, files, cfg)
