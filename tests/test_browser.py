@@ -219,9 +219,10 @@ def test_every_page_upload_and_a_flag_in_a_real_browser(sample_db, tmp_path):
         page.goto(f"{url}/retiering")
         settle(page)
         task_type = "html_extraction"  # one of the sample fleet's task types
-        page.locator('[data-testid="stSelectbox"]').nth(0).click()  # task type
+        selectbox = page.locator('[data-testid="stSelectbox"]')
+        selectbox.filter(has_text="Task type").click()
         page.get_by_role("option", name=task_type, exact=True).click()
-        page.locator('[data-testid="stSelectbox"]').nth(1).click()  # target tier
+        selectbox.filter(has_text="Target tier").click()
         page.get_by_role("option", name="opus").click()
         page.get_by_label("Your name").fill("browser test")
         page.get_by_label("Note (free text)").fill("checked in a <b>real</b> browser")

@@ -440,3 +440,17 @@ def test_rollups_kept_between_interactions_give_the_reports_numbers(db):
     st.cache_data.clear()
     at = open_page("costs")
     assert metric(at, "Realized per day") == f"${report(db, 'costs')['realized_usd_per_day']:,.2f}"
+
+
+def test_a_recommendation_fills_in_the_flag_form(db):
+    recs = [
+        r
+        for r in report(db, "recommendations")["recommendations"]
+        if r["to_tier"] in ("haiku", "sonnet", "opus")
+    ]
+    assert recs, "the sample plants recommendations that move a task type"
+    at = open_page("retiering")
+    at.selectbox(key="flag-from-rec").set_value(0).run()
+    assert not at.exception
+    assert at.selectbox(key="flag-task-type").value == recs[0]["task_type"]
+    assert at.selectbox(key="flag-target").value == recs[0]["to_tier"]

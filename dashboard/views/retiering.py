@@ -60,6 +60,34 @@ if not settings.read_only:
     st.subheader("Flag a task type for re-tiering")
     if "flag-who" not in st.session_state:
         st.session_state["flag-who"] = _who_default()
+    movable = [
+        r
+        for r in (recs.get("recommendations", []) if isinstance(recs, dict) else [])
+        if r.get("to_tier") in ladder and r["task_type"] in sel.options["task_types"]
+    ]
+    if movable:
+
+        def _prefill() -> None:
+            choice = st.session_state.get("flag-from-rec")
+            if choice is None:
+                return
+            r = movable[choice]
+            st.session_state["flag-task-type"] = r["task_type"]
+            st.session_state["flag-target"] = r["to_tier"]
+            st.session_state["flag-reason"] = r["action"] if r["action"] in REASONS else "other"
+
+        st.selectbox(
+            "Start from a recommendation (optional)",
+            range(len(movable)),
+            index=None,
+            format_func=lambda i: (
+                f"{movable[i]['task_type']}: {movable[i]['action']} "
+                f"{movable[i]['from_tier']} → {movable[i]['to_tier']}"
+            ),
+            key="flag-from-rec",
+            on_change=_prefill,
+            placeholder="Pick one to fill in the form",
+        )
     with st.form("flag-form", clear_on_submit=False):
         cols = st.columns([3, 1, 2])
         task_type = cols[0].selectbox("Task type", sel.options["task_types"], key="flag-task-type")
