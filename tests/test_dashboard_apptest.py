@@ -454,3 +454,23 @@ def test_a_recommendation_fills_in_the_flag_form(db):
     assert not at.exception
     assert at.selectbox(key="flag-task-type").value == recs[0]["task_type"]
     assert at.selectbox(key="flag-target").value == recs[0]["to_tier"]
+
+
+def test_names_in_charts_are_escaped_for_plotly_markup():
+    from dashboard import charts
+
+    fig = charts.rate_bars(
+        [
+            {
+                "task_type": "<b>x</b> & y",
+                "failure_rate": 0.5,
+                "failure_rate_ci": [0.2, 0.8],
+                "tasks": 4,
+                "small_sample": True,
+            }
+        ],
+        "task_type",
+        "t",
+    )
+    # Plotly renders <b> as bold; escaped, it shows the characters; * marks a small sample
+    assert list(fig.data[0].x) == ["&lt;b&gt;x&lt;/b&gt; &amp; y *"]

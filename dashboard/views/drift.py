@@ -17,6 +17,15 @@ with ui.snapshot() as snap:
         st.stop()
     daily = snap.frame("dashboard_daily_tasks")
     ladder = list(snap.config.ladder)
+    # the task types whose rates moved with a version change, each on its own
+    moved = {
+        (c["tier"], r["task_type"]): snap.frame(
+            "dashboard_daily_tasks", task_types=[r["task_type"]]
+        )
+        for c in drift.get("model_changes", [])
+        for r in c.get("by_task_type", [])
+        if r.get("changed")
+    }
 
 changes = drift.get("model_changes", [])
 if changes:
@@ -53,6 +62,27 @@ if not daily.empty:
 
 for c in changes:
     st.subheader(f"{c['tier']}: {c['from_model']} → {c['to_model']} (from {c['at']})")
+    for (tier, task_type), frame in moved.items():
+        part = frame[frame["first_tier"] == tier]
+        if tier != c["tier"] or part.empty:
+            continue
+        part = part.assign(period=pd.to_datetime(part["day"]).dt.to_period(granularity[0].upper()))
+        part["period"] = part["period"].dt.start_time
+        part = part.groupby("period", as_index=False)[["tasks", "failed", "escalated"]].sum()
+        part["failure rate"] = part["failed"] / part["tasks"]
+        part["escalation rate"] = part["escalated"] / part["tasks"]
+        fig = charts.lines(
+            part,
+            "period",
+            {"failure rate": "failure rate", "escalation rate": "escalation rate"},
+            f"{charts.label(task_type)} on {tier}: its rates moved with the change",
+            y_format=".0%",
+        )
+        st.plotly_chart(
+            charts.with_marks(fig, [(c["at"], c["to_model"])]),
+            width="stretch",
+            key=f"drift-moved-{tier}-{task_type}-{c['at']}",
+        )
     ui.table(
         ui.records(c.get("by_task_type")),
         f"before and after {c['tier']} {c['at']}",
