@@ -42,13 +42,21 @@ def sql_text(name: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def _execute(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> duckdb.DuckDBPyConnection:
+def _execute(
+    con: duckdb.DuckDBPyConnection, name: str, params: dict, prefix: str = ""
+) -> duckdb.DuckDBPyConnection:
     sql = sql_text(name)
     wanted = set(re.findall(r"\$([a-z_][a-z0-9_]*)", sql))  # a file takes only what it names
     missing = wanted - set(params)
     if missing:
         raise QueryError(f"query {name!r} needs parameters {', '.join(sorted(missing))}")
-    return con.execute(sql, {k: v for k, v in params.items() if k in wanted})
+    return con.execute(prefix + sql, {k: v for k, v in params.items() if k in wanted})
+
+
+def materialize(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> None:
+    """Run `queries/<name>.sql` with bound `params` into temp table `name`, replacing it:
+    for a result that several queries of one report read."""
+    _execute(con, name, params, prefix=f"create or replace temp table {name} as\n")
 
 
 def run(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> list[dict]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import duckdb
 
 from ingest.config import Config
-from queries import rollups, run
+from queries import materialize, rollups, run
 from queries.filters import Filters
 from queries.report import fmt_rate, format_table
 from queries.stats import rate_fields, ratio, small_sample, wilson
@@ -51,6 +51,8 @@ def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **op
     """Calibration per tier x confidence source and silent failures per task type."""
     rollups.register(con, *rollups.CALIBRATION)
     params = filters.params()
+    # the selection's outcomes per confidence value, once; both results below read them
+    materialize(con, "confidence_outcomes", params)
     bins_by_group: dict[tuple[str, str], list[dict]] = {}
     for r in run(con, "confidence_reliability", params):
         bins_by_group.setdefault((r["tier"], r["confidence_source"]), []).append(r)

@@ -184,7 +184,7 @@ def test_sql_scores_equal_the_brute_force_on_random_data(seed):
 
     import duckdb
 
-    from queries import run
+    from queries import materialize, run
 
     rng = random.Random(seed)
     con = duckdb.connect()
@@ -226,6 +226,7 @@ def test_sql_scores_equal_the_brute_force_on_random_data(seed):
     )
     truth = _brute_force(points)
     for filters in (Filters(), Filters(fleets=("f",))):
+        materialize(con, "confidence_outcomes", filters.params())
         (g,) = run(con, "confidence_scores", filters.params())
         assert g["attempts"] == len(points)
         assert g["successes"] == sum(ok for _, ok in points)
