@@ -6,6 +6,21 @@ import streamlit as st
 
 from dashboard import charts, ui
 
+
+def _rate_lines(rows: pd.DataFrame, title: str):
+    """Failure and escalation rate per period of daily task counts, as a line chart."""
+    part = rows.groupby("period", as_index=False)[["tasks", "failed", "escalated"]].sum()
+    part["failure rate"] = part["failed"] / part["tasks"]
+    part["escalation rate"] = part["escalated"] / part["tasks"]
+    return charts.lines(
+        part,
+        "period",
+        {"failure rate": "failure rate", "escalation rate": "escalation rate"},
+        title,
+        y_format=".0%",
+    )
+
+
 st.title("Drift")
 st.caption(
     "Treat each routing decision as a hypothesis: after a model version changes, compare "
@@ -43,19 +58,9 @@ if not daily.empty:
     daily["period"] = pd.to_datetime(daily["day"]).dt.to_period(granularity[0].upper())
     daily["period"] = daily["period"].dt.start_time
     for tier in [t for t in ladder if t in set(daily["first_tier"])]:
-        part = (
-            daily[daily["first_tier"] == tier]
-            .groupby("period", as_index=False)[["tasks", "failed", "escalated"]]
-            .sum()
-        )
-        part["failure rate"] = part["failed"] / part["tasks"]
-        part["escalation rate"] = part["escalated"] / part["tasks"]
-        fig = charts.lines(
-            part,
-            "period",
-            {"failure rate": "failure rate", "escalation rate": "escalation rate"},
+        fig = _rate_lines(
+            daily[daily["first_tier"] == tier],
             f"Tasks first run on {tier}: failure and escalation per {granularity}",
-            y_format=".0%",
         )
         marks = [(c["at"], f"{c['to_model']}") for c in changes if c["tier"] == tier]
         st.plotly_chart(charts.with_marks(fig, marks), width="stretch", key=f"drift-{tier}")
@@ -68,15 +73,8 @@ for c in changes:
             continue
         part = part.assign(period=pd.to_datetime(part["day"]).dt.to_period(granularity[0].upper()))
         part["period"] = part["period"].dt.start_time
-        part = part.groupby("period", as_index=False)[["tasks", "failed", "escalated"]].sum()
-        part["failure rate"] = part["failed"] / part["tasks"]
-        part["escalation rate"] = part["escalated"] / part["tasks"]
-        fig = charts.lines(
-            part,
-            "period",
-            {"failure rate": "failure rate", "escalation rate": "escalation rate"},
-            f"{charts.label(task_type)} on {tier}: its rates moved with the change",
-            y_format=".0%",
+        fig = _rate_lines(
+            part, f"{charts.label(task_type)} on {tier}: its rates moved with the change"
         )
         st.plotly_chart(
             charts.with_marks(fig, [(c["at"], c["to_model"])]),
