@@ -1,16 +1,19 @@
 """SIGKILL in the middle of `tierwatch ingest`: the store holds none or all of that file.
 
-A real `tierwatch ingest` process loads a large JSONL file (more records than one chunk of
-ingest/load.py, so the load spans several chunks inside its one transaction) into a real
-DuckDB file and is killed with SIGKILL once the load is under way. The test asserts the
-process was still running when the signal landed (exit status -9), then opens the store:
-nothing of the killed file is there, and what an earlier ingest loaded is all still there.
+A real `tierwatch ingest` process loads a large JSONL file (more records and bytes than one
+block of ingest/load.py, so the load spans several blocks) into a real DuckDB file and is
+killed with SIGKILL: once its rows are being written (the database file grows), and, in a
+third test, as its first and as its last commit is written (the write-ahead log grows).
+Each kill asserts the process was still running when the signal landed (exit status -9),
+then the test opens the store: none or all of the killed file is there (none, for a kill
+while rows are being written), and what an earlier ingest loaded is all still there.
 Loading the big file again afterwards loads every record exactly once.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,7 +24,7 @@ import duckdb
 
 from ingest import load
 
-BIG_RECORDS = 300_000
+BIG_RECORDS = 270_000
 # hostile task types on purpose: quotes, percent, backslash, emoji, right-to-left text
 TASK_TYPES = ["html_extraction", 'it\'s 100% "done"', "back\\slash", "résumé 🚀", "עברית"]
 
@@ -96,19 +99,15 @@ def _size(path: Path) -> int:
     return path.stat().st_size if path.exists() else -1
 
 
-def _kill_mid_load(db: Path, path: Path, cwd: Path, at: str = "rows") -> None:
-    """Start an ingest of path into the existing store db and SIGKILL it mid-load.
+def _kill_mid_load(db: Path, path: Path, cwd: Path) -> None:
+    """Start an ingest of path into the existing store db; SIGKILL it once its rows are
+    being written, and assert the process was still running when the signal landed.
 
-    at="rows": once the database file grows. DuckDB writes the rows of a large insert into
-    the file before the transaction commits, and the commit comes only after the last
-    chunk and the task-level refresh: the file growing is the sign that rows of this load
-    are on disk, uncommitted. at="commit": once the write-ahead log grows, which for a load
-    in one transaction happens only when it commits: the kill lands while the commit is
-    being written or just after. The caller asserts what the store holds; this asserts
-    the process was still running when the signal landed.
+    The signal is the database file growing: DuckDB writes the rows of a large insert into
+    the file as it goes, before anything is committed, while the file is only made visible
+    after its last block and the task-level refresh.
     """
-    watched = db if at == "rows" else db.with_name(db.name + ".wal")
-    base = _size(watched)
+    base = _size(db)
     log = cwd / "killed-ingest.stderr"
     # output goes to files: an undrained pipe could stall the process before the kill
     with open(log, "wb") as err:
@@ -117,7 +116,7 @@ def _kill_mid_load(db: Path, path: Path, cwd: Path, at: str = "rows") -> None:
         )
         started = time.monotonic()
         waited_out = False
-        while proc.poll() is None and _size(watched) <= base:
+        while proc.poll() is None and _size(db) <= base:
             if time.monotonic() - started > 240:
                 waited_out = True
                 break
@@ -125,11 +124,44 @@ def _kill_mid_load(db: Path, path: Path, cwd: Path, at: str = "rows") -> None:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=60)
     said = log.read_text(errors="replace")[-2000:]
-    assert not waited_out, f"{watched.name} did not grow in 240 s of ingest: {said}"
+    assert not waited_out, f"{db.name} did not grow in 240 s of ingest: {said}"
     assert proc.returncode == -signal.SIGKILL, (
         f"the ingest was no longer running when killed (exit {proc.returncode}), so this "
         f"run tested nothing: {said}"
     )
+
+
+def _run_watching_log(db: Path, path: Path, cwd: Path, kill_at: int | None) -> tuple[bool, int]:
+    """Ingest path into db, counting the times its write-ahead log grows, that is the
+    commits being written; with kill_at, SIGKILL it at that count (while, or just after,
+    that commit is written). (whether it was killed, the count seen)."""
+    wal = db.with_name(db.name + ".wal")
+    log = cwd / "killed-ingest.stderr"
+    with open(log, "wb") as err:
+        proc = _tierwatch(
+            "ingest", str(path), "--db", str(db), cwd=cwd, out=subprocess.DEVNULL, err=err
+        )
+        started, last, seen = time.monotonic(), _size(wal), 0
+        while proc.poll() is None:
+            if time.monotonic() - started > 240:
+                proc.kill()
+                raise AssertionError("the ingest ran for 240 s")
+            now = _size(wal)
+            seen += now > last
+            last = now
+            if kill_at is not None and seen >= kill_at:
+                os.kill(proc.pid, signal.SIGKILL)
+                break
+            time.sleep(0.001)
+        proc.wait(timeout=60)
+    said = log.read_text(errors="replace")[-2000:]
+    if kill_at is None or seen < kill_at:
+        assert proc.returncode == 0, f"the ingest failed (exit {proc.returncode}): {said}"
+        return False, seen
+    assert proc.returncode == -signal.SIGKILL, (
+        f"the ingest ended (exit {proc.returncode}) before the kill landed: {said}"
+    )
+    return True, seen
 
 
 def _counts(db: Path) -> dict[str, int]:
@@ -185,7 +217,7 @@ def test_kill_mid_load_of_first_file_leaves_the_store_empty_then_a_reload_loads_
         con.close()
     assert distinct == (BIG_RECORDS, BIG_RECORDS)  # every record exactly once
     assert ledger == [(str(big), BIG_RECORDS, BIG_RECORDS, 0, 0)]
-    # task i has type TASK_TYPES[i % 5]: i = 1, 6, 11, ... below 300,000 -> 300,000 / 5
+    # task i has type TASK_TYPES[i % 5]: i = 1, 6, 11, ..., 269,996 -> 270,000 / 5 = 54,000
     assert hostile == BIG_RECORDS // 5
 
 
@@ -193,7 +225,7 @@ def test_kill_mid_load_keeps_an_earlier_file_and_nothing_of_the_killed_one(tmp_p
     small, big = tmp_path / "small.jsonl", tmp_path / "it's big.jsonl"
     db = tmp_path / "store.duckdb"
     _write_big_jsonl(small, 1_000, first_task=10_000_000)  # tasks t10000000 .. t10000999
-    _write_big_jsonl(big, BIG_RECORDS)  # tasks t0 .. t299999: no overlap with the small file
+    _write_big_jsonl(big, BIG_RECORDS)  # tasks t0 .. t269999: no overlap with the small file
     _ingest_to_end(db, small, tmp_path)
     con = duckdb.connect(str(db), read_only=True)
     try:
@@ -222,38 +254,45 @@ def test_kill_mid_load_keeps_an_earlier_file_and_nothing_of_the_killed_one(tmp_p
     assert rejects == 0
 
 
-def test_kill_while_committing_leaves_none_or_all_of_the_file(tmp_path):
-    """The kill lands as the load's commit is being written (or just after): the store then
-    holds the killed file entirely or not at all, never a part. A load that committed chunk
-    by chunk would be caught here, with the first chunks' rows in the store."""
+def test_kill_at_first_and_last_commit_leaves_none_or_all_of_the_file(tmp_path):
+    """Kill the load as its first commit is written, and in another run as its last (a
+    calibration run into a copy of the store counts the commits): after either kill
+    the store holds the killed file entirely or not at all, never a part. A load that
+    committed block by block into the tables the queries read would be caught here."""
     small, big = tmp_path / "small.jsonl", tmp_path / "big.jsonl"
     db = tmp_path / "store.duckdb"
-    _write_big_jsonl(small, 1_000, first_task=10_000_000)
+    _write_big_jsonl(small, 1_000, first_task=10_000_000)  # tasks t10000000 .. t10000999
     _write_big_jsonl(big, BIG_RECORDS)
     _assert_spans_chunks(big)
     _ingest_to_end(db, small, tmp_path)
-    # the small load was checkpointed on close, so the log grows only when the next commits
-    assert not db.with_name(db.name + ".wal").exists(), "a write-ahead log was left behind"
-
-    _kill_mid_load(db, big, tmp_path, at="commit")
-
-    counts = _counts(db)
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        ledger = con.execute(
-            "select path, read, loaded from ingested_files order by file_id"
-        ).fetchall()
-        small_rows = con.execute(
-            "select count(*) from attempts where cast(task_id[2:] as bigint) >= 10000000"
-        ).fetchall()[0][0]
-    finally:
-        con.close()
-    assert small_rows == 1_000
+    calibration = tmp_path / "calibration.duckdb"
+    shutil.copyfile(db, calibration)
+    _, commits = _run_watching_log(calibration, big, tmp_path, kill_at=None)
+    assert commits >= 1
     none = {"attempts": 1_000, "tasks": 1_000, "ingested_files": 1}
     every = {"attempts": 1_000 + BIG_RECORDS, "tasks": 1_000 + BIG_RECORDS, "ingested_files": 2}
-    held = {k: counts[k] for k in none}
-    assert held in (none, every), f"part of the killed file is in the store: {counts}"
-    if held == every:
-        assert ledger == [(str(small), 1_000, 1_000), (str(big), BIG_RECORDS, BIG_RECORDS)]
-    else:
+
+    kills = 0
+    for nth in sorted({1, commits}):
+        killed, _ = _run_watching_log(db, big, tmp_path, kill_at=nth)
+        kills += killed
+        counts = _counts(db)
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            ledger = con.execute(
+                "select path, read, loaded from ingested_files order by file_id"
+            ).fetchall()
+            small_rows = con.execute(
+                "select count(*) from attempts where cast(task_id[2:] as bigint) >= 10000000"
+            ).fetchall()[0][0]
+        finally:
+            con.close()
+        held = {k: counts[k] for k in none}
+        assert small_rows == 1_000, f"commit {nth}: the earlier file changed"
+        assert held in (none, every), f"commit {nth}: part of the killed file is in: {counts}"
+        if held == every:
+            assert ledger == [(str(small), 1_000, 1_000), (str(big), BIG_RECORDS, BIG_RECORDS)]
+            break  # the file is in: later runs would find only duplicates
         assert ledger == [(str(small), 1_000, 1_000)]
+        assert killed, "a run that got to its end must have loaded the file"
+    assert kills >= 1, "no run was killed, so this tested nothing"
