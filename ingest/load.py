@@ -1,10 +1,13 @@
 """Load task-log files into the store: read, check, deduplicate, quarantine, account.
 
-Each file is loaded in one transaction, in chunks: a reader stages a chunk of records as
-Arrow (line number, raw text, the record as a JSON object), DuckDB checks every record of
-the chunk in one statement (ingest/validate.py), and good records are inserted set-wise.
-A bad record goes to `rejects` with its line and reason; it never becomes a row of NULLs
-and never stops the good records. For every file: read = loaded + duplicates + rejected.
+Each file is loaded in blocks: a reader hands a block of records to DuckDB as Arrow (line
+number, raw text, the record as a JSON object), DuckDB checks every record of the block in
+one statement (ingest/validate.py), and the block's good records and rejects are written
+set-wise to staging tables. One final transaction per file moves them into the tables the
+queries read, so a file becomes visible all at once or not at all, while memory is bounded
+by a block. A bad record goes to `rejects` with its line and reason; it never becomes a row
+of NULLs and never stops the good records. For every file: read = loaded + duplicates +
+rejected.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import hashlib
 import io
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +45,7 @@ SUFFIXES = {
 }
 CHUNK_RECORDS = 250_000  # CSV and Parquet records staged at a time
 BLOCK_BYTES = 64 << 20  # JSONL bytes staged at a time (whole lines)
+INGEST_MEMORY_LIMIT = os.environ.get("TIERWATCH_INGEST_MEMORY", "1GB")  # DuckDB's, per load
 MAX_RAW_CHARS = 10_000  # a rejected record's text is kept up to this length
 REJECTS_SHOWN = 100
 
@@ -491,14 +496,22 @@ def _load_chunk(
             select g.line, a.record_hash as stored_hash, a.file_id as stored_file,
                 a.line as stored_line
             from good as g
-            join attempts as a
+            join (
+                select task_id, role, attempt, record_hash, file_id, line from attempts
+                union all  -- this file's earlier blocks
+                select task_id, role, attempt, record_hash, file_id, line from staging_attempts
+            ) as a
               on g.kind = 'attempt' and a.task_id = g.task_id and a.role = g.role
              and a.attempt = g.attempt
             where g.nth = 1
             union all
             select g.line, d.record_hash, d.file_id, d.line
             from good as g
-            join downstream_failures as d
+            join (
+                select * from downstream_failures
+                union all
+                select * from staging_downstream_failures
+            ) as d
               on g.kind = 'downstream_failure' and d.task_id = g.task_id and d.ts = g.ts
              and coalesce(d.detected_by, '') = coalesce(g.detected_by, '')
             where g.nth = 1
@@ -518,7 +531,7 @@ def _load_chunk(
     )
     con.execute(
         f"""
-        insert into attempts ({_ATTEMPT_COLUMNS})
+        insert into staging_attempts ({_ATTEMPT_COLUMNS})
         select g.task_id, g.role, g.attempt, g.ts, g.task_type, g.tier, g.planner_tier,
             g.model, g.input_tokens, g.output_tokens, g.cached_input_tokens, g.cost_usd,
             g.confidence, g.confidence_label,
@@ -531,7 +544,7 @@ def _load_chunk(
     )
     con.execute(
         """
-        insert into downstream_failures
+        insert into staging_downstream_failures
         select g.task_id, g.ts, g.detected_by, g.extra, g.record_hash, $file_id, g.line
         from good as g join verdicts as v using (line)
         where g.kind = 'downstream_failure' and v.verdict = 'new'
@@ -540,14 +553,7 @@ def _load_chunk(
     )
     con.execute(
         """
-        insert into touched
-        select distinct g.task_id from good as g join verdicts as v using (line)
-        where v.verdict = 'new'
-        """
-    )
-    con.execute(
-        """
-        insert into rejects
+        insert into staging_rejects
         select $file_id, $path, c.line, c.problem.field, c.problem.reason, c.raw
         from checked as c where c.problem is not null
         union all
@@ -623,31 +629,50 @@ def ingest_file(
         None,
     )
 
+    _clear_staging(con)  # what a load that died left behind
+    file_id = con.execute("select nextval('file_id_seq')").fetchall()[0][0]
+    if earlier is not None:
+        result.read = result.duplicates = earlier[0]
+        if progress:
+            progress(size)
+    else:
+        # each block is checked and staged in transactions of its own (see 002_staging.sql)
+        try:
+            for batch in READERS[form](path, progress):
+                loaded, duplicates, rejected = _load_chunk(con, batch, config, file_id, label)
+                result.read += batch.num_rows
+                result.loaded += loaded
+                result.duplicates += duplicates
+                result.rejected += rejected
+        except (OSError, EOFError, gzip.BadGzipFile, zlib_error()) as e:
+            _clear_staging(con)
+            raise IngestError(f"{label}: cannot be read ({e})") from None
+        except duckdb.OutOfMemoryException:
+            _clear_staging(con)
+            raise IngestError(_out_of_memory(label)) from None
+        except BaseException:
+            _clear_staging(con)
+            raise
+        rows = con.execute(
+            "select line, field, reason from staging_rejects order by line limit ?",
+            [REJECTS_SHOWN],
+        ).fetchall()
+        result.rejects = [Reject(line=r[0], field=r[1], reason=r[2]) for r in rows]
+
+    # the file becomes visible all at once, or not at all
     con.execute("begin transaction")
     try:
-        file_id = con.execute("select nextval('file_id_seq')").fetchall()[0][0]
-        if earlier is not None:
-            result.read = result.duplicates = earlier[0]
-            if progress:
-                progress(size)
-        else:
-            con.execute("create or replace temp table touched (task_id varchar)")
-            reader = READERS[form]
-            try:
-                for batch in reader(path, progress):
-                    loaded, duplicates, rejected = _load_chunk(con, batch, config, file_id, label)
-                    result.read += batch.num_rows
-                    result.loaded += loaded
-                    result.duplicates += duplicates
-                    result.rejected += rejected
-            except (OSError, EOFError, gzip.BadGzipFile, zlib_error()) as e:
-                raise IngestError(f"{label}: cannot be read ({e})") from None
+        if earlier is None:
+            con.execute("insert into attempts select * from staging_attempts")
+            con.execute("insert into downstream_failures select * from staging_downstream_failures")
+            con.execute("insert into rejects select * from staging_rejects")
+            con.execute(
+                "create or replace temp table touched as "
+                "select task_id from staging_attempts "
+                "union select task_id from staging_downstream_failures"
+            )
             store.refresh_tasks(con)
-            rows = con.execute(
-                "select line, field, reason from rejects where file_id = ? order by line limit ?",
-                [file_id, REJECTS_SHOWN],
-            ).fetchall()
-            result.rejects = [Reject(line=r[0], field=r[1], reason=r[2]) for r in rows]
+            _clear_staging(con)
         finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         con.execute(
             "insert into ingested_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -668,11 +693,27 @@ def ingest_file(
         if result.loaded:
             store.bump_data_version(con)
         con.execute("commit")
-    except BaseException:
+    except BaseException as e:
         con.execute("rollback")
+        _clear_staging(con)
+        if isinstance(e, duckdb.OutOfMemoryException):
+            raise IngestError(_out_of_memory(label)) from None
         raise
     assert result.read == result.loaded + result.duplicates + result.rejected
     return result
+
+
+def _out_of_memory(label: str) -> str:
+    return (
+        f"{label}: not loaded, DuckDB ran out of its memory limit ({INGEST_MEMORY_LIMIT}); "
+        f"nothing of this file was stored. Give it more with TIERWATCH_INGEST_MEMORY=4GB, "
+        f"or split the file"
+    )
+
+
+def _clear_staging(con: duckdb.DuckDBPyConnection) -> None:
+    for table in ("staging_attempts", "staging_downstream_failures", "staging_rejects"):
+        con.execute(f"delete from {table}")
 
 
 def zlib_error() -> type[Exception]:
@@ -698,6 +739,12 @@ def ingest_paths(
         _format_of(f, fmt)  # fail on an unknown format before anything is written
     report = IngestReport()
     with store.open_store(db, read_only=False) as con:
+        # past this DuckDB spills to disk: a load's memory must not grow with the file
+        if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", INGEST_MEMORY_LIMIT, re.IGNORECASE):
+            raise IngestError(
+                f"TIERWATCH_INGEST_MEMORY is {INGEST_MEMORY_LIMIT!r}, must be a size like 2GB"
+            )
+        con.execute(f"set memory_limit = '{INGEST_MEMORY_LIMIT}'")
         store.ensure_ladder(con, config)
         for f in files:
             total = f.stat().st_size
@@ -712,6 +759,8 @@ def ingest_paths(
                 result = ingest_file(con, f, config, fmt, progress=step if progress else None)
             except IngestError as e:
                 report.errors.append((str(f), str(e)))
+            except duckdb.OutOfMemoryException:
+                report.errors.append((str(f), _out_of_memory(str(f))))
             else:
                 report.files.append(result)
     return report

@@ -201,7 +201,26 @@ def data_version(con: duckdb.DuckDBPyConnection) -> int:
     return int(con.execute("select value from meta where key = 'data_version'").fetchall()[0][0])
 
 
+REFRESH_BATCH_TASKS = 500_000
+
+
 def refresh_tasks(con: duckdb.DuckDBPyConnection) -> None:
-    """Recompute task-level facts for the task ids in temp table `touched(task_id)`."""
-    con.execute("delete from tasks where task_id in (select task_id from touched)")
-    con.execute((resources.files("ingest") / "tasks.sql").read_text(encoding="utf-8"))
+    """Recompute task-level facts for the task ids in temp table `touched(task_id)`.
+
+    Large refreshes go in batches of about REFRESH_BATCH_TASKS tasks (by a hash of the
+    task id), so that the memory the chains need stays bounded whatever the file's size.
+    """
+    sql = (resources.files("ingest") / "tasks.sql").read_text(encoding="utf-8")
+    touched = con.execute("select count(*) from touched").fetchall()[0][0]
+    batches = max(1, -(-touched // REFRESH_BATCH_TASKS))
+    if batches > 1:
+        con.execute("create or replace temp table touched_all as select task_id from touched")
+    for batch in range(batches):
+        if batches > 1:
+            con.execute(
+                "create or replace temp table touched as select task_id from touched_all "
+                "where hash(task_id) % $batches = $batch",
+                {"batches": batches, "batch": batch},
+            )
+        con.execute("delete from tasks where task_id in (select task_id from touched)")
+        con.execute(sql)

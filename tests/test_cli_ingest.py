@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -137,3 +138,31 @@ def test_many_rejects_point_to_the_rejects_command(tmp_path):
     write(tmp_path / "bad.jsonl", [{**GOOD, "task_id": f"t{i}", "tier": "xl"} for i in range(105)])
     run = tierwatch("ingest", "bad.jsonl", cwd=tmp_path)
     assert "... and 5 more; list them all with: tierwatch rejects bad.jsonl" in run.stdout
+
+
+def test_out_of_memory_is_a_message_and_stores_nothing(tmp_path):
+    write(tmp_path / "a.jsonl", [{**GOOD, "task_id": f"t{i}"} for i in range(2000)])
+    env = {**os.environ, "TIERWATCH_INGEST_MEMORY": "1MB"}
+    run = subprocess.run(
+        [sys.executable, "-m", "tierwatch", "ingest", "a.jsonl"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert run.returncode == 2
+    assert "ran out of its memory limit (1MB); nothing of this file was stored" in run.stderr
+    assert "Traceback" not in run.stderr
+    listed = tierwatch("files", cwd=tmp_path)
+    assert listed.stdout.startswith("no files ingested")
+    bad = subprocess.run(
+        [sys.executable, "-m", "tierwatch", "ingest", "a.jsonl"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TIERWATCH_INGEST_MEMORY": "lots"},
+        timeout=120,
+    )
+    assert bad.returncode == 2
+    assert "TIERWATCH_INGEST_MEMORY is 'lots', must be a size like 2GB" in bad.stderr

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 
 import click
+import duckdb
 
 from ingest.config import ConfigError
 from ingest.store import StoreError
@@ -44,6 +45,13 @@ class TierwatchGroup(click.Group):
             return super().invoke(ctx)
         except (ConfigError, StoreError) as e:
             click.echo(f"tierwatch: error: {e}", err=True)
+            sys.exit(EXIT_USAGE)
+        except duckdb.OutOfMemoryException:
+            click.echo(
+                "tierwatch: error: DuckDB ran out of memory; nothing was changed. Give a load "
+                "more with TIERWATCH_INGEST_MEMORY=4GB, or free memory on this machine",
+                err=True,
+            )
             sys.exit(EXIT_USAGE)
 
 
