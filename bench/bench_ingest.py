@@ -235,6 +235,7 @@ def measure(
         if fresh:
             for leftover in (db, db.with_name(db.name + ".wal")):
                 leftover.unlink(missing_ok=True)
+            shutil.rmtree(db.with_name(db.name + ".tmp"), ignore_errors=True)  # spill folder
         proc = subprocess.run(
             [sys.executable, __file__, "--child", mode, str(db), str(path), fmt],
             cwd=ROOT,
@@ -315,8 +316,11 @@ def run(
             results["pandas"] = measure(
                 "pandas", dbs / "pandas-jsonl.duckdb", jsonl, "jsonl", src, repeat
             )
-    for leftover in dbs.glob("*.duckdb*"):
-        leftover.unlink()
+    for leftover in dbs.glob("*.duckdb*"):  # the files, their logs and spill folders
+        if leftover.is_dir():
+            shutil.rmtree(leftover)
+        else:
+            leftover.unlink()
     results["load_average_after"] = os.getloadavg()
     return results
 
