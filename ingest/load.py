@@ -289,6 +289,9 @@ def _jsonl_block(path: Path, block: bytes, before: int, first: bool) -> pa.Recor
     return batch
 
 
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8, kept as surrogates
+
+
 def read_csv(path: Path, progress: Progress | None = None) -> Iterator[pa.RecordBatch]:
     with io.TextIOWrapper(
         _binary(path, progress), encoding="utf-8-sig", errors="surrogateescape", newline=""
@@ -336,7 +339,7 @@ def read_csv(path: Path, progress: Progress | None = None) -> Iterator[pa.Record
                 continue
             raw = _clip(",".join(row))
             lines.append(number)
-            if any("\udc80" <= ch <= "\udcff" for cell in row for ch in cell):
+            if _NOT_UTF8.search("".join(row)):
                 raws.append(raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
                 docs.append(None)
                 errors.append("row is not valid UTF-8; save the file as UTF-8")

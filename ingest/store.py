@@ -100,6 +100,8 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool) -> duckdb
             ) from None
         raise StoreError(f"cannot open {p}: {text}") from None
     con.execute("set TimeZone = 'UTC'")
+    # DuckDB's own bar would draw on stdout for long statements and break --json output
+    con.execute("set enable_progress_bar = false")
     return con
 
 

@@ -156,3 +156,13 @@ def test_locked_database_names_the_holder(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_connections_draw_no_progress_bar_on_stdout(tmp_path):
+    # DuckDB's bar for long statements would land in `tierwatch ingest --json` output
+    con = connect(tmp_path / "tw.duckdb", read_only=False)
+    try:
+        setting = con.execute("select current_setting('enable_progress_bar')").fetchall()
+        assert setting == [(False,)]
+    finally:
+        con.close()

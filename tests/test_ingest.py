@@ -506,3 +506,17 @@ def test_a_missing_value_is_not_the_same_as_a_moved_one(tmp_path):
     (result,) = report.files
     assert (result.loaded, result.duplicates, result.rejected) == (1, 0, 1)
     assert "conflicts with line 1" in result.rejects[0].reason
+
+
+def test_csv_row_that_is_not_utf8_is_rejected(tmp_path):
+    f = tmp_path / "latin.csv"
+    f.write_bytes(
+        b"task_id,ts,task_type,tier,input_tokens,output_tokens\n"
+        b"a,2026-03-01,x,haiku,1,2\n"
+        b"b,2026-03-01,caf\xe9,haiku,1,2\n"
+    )
+    report, _ = load(tmp_path, f)
+    (result,) = report.files
+    assert (result.loaded, result.rejected) == (1, 1)
+    assert result.rejects[0].line == 3
+    assert result.rejects[0].reason == "row is not valid UTF-8; save the file as UTF-8"
