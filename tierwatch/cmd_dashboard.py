@@ -7,6 +7,7 @@ and config are through the environment; it reads the store read-only per interac
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -134,9 +135,15 @@ def demo(db, config_path, port, address):
     config = load_config(config_path)
     if _is_empty(db):
         click.echo(f"Loading the sample fleet into {db} …", err=True)
-        from dashboard.data import load_sample_fleet  # imports streamlit: only when needed
+        # outside a running app Streamlit warns that its caches live in memory: true, and noise
+        cache_log = logging.getLogger("streamlit.runtime.caching.cache_data_api")
+        cache_log.disabled = True
+        try:
+            from dashboard.data import load_sample_fleet  # imports streamlit: only when needed
 
-        report = load_sample_fleet(Path(db), config)
+            report = load_sample_fleet(Path(db), config)
+        finally:
+            cache_log.disabled = False
         for f in report.files:
             click.echo(
                 f"  {Path(f.path).name}: {f.loaded:,} loaded, {f.duplicates:,} "
