@@ -77,7 +77,12 @@ def table(frame: pd.DataFrame, name: str, *, caption: str | None = None, **kwarg
         if _is_share(c) and pd.api.types.is_float_dtype(frame[c])
     }
     config.update(kwargs.pop("column_config", {}))
-    st.dataframe(frame, hide_index=True, width="stretch", column_config=config, **kwargs)
+    # an absent text value shows as blank, not as the word None (the CSV keeps it empty too)
+    shown = frame.copy()
+    for c in shown.columns:
+        if shown[c].dtype == object or pd.api.types.is_string_dtype(shown[c]):
+            shown[c] = shown[c].where(shown[c].notna(), "")
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config, **kwargs)
     st.download_button(
         f"Download {name} as CSV",
         frame.to_csv(index=False).encode("utf-8"),
