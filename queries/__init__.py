@@ -50,6 +50,8 @@ def _execute(
     missing = wanted - set(params)
     if missing:
         raise QueryError(f"query {name!r} needs parameters {', '.join(sorted(missing))}")
+    if "in_selection(" in sql:
+        con.execute(sql_text("in_selection"))  # the selection's macro, once per connection
     return con.execute(prefix + sql, {k: v for k, v in params.items() if k in wanted})
 
 

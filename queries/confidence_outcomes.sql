@@ -24,23 +24,13 @@ selected as (
     select tier, confidence_source, confidence, ok, attempts
     from executor_confidence_values
     where not (select yes from everything)
-      and (cast($since as date) is null or day >= cast($since as date))
-      and (cast($until as date) is null or day <= cast($until as date))
-      and (len(cast($fleets as varchar[])) = 0
-           or list_contains(cast($fleets as varchar[]), fleet))
-      and (len(cast($task_types as varchar[])) = 0
-           or list_contains(cast($task_types as varchar[]), task_type))
+      and in_selection(day, fleet, task_type, $since, $until, $fleets, $task_types)
 ),
 
 accepted_wrong as (
     select tier, confidence_source, confidence, sum(attempts) as attempts
     from accepted_wrong_values
-    where (cast($since as date) is null or day >= cast($since as date))
-      and (cast($until as date) is null or day <= cast($until as date))
-      and (len(cast($fleets as varchar[])) = 0
-           or list_contains(cast($fleets as varchar[]), fleet))
-      and (len(cast($task_types as varchar[])) = 0
-           or list_contains(cast($task_types as varchar[]), task_type))
+    where in_selection(day, fleet, task_type, $since, $until, $fleets, $task_types)
     group by all
 ),
 

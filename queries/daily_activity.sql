@@ -10,13 +10,7 @@ with daily_tasks as (
         sum(failures) as failures,
         sum(escalated_tasks) as escalated_tasks
     from task_rollup
-    where (cast($since as date) is null or day >= cast($since as date))
-      and (cast($until as date) is null or day <= cast($until as date))
-      and (len(cast($fleets as varchar[])) = 0 or list_contains(cast($fleets as varchar[]), fleet))
-      and (
-          len(cast($task_types as varchar[])) = 0
-          or list_contains(cast($task_types as varchar[]), task_type)
-      )
+    where in_selection(day, fleet, task_type, $since, $until, $fleets, $task_types)
     group by day
 ),
 
@@ -27,13 +21,7 @@ daily_spend as (
         sum(unpriced_attempts) as unpriced_attempts,
         sum(usd) as usd
     from attempt_spend
-    where (cast($since as date) is null or day >= cast($since as date))
-      and (cast($until as date) is null or day <= cast($until as date))
-      and (len(cast($fleets as varchar[])) = 0 or list_contains(cast($fleets as varchar[]), fleet))
-      and (
-          len(cast($task_types as varchar[])) = 0
-          or list_contains(cast($task_types as varchar[]), task_type)
-      )
+    where in_selection(day, fleet, task_type, $since, $until, $fleets, $task_types)
     group by day
 )
 

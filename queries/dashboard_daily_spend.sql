@@ -9,12 +9,7 @@ with spend as (
     select day, role, sum(attempts) as attempts, sum(unpriced_attempts) as unpriced_attempts,
            sum(usd) as usd
     from attempt_spend
-    where (cast($since as date) is null or day >= cast($since as date))
-      and (cast($until as date) is null or day <= cast($until as date))
-      and (len(cast($fleets as varchar[])) = 0
-           or list_contains(cast($fleets as varchar[]), fleet))
-      and (len(cast($task_types as varchar[])) = 0
-           or list_contains(cast($task_types as varchar[]), task_type))
+    where in_selection(day, fleet, task_type, $since, $until, $fleets, $task_types)
     group by day, role
 ),
 
@@ -23,12 +18,7 @@ superseded as (
            sum(unpriced_superseded_attempts) as unpriced_attempts,
            sum(superseded_usd) as usd
     from superseded_spend
-    where (cast($since as date) is null or day >= cast($since as date))
-      and (cast($until as date) is null or day <= cast($until as date))
-      and (len(cast($fleets as varchar[])) = 0
-           or list_contains(cast($fleets as varchar[]), fleet))
-      and (len(cast($task_types as varchar[])) = 0
-           or list_contains(cast($task_types as varchar[]), task_type))
+    where in_selection(day, fleet, task_type, $since, $until, $fleets, $task_types)
     group by day
 ),
 

@@ -14,24 +14,14 @@
 with selected as (
     select task_type, assigned_tier, day, failed, first_pass_failed, escalated, tasks
     from task_outcomes_daily
-    where (cast($since as date) is null or day >= cast($since as date))
-      and (cast($until as date) is null or day <= cast($until as date))
-      and (len(cast($fleets as varchar[])) = 0
-           or list_contains(cast($fleets as varchar[]), fleet))
-      and (len(cast($task_types as varchar[])) = 0
-           or list_contains(cast($task_types as varchar[]), task_type))
+    where in_selection(day, fleet, task_type, $since, $until, $fleets, $task_types)
 ),
 
 daily as (
     -- the tier's models by the executor calls' own date, fleet and task type
     select tier, model, day, sum(attempts) as attempts
     from executor_models_daily
-    where (cast($since as date) is null or day >= cast($since as date))
-      and (cast($until as date) is null or day <= cast($until as date))
-      and (len(cast($fleets as varchar[])) = 0
-           or list_contains(cast($fleets as varchar[]), fleet))
-      and (len(cast($task_types as varchar[])) = 0
-           or list_contains(cast($task_types as varchar[]), task_type))
+    where in_selection(day, fleet, task_type, $since, $until, $fleets, $task_types)
     group by tier, model, day
 ),
 

@@ -6,12 +6,6 @@
 -- Reads escalation_step_rollup (queries.ensure_table).
 select task_type, from_tier, to_tier, sum(steps) as steps
 from escalation_step_rollup
-where (cast($since as date) is null or day >= cast($since as date))
-  and (cast($until as date) is null or day <= cast($until as date))
-  and (len(cast($fleets as varchar[])) = 0 or list_contains(cast($fleets as varchar[]), fleet))
-  and (
-      len(cast($task_types as varchar[])) = 0
-      or list_contains(cast($task_types as varchar[]), task_type)
-  )
+where in_selection(day, fleet, task_type, $since, $until, $fleets, $task_types)
 group by all
 order by task_type, from_tier, to_tier

@@ -7,13 +7,7 @@
 with spend as (
     select task_type, sum(usd) as spend_usd, sum(unpriced_attempts) as unpriced_attempts
     from attempt_spend
-    where (cast($since as date) is null or day >= cast($since as date))
-      and (cast($until as date) is null or day <= cast($until as date))
-      and (len(cast($fleets as varchar[])) = 0 or list_contains(cast($fleets as varchar[]), fleet))
-      and (
-          len(cast($task_types as varchar[])) = 0
-          or list_contains(cast($task_types as varchar[]), task_type)
-      )
+    where in_selection(day, fleet, task_type, $since, $until, $fleets, $task_types)
     group by task_type
 ),
 
@@ -23,13 +17,7 @@ superseded as (
         sum(superseded_attempts) as superseded_attempts,
         sum(superseded_usd) as superseded_usd
     from superseded_spend
-    where (cast($since as date) is null or day >= cast($since as date))
-      and (cast($until as date) is null or day <= cast($until as date))
-      and (len(cast($fleets as varchar[])) = 0 or list_contains(cast($fleets as varchar[]), fleet))
-      and (
-          len(cast($task_types as varchar[])) = 0
-          or list_contains(cast($task_types as varchar[]), task_type)
-      )
+    where in_selection(day, fleet, task_type, $since, $until, $fleets, $task_types)
     group by task_type
 )
 

@@ -20,13 +20,7 @@ with task_groups as (
     from task_rollup as r
     left join ladder as p on p.rank = r.planner_rank
     join ladder as f on f.rank = r.first_rank
-    where (cast($since as date) is null or r.day >= cast($since as date))
-      and (cast($until as date) is null or r.day <= cast($until as date))
-      and (len(cast($fleets as varchar[])) = 0 or list_contains(cast($fleets as varchar[]), r.fleet))
-      and (
-          len(cast($task_types as varchar[])) = 0
-          or list_contains(cast($task_types as varchar[]), r.task_type)
-      )
+    where in_selection(r.day, r.fleet, r.task_type, $since, $until, $fleets, $task_types)
 ),
 
 by_planner as (

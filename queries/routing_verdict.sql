@@ -10,24 +10,14 @@
 with selected as (
     select *
     from task_outcomes_daily
-    where (cast($since as date) is null or day >= cast($since as date))
-      and (cast($until as date) is null or day <= cast($until as date))
-      and (len(cast($fleets as varchar[])) = 0
-           or list_contains(cast($fleets as varchar[]), fleet))
-      and (len(cast($task_types as varchar[])) = 0
-           or list_contains(cast($task_types as varchar[]), task_type))
+    where in_selection(day, fleet, task_type, $since, $until, $fleets, $task_types)
 ),
 
 reviewed_types as (
     select distinct task_type
     from attempts
     where role = 'reviewer'
-      and (cast($since as date) is null or cast(ts as date) >= cast($since as date))
-      and (cast($until as date) is null or cast(ts as date) <= cast($until as date))
-      and (len(cast($fleets as varchar[])) = 0
-           or list_contains(cast($fleets as varchar[]), fleet))
-      and (len(cast($task_types as varchar[])) = 0
-           or list_contains(cast($task_types as varchar[]), task_type))
+      and in_selection(cast(ts as date), fleet, task_type, $since, $until, $fleets, $task_types)
 ),
 
 per_type as (

@@ -6,25 +6,13 @@
 with selected_tasks as (
     select count(*) as tasks
     from tasks
-    where (cast($since as date) is null or day >= cast($since as date))
-      and (cast($until as date) is null or day <= cast($until as date))
-      and (len(cast($fleets as varchar[])) = 0 or list_contains(cast($fleets as varchar[]), fleet))
-      and (
-          len(cast($task_types as varchar[])) = 0
-          or list_contains(cast($task_types as varchar[]), task_type)
-      )
+    where in_selection(day, fleet, task_type, $since, $until, $fleets, $task_types)
 ),
 
 selected_attempts as (
     select coalesce(sum(attempts), 0) as attempts
     from attempt_spend
-    where (cast($since as date) is null or day >= cast($since as date))
-      and (cast($until as date) is null or day <= cast($until as date))
-      and (len(cast($fleets as varchar[])) = 0 or list_contains(cast($fleets as varchar[]), fleet))
-      and (
-          len(cast($task_types as varchar[])) = 0
-          or list_contains(cast($task_types as varchar[]), task_type)
-      )
+    where in_selection(day, fleet, task_type, $since, $until, $fleets, $task_types)
 )
 
 select

@@ -10,12 +10,7 @@
 with selected as (
     select *
     from task_outcomes_daily
-    where (cast($since as date) is null or day >= cast($since as date))
-      and (cast($until as date) is null or day <= cast($until as date))
-      and (len(cast($fleets as varchar[])) = 0
-           or list_contains(cast($fleets as varchar[]), fleet))
-      and (len(cast($task_types as varchar[])) = 0
-           or list_contains(cast($task_types as varchar[]), task_type))
+    where in_selection(day, fleet, task_type, $since, $until, $fleets, $task_types)
 ),
 
 per_type as (
@@ -49,12 +44,7 @@ examples as (
     select task_type, list(task_id order by task_id)[1:3] as example_task_ids
     from tasks
     where silent_failure
-      and (cast($since as date) is null or day >= cast($since as date))
-      and (cast($until as date) is null or day <= cast($until as date))
-      and (len(cast($fleets as varchar[])) = 0
-           or list_contains(cast($fleets as varchar[]), fleet))
-      and (len(cast($task_types as varchar[])) = 0
-           or list_contains(cast($task_types as varchar[]), task_type))
+      and in_selection(day, fleet, task_type, $since, $until, $fleets, $task_types)
     group by task_type
 )
 

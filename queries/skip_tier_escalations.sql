@@ -9,24 +9,14 @@
 with escalated as (
     select task_type, coalesce(sum(tasks) filter (where escalated), 0) as escalated_tasks
     from task_outcomes_daily
-    where (cast($since as date) is null or day >= cast($since as date))
-      and (cast($until as date) is null or day <= cast($until as date))
-      and (len(cast($fleets as varchar[])) = 0
-           or list_contains(cast($fleets as varchar[]), fleet))
-      and (len(cast($task_types as varchar[])) = 0
-           or list_contains(cast($task_types as varchar[]), task_type))
+    where in_selection(day, fleet, task_type, $since, $until, $fleets, $task_types)
     group by task_type
 ),
 
 steps as (
     select task_type, from_tier, to_tier, sum(steps) as steps, sum(tasks) as skip_tier_tasks
     from skip_tier_steps_daily
-    where (cast($since as date) is null or day >= cast($since as date))
-      and (cast($until as date) is null or day <= cast($until as date))
-      and (len(cast($fleets as varchar[])) = 0
-           or list_contains(cast($fleets as varchar[]), fleet))
-      and (len(cast($task_types as varchar[])) = 0
-           or list_contains(cast($task_types as varchar[]), task_type))
+    where in_selection(day, fleet, task_type, $since, $until, $fleets, $task_types)
     group by task_type, from_tier, to_tier
 )
 

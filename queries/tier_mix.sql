@@ -7,25 +7,13 @@
 with selected as (
     select planner_rank, first_rank, final_rank, tasks
     from task_rollup
-    where (cast($since as date) is null or day >= cast($since as date))
-      and (cast($until as date) is null or day <= cast($until as date))
-      and (len(cast($fleets as varchar[])) = 0 or list_contains(cast($fleets as varchar[]), fleet))
-      and (
-          len(cast($task_types as varchar[])) = 0
-          or list_contains(cast($task_types as varchar[]), task_type)
-      )
+    where in_selection(day, fleet, task_type, $since, $until, $fleets, $task_types)
 ),
 
 executor_attempts as (
     select tier, sum(attempts) as n
     from attempt_spend
-    where (cast($since as date) is null or day >= cast($since as date))
-      and (cast($until as date) is null or day <= cast($until as date))
-      and (len(cast($fleets as varchar[])) = 0 or list_contains(cast($fleets as varchar[]), fleet))
-      and (
-          len(cast($task_types as varchar[])) = 0
-          or list_contains(cast($task_types as varchar[]), task_type)
-      )
+    where in_selection(day, fleet, task_type, $since, $until, $fleets, $task_types)
       and role = 'executor'
     group by tier
 ),
