@@ -146,3 +146,17 @@ def hostile_records() -> list[dict]:
                     escalation_reason="low_confidence"),
         ]  # fmt: skip
     return records
+
+
+def json_keys(value, data_keyed: set[str], found: set[str] | None = None) -> set[str]:
+    """Every key of a report's JSON, not descending into maps keyed by data (tier names)."""
+    found = set() if found is None else found
+    if isinstance(value, dict):
+        for key, child in value.items():
+            found.add(key)
+            if key not in data_keyed:
+                json_keys(child, data_keyed, found)
+    elif isinstance(value, list):
+        for child in value:
+            json_keys(child, data_keyed, found)
+    return found

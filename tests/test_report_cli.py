@@ -6,7 +6,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from fixtures_analytics import build_store, empty_store, small_fleet_records
+from fixtures_analytics import build_store, empty_store, json_keys, small_fleet_records
 
 from queries.report import REPORTS
 from tierwatch.cli import main
@@ -141,25 +141,13 @@ DATA_KEYED = {
 }  # fmt: skip
 
 
-def _keys(value, found: set[str]) -> set[str]:
-    if isinstance(value, dict):
-        for key, child in value.items():
-            found.add(key)
-            if key not in DATA_KEYED:
-                _keys(child, found)
-    elif isinstance(value, list):
-        for child in value:
-            _keys(child, found)
-    return found
-
-
 @pytest.mark.parametrize("name", ["summary", "tiers", "escalations", "costs"])
 def test_every_json_key_is_documented(db, name):
     docs = (DOCS / "reports.md").read_text("utf-8")
     section = docs.split(f"\n## {name}\n", 1)[1].split("\n## ", 1)[0]
     common = {"report", "filters", "empty", "since", "until", "fleets", "task_types"}
     result = as_json(db, name)
-    missing = sorted(k for k in _keys(result, set()) - common if f"`{k}`" not in section)
+    missing = sorted(k for k in json_keys(result, DATA_KEYED) - common if f"`{k}`" not in section)
     assert not missing, f"docs/reports.md ## {name} does not document {missing}"
 
 

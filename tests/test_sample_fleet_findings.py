@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fixtures_analytics import json_keys
 
 from ingest.config import load_config
 from ingest.load import ingest_paths
@@ -162,22 +163,12 @@ def test_verdict_on_the_sample(reports):
 DATA_KEYED = {"by_final_tier", "monthly_saving_usd_vs", "unit_cost_usd"}  # tier -> value maps
 
 
-def _keys(value, found: set[str]) -> set[str]:
-    if isinstance(value, dict):
-        for key, child in value.items():
-            found.add(key)
-            if key not in DATA_KEYED:
-                _keys(child, found)
-    elif isinstance(value, list):
-        for child in value:
-            _keys(child, found)
-    return found
-
-
 @pytest.mark.parametrize("name", ["calibration", "drift", "recommendations", "verdict"])
 def test_every_json_key_is_documented(reports, name):
     docs = (Path(__file__).resolve().parent.parent / "docs" / "reports.md").read_text("utf-8")
     section = docs.split(f"\n## {name}\n", 1)[1].split("\n## ", 1)[0]
     common = {"report", "filters", "empty", "since", "until", "fleets", "task_types"}
-    missing = sorted(k for k in _keys(reports[name], set()) - common if f"`{k}`" not in section)
+    missing = sorted(
+        k for k in json_keys(reports[name], DATA_KEYED) - common if f"`{k}`" not in section
+    )
     assert not missing, f"docs/reports.md ## {name} does not document {missing}"
