@@ -72,6 +72,7 @@ class Tier:
     rank: int
     price: Price
     models: tuple[str, ...] = ()
+    representative: str | None = None  # the model whose price is the tier's (named ladders)
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,9 @@ class Config:
     prices: tuple[ModelPrice, ...] = ()
     settings: dict[str, float] = field(default_factory=dict)
     source: str = "built-in defaults"
+    ladder_name: str | None = None  # a named ladder of ingest/ladders.toml, when chosen
+    model_prices: str = "tiers"  # "library": each model priced by ingest.model_prices
+    sources: dict = field(default_factory=dict)  # [sources.NAME] mapping overrides
 
     @property
     def ladder(self) -> tuple[str, ...]:
@@ -150,13 +154,86 @@ def _globs(raw: dict, where: str) -> tuple[str, ...]:
     return tuple(models)
 
 
-_TIER_KEYS = {"name", "input_usd_per_mtok", "output_usd_per_mtok", "cached_input_usd_per_mtok"}
+_TIER_KEYS = {
+    "name",
+    "input_usd_per_mtok",
+    "output_usd_per_mtok",
+    "cached_input_usd_per_mtok",
+    "representative",
+}
+MODEL_PRICES = ("tiers", "library")
+
+
+def named_ladders() -> dict[str, list[dict]]:
+    """The ladders of ingest/ladders.toml, by name."""
+    from importlib import resources
+
+    text = (resources.files("ingest") / "ladders.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def _ladder_tiers(name, source: str) -> list[dict]:
+    """A named ladder's tiers, priced at their representative model's library price."""
+    from ingest import model_prices
+
+    ladders = named_ladders()
+    if not isinstance(name, str) or name.lower() not in ladders:
+        raise ConfigError(
+            f"{source}: ladder is {name!r}; the named ladders are {', '.join(ladders)} "
+            f"(or leave it out and list [[tiers]])"
+        )
+    tiers = []
+    for t in ladders[name.lower()]:
+        price = model_prices.price_of(t["representative"])
+        if price is None:  # pragma: no cover - the shipped ladders name known models
+            raise ConfigError(f"ladder {name}: no price for {t['representative']}")
+        tiers.append(
+            {
+                "name": t["name"],
+                "models": list(t["models"]),
+                "representative": t["representative"],
+                "input_usd_per_mtok": price.input_usd_per_mtok,
+                "output_usd_per_mtok": price.output_usd_per_mtok,
+                "cached_input_usd_per_mtok": price.cached_input_usd_per_mtok,
+            }
+        )
+    return tiers
+
+
+def _extend(base: list[dict], extra, source: str) -> list[dict]:
+    """A named ladder extended by [[tiers]]: same-named tiers gain models and replace
+    prices; other names are added at the dear end."""
+    if not isinstance(extra, list):
+        raise ConfigError(f"{source}: [[tiers]] must be a list of tables")
+    out = [dict(t) for t in base]
+    for t in extra:
+        if not isinstance(t, dict):
+            raise ConfigError(f"{source}: [[tiers]] entries must be tables")
+        name = str(t.get("name", "")).strip().lower()
+        same = next((x for x in out if x["name"] == name), None)
+        if same is None:
+            out.append(dict(t))
+            continue
+        models = t.get("models", [])
+        same.update({k: v for k, v in t.items() if k not in ("models",)})
+        same["models"] = list(same["models"]) + list(
+            [models] if isinstance(models, str) else models
+        )
+    return out
+
+
 _PRICE_KEYS = {"model", "from", "input_usd_per_mtok", "output_usd_per_mtok"}
 
 
 def parse_config(raw: dict, source: str = "tierwatch.toml") -> Config:
     """Validate a parsed TOML document into a Config; ConfigError names key and problem."""
-    known = {name for name, _, _ in SETTINGS} | {"tiers", "prices"}
+    known = {name for name, _, _ in SETTINGS} | {
+        "tiers",
+        "prices",
+        "ladder",
+        "model_prices",
+        "sources",
+    }
     for key in raw:
         if key not in known:
             raise ConfigError(
@@ -164,7 +241,26 @@ def parse_config(raw: dict, source: str = "tierwatch.toml") -> Config:
             )
     settings = {name: _number(raw, name, source, default=default) for name, default, _ in SETTINGS}
 
-    raw_tiers = raw.get("tiers", list(DEFAULT_TIERS))
+    ladder_name = raw.get("ladder")
+    if ladder_name is not None:
+        raw_tiers = _ladder_tiers(ladder_name, source)
+        if "tiers" in raw:
+            raw_tiers = _extend(raw_tiers, raw["tiers"], source)
+        ladder_name = ladder_name.lower()
+    else:
+        raw_tiers = raw.get("tiers", list(DEFAULT_TIERS))
+    model_prices = raw.get("model_prices", "library" if ladder_name else "tiers")
+    if model_prices not in MODEL_PRICES:
+        raise ConfigError(
+            f"{source}: model_prices is {model_prices!r}, must be one of "
+            f"{', '.join(MODEL_PRICES)} (library: each model at its own price)"
+        )
+    from ingest.sources import check_overrides
+
+    try:
+        overrides = check_overrides(raw.get("sources", {}), source)
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
     if not isinstance(raw_tiers, list) or not raw_tiers:
         raise ConfigError(f"{source}: [[tiers]] must list at least one tier, cheapest first")
     tiers: list[Tier] = []
@@ -181,7 +277,18 @@ def parse_config(raw: dict, source: str = "tierwatch.toml") -> Config:
         name = name.strip().lower()
         if any(x.name == name for x in tiers):
             raise ConfigError(f"{where}: tier name {name!r} appears twice")
-        tiers.append(Tier(name=name, rank=i, price=_price(t, where), models=_globs(t, where)))
+        representative = t.get("representative")
+        if representative is not None and not isinstance(representative, str):
+            raise ConfigError(f"{where}: representative must be a model id")
+        tiers.append(
+            Tier(
+                name=name,
+                rank=i,
+                price=_price(t, where),
+                models=_globs(t, where),
+                representative=representative,
+            )
+        )
 
     prices: list[ModelPrice] = []
     for i, p in enumerate(raw.get("prices", []), start=1):
@@ -208,7 +315,15 @@ def parse_config(raw: dict, source: str = "tierwatch.toml") -> Config:
             raise ConfigError(f"{where}: from is missing; give a date like 2026-03-01")
         prices.append(ModelPrice(model=model, starts=starts, price=_price(p, where)))
 
-    return Config(tiers=tuple(tiers), prices=tuple(prices), settings=settings, source=source)
+    return Config(
+        tiers=tuple(tiers),
+        prices=tuple(prices),
+        settings=settings,
+        source=source,
+        ladder_name=ladder_name,
+        model_prices=model_prices,
+        sources=overrides,
+    )
 
 
 def load_config(path: str | os.PathLike | None = None) -> Config:

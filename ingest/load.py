@@ -21,6 +21,7 @@ import io
 import json
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,10 +32,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ingest import store, validate
+from ingest import sources, store, validate
 from ingest.config import Config
 
-FORMATS = ("jsonl", "csv", "parquet")
+FORMATS = ("jsonl", "csv", "parquet") + sources.SOURCES
 SUFFIXES = {
     ".jsonl": "jsonl",
     ".json": "jsonl",
@@ -42,6 +43,10 @@ SUFFIXES = {
     ".csv": "csv",
     ".parquet": "parquet",
     ".pq": "parquet",
+    ".pb": "otlp",
+    ".binpb": "otlp",
+    ".protobuf": "otlp",
+    ".otlp": "otlp",
 }
 CHUNK_RECORDS = 250_000  # CSV and Parquet records staged at a time
 BLOCK_BYTES = 64 << 20  # JSONL bytes staged at a time (whole lines)
@@ -61,6 +66,11 @@ class Reject:
     line: int
     field: str | None
     reason: str
+    locator: str | None = None  # a source's own where: "line 1, trace … span …"
+
+    @property
+    def where(self) -> str:
+        return self.locator or f"line {self.line}"
 
 
 @dataclass
@@ -71,10 +81,13 @@ class FileResult:
     loaded: int = 0
     duplicates: int = 0
     rejected: int = 0
+    skipped: int = 0  # spans and records that are not model calls (sources only)
+    skipped_kinds: Counter = field(default_factory=Counter)
+    missing: list[str] = field(default_factory=list)  # what the loaded records lack
     rejects: list[Reject] = field(default_factory=list)  # the first REJECTS_SHOWN
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "path": self.path,
             "read": self.read,
             "loaded": self.loaded,
@@ -82,6 +95,14 @@ class FileResult:
             "rejected": self.rejected,
             "rejects": [{"line": r.line, "reason": r.reason} for r in self.rejects],
         }
+        if self.format in sources.SOURCES:
+            out["format"] = self.format
+            for shown, r in zip(out["rejects"], self.rejects, strict=True):
+                shown["where"] = r.where
+            out["skipped"] = self.skipped
+            out["skipped_kinds"] = dict(self.skipped_kinds.most_common())
+            out["missing"] = self.missing
+        return out
 
 
 @dataclass
@@ -91,10 +112,10 @@ class IngestReport:
 
     @property
     def totals(self) -> dict[str, int]:
-        return {
-            k: sum(getattr(f, k) for f in self.files)
-            for k in ("read", "loaded", "duplicates", "rejected")
-        }
+        keys = ["read", "loaded", "duplicates", "rejected"]
+        if any(f.format in sources.SOURCES for f in self.files):
+            keys.append("skipped")  # spans and records that are not model calls
+        return {k: sum(getattr(f, k) for f in self.files) for k in keys}
 
     def to_json(self) -> dict:
         return {
@@ -107,7 +128,13 @@ class IngestReport:
 # --- finding files ---------------------------------------------------------------------
 
 
-def _format_of(path: Path, fmt: str) -> str:
+def _format_of(path: Path, fmt: str, content: Path | None = None) -> str:
+    """The format of `path` (named `path`, read at `content`): given, else the source its
+    content holds (OTLP, LiteLLM, Langfuse), else told from the name."""
+    if fmt == "auto":
+        found = sources.detect(content or path)
+        if found is not None:
+            return found
     if fmt != "auto":
         if fmt not in FORMATS:
             raise IngestError(f"unknown format {fmt!r}; use one of auto, {', '.join(FORMATS)}")
@@ -118,8 +145,9 @@ def _format_of(path: Path, fmt: str) -> str:
     found = SUFFIXES.get(suffixes[-1]) if suffixes else None
     if found is None:
         raise IngestError(
-            f"{path}: cannot tell the format from the file name; name it .jsonl, .csv or "
-            f".parquet (optionally .gz), or pass --format jsonl|csv|parquet"
+            f"{path}: cannot tell the format from the file name or content; name it .jsonl, "
+            f".csv, .parquet or .pb (optionally .gz), or pass --format "
+            f"{'|'.join(FORMATS)}"
         )
     return found
 
@@ -173,11 +201,12 @@ _STAGE_SCHEMA = pa.schema(
         ("doc", pa.string()),
         ("typed", pa.bool_()),
         ("parse_error", pa.string()),
+        ("locator", pa.string()),  # a source's own where (trace, span); null for v1 files
     ]
 )
 
 
-def _chunk(lines, raws, docs, typed, errors) -> pa.RecordBatch:
+def _chunk(lines, raws, docs, typed, errors, locators=None) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(
         [
             pa.array(lines, pa.int64()),
@@ -185,6 +214,7 @@ def _chunk(lines, raws, docs, typed, errors) -> pa.RecordBatch:
             pa.array(docs, pa.string()),
             pa.array([typed] * len(lines), pa.bool_()),
             pa.array(errors, pa.string()),
+            pa.array(locators or [None] * len(lines), pa.string()),
         ],
         schema=_STAGE_SCHEMA,
     )
@@ -276,6 +306,7 @@ def _jsonl_block(path: Path, block: bytes, before: int, first: bool) -> pa.Recor
             text,
             pa.array(np.ones(len(parts), dtype=bool)),
             errors,
+            pa.nulls(len(parts), pa.string()),
         ],
         schema=_STAGE_SCHEMA,
     ).filter(keep)
@@ -390,6 +421,30 @@ def read_parquet(
 
 
 READERS = {"jsonl": read_jsonl, "csv": read_csv, "parquet": read_parquet}
+
+
+def read_source(
+    form: str, path: Path, label: str, config: Config, result: FileResult
+) -> Iterator[pa.RecordBatch]:
+    """A source file (OTLP, LiteLLM, Langfuse) as staged blocks of v1 attempt records; what
+    is not a model call is counted in `result.skipped_kinds`."""
+    lines, raws, docs, errors, locators = [], [], [], [], []
+    try:
+        for number, raw, record, problem, where in sources.read(
+            form, path, label, config.tier_for_model, config.sources, result.skipped_kinds
+        ):
+            lines.append(number)
+            raws.append(raw)
+            docs.append(None if record is None else json.dumps(record, default=str))
+            errors.append(problem)
+            locators.append(where)
+            if len(lines) >= CHUNK_RECORDS:
+                yield _chunk(lines, raws, docs, True, errors, locators)
+                lines, raws, docs, errors, locators = [], [], [], [], []
+    except sources.SourceError as e:
+        raise IngestError(str(e)) from None
+    if lines:
+        yield _chunk(lines, raws, docs, True, errors, locators)
 
 
 # --- loading ---------------------------------------------------------------------------
@@ -557,8 +612,8 @@ def _load_chunk(
     con.execute(
         """
         insert into staging_rejects
-        select $file_id, $path, c.line, c.problem.field, c.problem.reason, c.raw
-        from checked as c where c.problem is not null
+        select $file_id, $path, c.line, c.problem.field, c.problem.reason, c.raw, s.locator
+        from checked as c join stage as s using (line) where c.problem is not null
         union all
         select $file_id, $path, v.line, null,
             case when v.verdict = 'conflict_here' then
@@ -572,9 +627,10 @@ def _load_chunk(
                 || v.stored_line || ': same identity (task_id, role, attempt) but different '
                 || 'content; correct one of them, or load this file into a new --db'
             end,
-            g.raw
+            g.raw, s.locator
         from verdicts as v
         join good as g using (line)
+        join stage as s using (line)
         left join ingested_files as f on f.file_id = v.stored_file
         where v.verdict in ('conflict_here', 'conflict_stored')
         """,
@@ -608,7 +664,7 @@ def ingest_file(
     """
     path = Path(path)
     label = display_name or str(path)
-    form = _format_of(Path(display_name) if display_name else path, fmt)
+    form = _format_of(Path(display_name) if display_name else path, fmt, content=path)
     try:
         size = path.stat().st_size
     except OSError as e:
@@ -624,7 +680,8 @@ def ingest_file(
     earlier = next(
         iter(
             con.execute(
-                "select read from ingested_files where sha256 = ? and rejected = 0 "
+                "select read, skipped, skipped_kinds from ingested_files "
+                "where sha256 = ? and rejected = 0 "
                 "order by file_id limit 1",
                 [digest],
             ).fetchall()
@@ -635,13 +692,20 @@ def ingest_file(
     _clear_staging(con)  # what a load that died left behind
     file_id = con.execute("select nextval('file_id_seq')").fetchall()[0][0]
     if earlier is not None:
-        result.read = result.duplicates = earlier[0]
+        result.read, result.skipped = earlier[0], earlier[1]
+        result.duplicates = result.read - result.skipped
+        result.skipped_kinds.update(json.loads(earlier[2]) if earlier[2] else {})
         if progress:
             progress(size)
     else:
         # each block is checked and staged in transactions of its own (see 002_staging.sql)
         try:
-            for batch in READERS[form](path, progress):
+            batches = (
+                read_source(form, path, label, config, result)
+                if form in sources.SOURCES
+                else READERS[form](path, progress)
+            )
+            for batch in batches:
                 loaded, duplicates, rejected = _load_chunk(con, batch, config, file_id, label)
                 result.read += batch.num_rows
                 result.loaded += loaded
@@ -657,10 +721,10 @@ def ingest_file(
             _clear_staging(con)
             raise
         rows = con.execute(
-            "select line, field, reason from staging_rejects order by line limit ?",
+            "select line, field, reason, locator from staging_rejects order by line limit ?",
             [REJECTS_SHOWN],
         ).fetchall()
-        result.rejects = [Reject(line=r[0], field=r[1], reason=r[2]) for r in rows]
+        result.rejects = [Reject(line=r[0], field=r[1], reason=r[2], locator=r[3]) for r in rows]
 
     # the file becomes visible all at once, or not at all
     con.execute("begin transaction")
@@ -677,8 +741,13 @@ def ingest_file(
             store.refresh_tasks(con)
             _clear_staging(con)
         finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        if earlier is None:
+            result.skipped = sum(result.skipped_kinds.values())
+            result.read += result.skipped
         con.execute(
-            "insert into ingested_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into ingested_files (file_id, path, sha256, size_bytes, format, read, "
+            "loaded, duplicates, rejected, started_at, finished_at, skipped, skipped_kinds) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 file_id,
                 label,
@@ -691,6 +760,8 @@ def ingest_file(
                 result.rejected,
                 started,
                 finished,
+                result.skipped,
+                json.dumps(dict(result.skipped_kinds)) if result.skipped_kinds else None,
             ],
         )
         if result.loaded:
@@ -702,8 +773,28 @@ def ingest_file(
         if isinstance(e, duckdb.OutOfMemoryException):
             raise IngestError(_out_of_memory(label)) from None
         raise
-    assert result.read == result.loaded + result.duplicates + result.rejected
+    if form in sources.SOURCES:
+        result.missing = _missing_facts(con, file_id) if result.loaded else []
+    assert result.read == result.loaded + result.duplicates + result.rejected + result.skipped
     return result
+
+
+# what a source's records may lack, and what the analyses that need it are (docs/sources.md)
+_FACTS = (
+    ("planner_tier", "failure by planner tier needs tierwatch.planner.tier"),
+    ("confidence", "calibration needs tierwatch.confidence"),
+    ("downstream_failure", "silent failures need tierwatch.downstream_failure"),
+)
+
+
+def _missing_facts(con: duckdb.DuckDBPyConnection, file_id: int) -> list[str]:
+    """What none of the file's loaded attempts carries, as sentences naming the fix."""
+    row = con.execute(
+        "select count(planner_tier), count(confidence), count(downstream_failure) "
+        "from attempts where file_id = ?",
+        [file_id],
+    ).fetchone()
+    return [why for (name, why), n in zip(_FACTS, row, strict=True) if n == 0]
 
 
 def _out_of_memory(label: str) -> str:

@@ -342,8 +342,9 @@ def check_sql() -> str:
         (
             f"{tier} is null and model_tier.tier is null",
             "{'field': 'tier', 'reason': 'tier is missing and model \"' || "
-            f"{model} || '\" matches no tier''s models; give tier or add a models glob to "
-            "the tier in tierwatch.toml'}",
+            f"{model} || '\" matches no tier''s models; give tier, add a models glob to "
+            'the tier in tierwatch.toml, or choose a named ladder there (ladder = "openai", '
+            '"google", "anthropic" or "mixed")\'}',
         ),
     ]
     attempt_problem, a = _problem_expr(attempt_fields(), names, {"tier": missing_tier})

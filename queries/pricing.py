@@ -20,8 +20,13 @@ calls `register` again.
 
 from __future__ import annotations
 
+import datetime as dt
+import fnmatch
+import re
+
 import duckdb
 
+from ingest import model_prices
 from ingest.config import Config
 from queries import data_key, ensure_table, sql_text
 from queries.filters import QueryError
@@ -33,6 +38,8 @@ def register(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     """(Re)create `price_rules`, `tier_prices`, `priced_attempts` and `attempt_spend` on `con`
     for `config`. A second call with the same prices on unchanged data does nothing."""
     rows = _price_rows(config)
+    if config.model_prices == "library":
+        rows += _library_rows(con, config, start=len(rows))
     key = repr((rows, data_key(con)))
     registered = con.execute(
         "select count(*) from duckdb_tables() where temporary and table_name = 'pricing_state'"
@@ -105,6 +112,51 @@ def _price_rows(config: Config) -> list[tuple]:
             p.price.cached_input_usd_per_mtok,
         )
         for i, p in enumerate(config.prices)
+    ]
+
+
+LIBRARY_FROM = dt.date(1970, 1, 1)
+
+
+def _library_rows(con: duckdb.DuckDBPyConnection, config: Config, start: int) -> list[tuple]:
+    """Model price rules from the price library for each model in the store that the
+    config prices not itself; after the config's rules, so that those win a tie."""
+    models = [r[0] for r in con.execute(sql_text("stored_models")).fetchall()]
+    rows = []
+    for model in models:
+        if any(fnmatch.fnmatchcase(model.lower(), p.model.lower()) for p in config.prices):
+            continue
+        price = model_prices.price_of(model)
+        if price is None:
+            continue
+        rows.append(
+            (
+                start + len(rows),
+                "model",
+                None,
+                None,
+                # the id itself, its glob characters escaped: it names one model
+                re.sub(r"([*?\[])", r"[\1]", model),
+                LIBRARY_FROM,
+                price.input_usd_per_mtok,
+                price.output_usd_per_mtok,
+                price.cached_input_usd_per_mtok,
+            )
+        )
+    return rows
+
+
+def unpriced_models(con: duckdb.DuckDBPyConnection, config: Config) -> list[str]:
+    """Models in the store that neither the config nor the price library prices (their
+    calls are priced at their tier's price); empty unless model_prices = "library"."""
+    if config.model_prices != "library":
+        return []
+    models = [r[0] for r in con.execute(sql_text("stored_models")).fetchall()]
+    return [
+        m
+        for m in models
+        if model_prices.price_of(m) is None
+        and not any(fnmatch.fnmatchcase(m.lower(), p.model.lower()) for p in config.prices)
     ]
 
 

@@ -10,6 +10,7 @@ import click
 
 from ingest.config import load_config
 from ingest.load import FORMATS, IngestError, ingest_paths
+from ingest.sources import SOURCES
 from ingest.store import open_store, schema_version
 from tierwatch.cli import EXIT_USAGE, config_option, db_option
 
@@ -50,8 +51,9 @@ class _Bars:
     type=click.Choice(("auto",) + FORMATS),
     default="auto",
     show_default=True,
-    help="Input format; auto tells it from the file name (.jsonl/.json/.ndjson, .csv, "
-    ".parquet, each optionally .gz).",
+    help="Input format; auto tells it from the content (OpenTelemetry OTLP/JSON or "
+    "protobuf, LiteLLM logs, Langfuse exports, log format v1) and the file name "
+    "(.jsonl/.json/.ndjson, .csv, .parquet, .pb, each optionally .gz).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the accounting as JSON.")
 def ingest(paths, db, config_path, fmt, as_json):
@@ -85,12 +87,15 @@ def ingest(paths, db, config_path, fmt, as_json):
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
         for f in report.files:
+            skipped = f", skipped {f.skipped}" if f.format in SOURCES else ""
             click.echo(
                 f"{f.path}: read {f.read}, loaded {f.loaded}, duplicates {f.duplicates}, "
-                f"rejected {f.rejected}"
+                f"rejected {f.rejected}{skipped}"
             )
+            if f.format in SOURCES:
+                click.echo(f"  {_source_summary(f)}")
             for r in f.rejects:
-                click.echo(f"  {f.path} line {r.line}: {r.reason}")
+                click.echo(f"  {f.path} {r.where}: {r.reason}")
             if f.rejected > len(f.rejects):
                 click.echo(
                     f"  ... and {f.rejected - len(f.rejects)} more; list them all with: "
@@ -98,9 +103,10 @@ def ingest(paths, db, config_path, fmt, as_json):
                 )
         t = report.totals
         if len(report.files) > 1:
+            skipped = f", skipped {t['skipped']}" if t.get("skipped") else ""
             click.echo(
                 f"total: read {t['read']}, loaded {t['loaded']}, duplicates {t['duplicates']}, "
-                f"rejected {t['rejected']} in {len(report.files)} files"
+                f"rejected {t['rejected']}{skipped} in {len(report.files)} files"
             )
     for _path, why in report.errors:
         click.echo(f"tierwatch: error: {why}", err=True)
@@ -114,6 +120,28 @@ def ingest(paths, db, config_path, fmt, as_json):
                 err=True,
             )
         sys.exit(EXIT_REJECTED)
+
+
+_SOURCE_NAMES = {
+    "otlp": "OpenTelemetry trace",
+    "litellm": "LiteLLM log",
+    "langfuse": "Langfuse export",
+}
+
+
+def _source_summary(f) -> str:
+    """One line on what a source file was, what it gave and what it lacks."""
+    kinds = ", ".join(f"{kind} {n}" for kind, n in f.skipped_kinds.most_common())
+    text = f"{_SOURCE_NAMES[f.format]}: {f.loaded + f.duplicates} attempts"
+    if kinds:
+        text += f"; skipped: {kinds}"
+    if f.missing:
+        text += (
+            "\n  none carries what some analyses need: "
+            + "; ".join(f.missing)
+            + " (see docs/sources.md)"
+        )
+    return text
 
 
 COMMANDS = [ingest]

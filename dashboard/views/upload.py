@@ -6,13 +6,15 @@ import streamlit as st
 
 from dashboard import data, ui
 from ingest.load import IngestError
+from ingest.sources import SOURCES
 
 RESULTS_KEY = "upload-results"
 
 st.title("Upload log files")
 settings = data.settings()
 st.caption(
-    "JSONL, CSV or Parquet in log format v1 (docs/log-format.md), gzip of the text formats "
+    "JSONL, CSV or Parquet in log format v1 (docs/log-format.md), OpenTelemetry traces "
+    "(OTLP/JSON or protobuf), LiteLLM logs and Langfuse exports (docs/sources.md), gzip "
     f"too; up to {settings.max_upload_mb:,.0f} MB a file. Larger files: "
     f"`tierwatch ingest PATH --db {settings.db}` from a terminal."
 )
@@ -21,7 +23,7 @@ files = st.file_uploader(
     "Log files",
     accept_multiple_files=True,
     key="upload-files",
-    type=["jsonl", "json", "ndjson", "csv", "parquet", "pq", "gz"],
+    type=["jsonl", "json", "ndjson", "csv", "parquet", "pq", "pb", "gz"],
 )
 if files and st.button(f"Load {len(files)} file(s)", type="primary", key="upload-load"):
     total = sum(f.size for f in files) or 1
@@ -47,6 +49,7 @@ if files and st.button(f"Load {len(files)} file(s)", type="primary", key="upload
     st.session_state[RESULTS_KEY] = results
 
 results = st.session_state.get(RESULTS_KEY) or []
+from_sources = any("result" in r and r["result"].format in SOURCES for r in results)
 if results:
     st.subheader("What was loaded")
     summary = pd.DataFrame(
@@ -57,6 +60,11 @@ if results:
                 "loaded": r["result"].loaded if "result" in r else None,
                 "duplicates": r["result"].duplicates if "result" in r else None,
                 "rejected": r["result"].rejected if "result" in r else None,
+                **(
+                    {"skipped": r["result"].skipped if "result" in r else None}
+                    if from_sources
+                    else {}
+                ),
                 "problem": r.get("error", ""),
             }
             for r in results
@@ -65,11 +73,26 @@ if results:
     ui.table(
         summary,
         "upload accounting",
-        caption="For every file: read = loaded + duplicates + rejected.",
+        caption="For every file: read = loaded + duplicates + rejected"
+        + (" + skipped (spans and records that are not model calls)." if from_sources else "."),
     )
+    for r in results:
+        if "result" in r and r["result"].missing:
+            st.info(
+                f"{r['file']}: none of its records carries what some pages need: "
+                + "; ".join(r["result"].missing)
+                + ". docs/sources.md shows the attributes to add.",
+                icon=":material/info:",
+            )
     rejects = pd.DataFrame(
         [
-            {"file": r["file"], "line": x.line, "field": x.field, "reason": x.reason}
+            {
+                "file": r["file"],
+                "line": x.line,
+                **({"where": x.where} if from_sources else {}),
+                "field": x.field,
+                "reason": x.reason,
+            }
             for r in results
             if "result" in r
             for x in r["result"].rejects

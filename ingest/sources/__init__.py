@@ -1,0 +1,276 @@
+"""Other tools' telemetry as tierwatch attempts: OpenTelemetry traces, LiteLLM, Langfuse.
+
+`detect(path)` tells a file's source from its content (not only its name); `read(...)`
+turns the file into the same staged blocks a log-format-v1 file becomes, so each source
+keeps the guarantees of v1: one set-based check, rejects with where and why, identities
+that make a re-delivery a duplicate, one transaction per file. What is not a model call
+is counted as skipped, by kind.
+
+The mapping of each source (`mapping.toml`) is data: the attribute names that give each
+fact, in order of preference, overridable under `[sources.NAME]` in tierwatch.toml.
+"""
+
+from __future__ import annotations
+
+import copy
+import gzip
+import io
+import json
+import re
+import tomllib
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterator
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from ingest.sources import otlp, records
+from ingest.sources.calls import Call, Folded, attempts
+
+SOURCES = ("otlp", "litellm", "langfuse")
+SNIFF_BYTES = 1 << 20
+_OTLP_KEY = re.compile(rb'"(resourceSpans|batches|resourceLogs)"\s*:')
+_PROTO_SUFFIXES = {".pb", ".binpb", ".protobuf", ".otlp"}
+
+
+class SourceError(ValueError):
+    """A file of a source that cannot be read at all; the message names file and fix."""
+
+
+@cache
+def default_mapping() -> dict:
+    text = (resources.files("ingest.sources") / "mapping.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def mapping(overrides: dict | None = None) -> dict:
+    """The mapping of every source, with a config's `[sources.NAME]` lists put first."""
+    merged = copy.deepcopy(default_mapping())
+    for source, entries in (overrides or {}).items():
+        merged[source].update(entries)
+    return merged
+
+
+def check_overrides(raw, where: str) -> dict:
+    """A config's `[sources]` table, validated; ValueError names the key at fault."""
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where}: sources must be a table, e.g. [sources.otlp]")
+    known = default_mapping()
+    out: dict = {}
+    for source, entries in raw.items():
+        if source not in known:
+            raise ValueError(
+                f"{where}: unknown source [sources.{source}]; known: {', '.join(known)}"
+            )
+        if not isinstance(entries, dict):
+            raise ValueError(f"{where}: [sources.{source}] must be a table of name lists")
+        for key, names in entries.items():
+            if key not in known[source]:
+                raise ValueError(
+                    f"{where}: [sources.{source}] has unknown key {key!r}; known keys are "
+                    f"{', '.join(sorted(known[source]))}"
+                )
+            if isinstance(names, str):
+                names = [names]
+            if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+                raise ValueError(
+                    f"{where}: [sources.{source}] {key} must be a list of attribute names"
+                )
+            out.setdefault(source, {})[key] = names
+    return out
+
+
+def _open(path: Path) -> io.BufferedIOBase:
+    f = open(path, "rb")  # noqa: SIM115 - closed by the caller
+    if f.peek(2)[:2] == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=f, mode="rb")  # type: ignore[return-value]
+    return f
+
+
+def _classify(record) -> str | None:
+    if otlp.is_otlp_document(record):
+        return "otlp"
+    if isinstance(record, dict) and isinstance(record.get("data"), list) and record["data"]:
+        record = record["data"][0]
+    if records.is_litellm(record):
+        return "litellm"
+    if records.is_langfuse(record):
+        return "langfuse"
+    return None
+
+
+def detect(path: Path) -> str | None:
+    """The source a file holds, by its content: otlp, litellm, langfuse, or None (a v1 log
+    or something else, left to the v1 readers)."""
+    try:
+        with _open(path) as f:
+            head = f.read(SNIFF_BYTES)
+    except (OSError, EOFError, zlib.error):
+        return None
+    name = path.name.lower().removesuffix(".gz")
+    if Path(name).suffix in _PROTO_SUFFIXES:
+        return "otlp"
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        if e.start < len(head) - 4:  # not text at all: an OTLP protobuf request?
+            return "otlp" if _looks_like_protobuf(head) else None
+        text = head[: e.start].decode("utf-8-sig")
+    stripped = text.lstrip()
+    if stripped.startswith("{") and _OTLP_KEY.search(head[:65536]):
+        return "otlp"
+    if stripped.startswith("["):
+        try:
+            first, _ = json.JSONDecoder().raw_decode(stripped[1:].lstrip())
+        except json.JSONDecodeError:
+            return None
+        return _classify(first)
+    if stripped.startswith("{"):
+        line = stripped.split("\n", 1)[0]
+        try:
+            return _classify(json.loads(line))
+        except json.JSONDecodeError:
+            try:
+                return _classify(json.loads(stripped))
+            except json.JSONDecodeError:
+                return None
+    header = {h.strip().strip('"') for h in stripped.split("\n", 1)[0].split(",")}
+    if {"request_id", "spend", "startTime"} <= header:
+        return "litellm"
+    if {"traceId", "type", "startTime"} <= header:
+        return "langfuse"
+    return None
+
+
+def _looks_like_protobuf(head: bytes) -> bool:
+    # ExportTraceServiceRequest starts with field 1 (resource_spans), length-delimited
+    return head[:1] == b"\x0a"
+
+
+def read(
+    source: str,
+    path: Path,
+    label: str,
+    tier_of: Callable[[str], str | None],
+    overrides: dict | None,
+    skipped: Counter,
+) -> Iterator[tuple[int, str, dict | None, str | None, str]]:
+    """(record number, raw text, v1 record or None, parse problem, locator) per record of a
+    source file; what is not a model call is added to `skipped` by kind."""
+    m = mapping(overrides)
+    try:
+        with _open(path) as f:
+            data = f.read()
+    except (OSError, EOFError, zlib.error) as e:
+        raise SourceError(f"{label}: cannot be read ({e})") from None
+    if source == "otlp":
+        folded, bad, counts = _otlp(data, label, m["otlp"], tier_of)
+    else:
+        folded, bad, counts = _records(source, data, label, path, m[source], tier_of)
+    skipped.update(counts)
+    n = 0
+    for b in bad:
+        n += 1
+        yield n, b.raw[:10_000], None, b.reason, f"line {b.line}"
+    for f in folded:
+        n += 1
+        text = json.dumps(f.record, ensure_ascii=False, default=str)
+        yield n, text[:10_000], f.record, None, f.locator
+        skipped_merged = f.calls - 1
+        if skipped_merged:
+            skipped["model calls folded into their run's attempt"] += skipped_merged
+
+
+def _otlp(data: bytes, label: str, m: dict, tier_of) -> tuple[list[Folded], list, Counter]:
+    if _is_text(data):
+        try:
+            items = list(otlp.read_documents(data, label))
+        except otlp.OtlpError as e:
+            raise SourceError(str(e)) from None
+    else:
+        try:
+            items = list(otlp.spans_of_protobuf(data))
+        except otlp.OtlpError as e:
+            raise SourceError(f"{label}: {e}") from None
+    traces = otlp.calls_of_spans(items, m)
+    folded = list(attempts(traces.calls, tier_of))
+    return folded, traces.bad_lines, traces.skipped
+
+
+def _is_text(data: bytes) -> bool:
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head[:1] in (b"{", b"[") or not head
+
+
+def _records(source: str, data: bytes, label: str, path: Path, m: dict, tier_of):
+    items, bad = _record_items(data, label, path)
+    counts: Counter = Counter()
+    calls: list[Call]
+    if source == "litellm":
+        calls = []
+        for where, rec in items:
+            if records.is_litellm(rec):
+                calls.append(records.litellm_call(rec, where, m, tier_of))
+            else:
+                bad.append(otlp.BadLine(_line_of(where), json.dumps(rec)[:10_000], _not(source)))
+    else:
+        good = []
+        for where, rec in items:
+            if records.is_langfuse(rec):
+                good.append((where, rec))
+            else:
+                bad.append(otlp.BadLine(_line_of(where), json.dumps(rec)[:10_000], _not(source)))
+        calls, counts = records.langfuse_calls(good, m)
+    return list(attempts(calls, tier_of)), bad, counts
+
+
+def _not(source: str) -> str:
+    what = {
+        "litellm": "a LiteLLM record (StandardLoggingPayload or LiteLLM_SpendLogs row)",
+        "langfuse": "a Langfuse observation (no traceId or type)",
+    }[source]
+    return f"not {what}, though the file's first record is one"
+
+
+def _line_of(where: str) -> int:
+    m = re.search(r"\d+", where)
+    return int(m.group()) if m else 0
+
+
+def _record_items(data: bytes, label: str, path: Path):
+    """(where, record) of a JSONL, JSON array, API page or CSV file, and the bad lines."""
+    text = data.decode("utf-8-sig", errors="replace")
+    stripped = text.lstrip()
+    bad: list = []
+    items: list[tuple[str, dict]] = []
+    if stripped.startswith("[") or (stripped.startswith("{") and "\n{" not in stripped):
+        try:
+            doc = json.loads(stripped)
+        except json.JSONDecodeError as e:
+            raise SourceError(f"{label}: not valid JSON ({e})") from None
+        rows = doc if isinstance(doc, list) else doc.get("data", [doc])
+        for i, r in enumerate(rows, start=1):
+            items.append((f"record {i}", r))
+        return items, bad
+    if stripped.startswith("{"):
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                doc = json.loads(line)
+            except json.JSONDecodeError as e:
+                bad.append(otlp.BadLine(number, line[:10_000], f"not valid JSON ({e.msg})"))
+                continue
+            if isinstance(doc, dict) and isinstance(doc.get("data"), list):
+                for i, r in enumerate(doc["data"], start=1):
+                    items.append((f"line {number} record {i}", r))
+            else:
+                items.append((f"line {number}", doc))
+        return items, bad
+    import csv
+
+    reader = csv.DictReader(io.StringIO(text))
+    for row in reader:
+        items.append((f"line {reader.line_num}", {k: v for k, v in row.items() if v != ""}))
+    return items, bad

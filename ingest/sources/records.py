@@ -1,0 +1,261 @@
+"""Record-shaped sources: LiteLLM's logs and Langfuse's observation exports, as model calls.
+
+Both are one record per call (LiteLLM) or per observation (Langfuse), written as JSONL, a JSON
+array, an API page (`{"data": [...]}`) or CSV. Facts are found by dotted paths through the
+record (`metadata.spend_logs_metadata.task_id`), in the order the mapping lists them; a
+nested value written as JSON text (CSV exports, `psql` dumps) is read as JSON.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from collections.abc import Callable
+
+from ingest.sources.calls import Call
+
+
+def lookup(record, path: str):
+    """The value at a dotted `path` in `record`; keys that themselves hold dots are found too
+    (`metadata.spend_logs_metadata.tierwatch.task.id`). `list:prefix` reads a tag `prefix:v`
+    from a list of strings."""
+    if ":" in path:
+        name, prefix = path.split(":", 1)
+        tags = _json(lookup(record, name))
+        if isinstance(tags, list):
+            for t in tags:
+                if isinstance(t, str) and t.startswith(prefix + ":"):
+                    return t[len(prefix) + 1 :] or None
+        return None
+    record = _json(record)
+    if not isinstance(record, dict):
+        return None
+    if path in record:
+        v = record[path]
+        return None if v == "" else v
+    parts = path.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        head = ".".join(parts[:i])
+        if head in record:
+            found = lookup(record[head], ".".join(parts[i:]))
+            if found is not None:
+                return found
+    return None
+
+
+def _json(v):
+    if isinstance(v, str) and v[:1] in "{[":
+        try:
+            return json.loads(v)
+        except json.JSONDecodeError:
+            return v
+    return v
+
+
+def pick(record, paths: list[str]):
+    for p in paths:
+        v = lookup(record, p)
+        if v is not None:
+            return v
+    return None
+
+
+def seconds(v) -> float | None:
+    """Epoch seconds of a time written as a number (seconds or ms) or an ISO text."""
+    if v is None or isinstance(v, bool):
+        return None
+    if isinstance(v, int | float):
+        return v / 1000 if v > 1e11 else float(v)
+    text = str(v).strip()
+    try:
+        return seconds(float(text))
+    except ValueError:
+        pass
+    try:
+        t = dt.datetime.fromisoformat(text.replace(" ", "T", 1))
+    except ValueError:
+        return None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.UTC)
+    return t.timestamp()
+
+
+def integer(v):
+    """Token counts: numbers, or digits in text (CSV)."""
+    if isinstance(v, str):
+        s = v.strip()
+        if s.lstrip("-").isdigit():
+            return int(s)
+        try:
+            f = float(s)
+        except ValueError:
+            return v
+        return int(f) if f.is_integer() else v
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v
+
+
+def number(v):
+    if isinstance(v, str):
+        try:
+            return float(v)
+        except ValueError:
+            return v
+    return v
+
+
+def boolean(v):
+    if isinstance(v, str) and v.strip().lower() in {"true", "false", "1", "0", "yes", "no"}:
+        return v.strip().lower() in {"true", "1", "yes"}
+    return v
+
+
+def _text(v) -> str | None:
+    return None if v is None else str(v)
+
+
+def _tokens(record, paths: list[str], error: bool):
+    """A token count; a failed call that logged none used none."""
+    v = integer(pick(record, paths))
+    return 0 if v is None and error else v
+
+
+# --- LiteLLM -----------------------------------------------------------------------------
+
+
+def is_litellm(record) -> bool:
+    if not isinstance(record, dict):
+        return False
+    keys = set(record)
+    return ({"response_cost", "call_type"} <= keys and "startTime" in keys) or (
+        {"request_id", "spend", "startTime"} <= keys
+    )
+
+
+def litellm_call(record: dict, where: str, m: dict, tier_of: Callable[[str], str | None]) -> Call:
+    """One LiteLLM call: a StandardLoggingPayload or a LiteLLM_SpendLogs row."""
+    call_id = _text(pick(record, m["call_id"])) or where
+    model = _text(pick(record, m["model"]))
+    group = _text(record.get("model_group"))
+    planner_tier = pick(record, [p for p in m["planner_tier"] if p != "model_group_tier"])
+    if planner_tier is None and group:
+        # what the caller asked for names the planner's tier, where it names one
+        planner_tier = tier_of(group)
+    status = str(pick(record, m["status"]) or "success").strip().lower()
+    extra = {"litellm.call_id": call_id}
+    if group:
+        extra["litellm.model_group"] = group
+    fallbacks = pick(record, ["metadata.attempted_fallbacks", "attempted_fallbacks"])
+    if fallbacks is not None:
+        extra["litellm.attempted_fallbacks"] = fallbacks
+    original = pick(record, ["metadata.original_model_group", "original_model_group"])
+    if original is not None:
+        extra["litellm.original_model_group"] = original
+    error = status in {"failure", "failed", "error"}
+    return Call(
+        locator=where,
+        call_id=call_id,
+        task_key=_text(pick(record, m["task_id"])) or call_id,
+        run_key=call_id,
+        start=seconds(pick(record, m["start"])),
+        end=seconds(pick(record, m["end"])),
+        task_type=_text(pick(record, m["task_type"])),
+        role=_text(pick(record, m["role"])),
+        model=model,
+        input_tokens=_tokens(record, m["input_tokens"], error),
+        output_tokens=_tokens(record, m["output_tokens"], error),
+        cached_input_tokens=integer(pick(record, m["cached_input_tokens"])),
+        cost_usd=number(pick(record, m["cost_usd"])),
+        status="error" if error else "ok",
+        downstream_failure=boolean(pick(record, m["downstream_failure"])),
+        planner_tier=_text(planner_tier),
+        confidence=number(pick(record, m["confidence"])),
+        plan_id=_text(pick(record, m["plan_id"])),
+        fleet=_text(pick(record, m["fleet"])),
+        agent=_text(pick(record, m["agent"])),
+        extra=extra,
+    )
+
+
+# --- Langfuse ----------------------------------------------------------------------------
+
+LANGFUSE_TYPES = {
+    "GENERATION",
+    "SPAN",
+    "EVENT",
+    "AGENT",
+    "TOOL",
+    "CHAIN",
+    "RETRIEVER",
+    "EVALUATOR",
+    "EMBEDDING",
+    "GUARDRAIL",
+}
+
+
+def is_langfuse(record) -> bool:
+    return (
+        isinstance(record, dict)
+        and "traceId" in record
+        and str(record.get("type", "")).upper() in LANGFUSE_TYPES
+    )
+
+
+def langfuse_calls(observations: list[tuple[str, dict]], m: dict) -> tuple[list[Call], Counter]:
+    """Model calls of Langfuse observations (GENERATION ones); the rest counted by type."""
+    by_id = {o.get("id"): o for _, o in observations if o.get("id")}
+    calls: list[Call] = []
+    skipped: Counter = Counter()
+
+    def agent_of(o: dict) -> dict | None:
+        seen = set()
+        cur = by_id.get(o.get("parentObservationId"))
+        while cur is not None and cur.get("id") not in seen:
+            seen.add(cur.get("id"))
+            if str(cur.get("type", "")).upper() == "AGENT":
+                return cur
+            cur = by_id.get(cur.get("parentObservationId"))
+        return None
+
+    for where, o in observations:
+        kind = str(o.get("type", "")).upper()
+        if kind != "GENERATION":
+            skipped[f"{kind.lower() or 'untyped'} observations"] += 1
+            continue
+        agent = agent_of(o)
+        trace = _text(o.get("traceId")) or ""
+        view = dict(o)
+        view["agent_observation"] = f"{trace}/{agent['id']}" if agent else None
+        view["agent_name"] = agent.get("name") if agent else None
+        level = str(o.get("level") or "DEFAULT").upper()
+        call_id = _text(o.get("id")) or where
+        calls.append(
+            Call(
+                locator=f"{where}, observation {call_id}",
+                call_id=call_id,
+                task_key=_text(pick(view, m["task_id"])) or trace,
+                run_key=f"{trace}/{agent['id']}" if agent else call_id,
+                start=seconds(pick(o, m["start"])),
+                end=seconds(pick(o, m["end"])),
+                task_type=_text(pick(view, m["task_type"])),
+                role=_text(pick(o, m["role"])),
+                attempt=integer(pick(o, m["attempt"])),
+                model=_text(pick(o, m["model"])),
+                input_tokens=_tokens(o, m["input_tokens"], level == "ERROR"),
+                output_tokens=_tokens(o, m["output_tokens"], level == "ERROR"),
+                cached_input_tokens=integer(pick(o, m["cached_input_tokens"])),
+                cost_usd=number(pick(o, m["cost_usd"])),
+                status="error" if level == "ERROR" else "ok",
+                escalation_reason=_text(pick(o, m["escalation_reason"])),
+                downstream_failure=boolean(pick(o, m["downstream_failure"])),
+                planner_tier=_text(pick(o, m["planner_tier"])),
+                confidence=number(pick(o, m["confidence"])),
+                plan_id=trace or None,
+                fleet=_text(pick(o, m["fleet"])),
+                agent=_text(agent.get("name")) if agent else None,
+                extra={"langfuse.trace_id": trace, "langfuse.observation_id": call_id},
+            )
+        )
+    return calls, skipped

@@ -1,0 +1,393 @@
+"""OpenTelemetry traces in: the three real traces, and a fleet the real OTel SDK emitted.
+
+Expected numbers for the real files were worked out by reading them (see each test); the
+SDK fleet's are what the simulation did (tests/otel_fleet.py), never tierwatch's output.
+"""
+
+from __future__ import annotations
+
+import copy
+import gzip
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import duckdb
+import otel_fleet
+import pytest
+from google.protobuf import json_format
+
+from ingest.config import load_config
+from ingest.load import ingest_paths
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "otlp"
+needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"needs the real traces in {DATA}")
+
+
+def config(tmp_path: Path, text: str):
+    path = tmp_path / "tierwatch.toml"
+    path.write_text(text)
+    return load_config(path)
+
+
+def rows(db: Path, sql: str, params=None) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def load(tmp_path, *paths, cfg=None, db="t.duckdb"):
+    cfg = cfg or config(tmp_path, 'ladder = "mixed"\n')
+    return ingest_paths(tmp_path / db, [str(p) for p in paths], cfg)
+
+
+# --- the real traces -------------------------------------------------------------------
+
+
+@needs_data
+def test_adk_trace_one_call_usage_counted_once(tmp_path):
+    # adk_py_v2_default_S1.json: 4 spans, invoke_workflow > invoke_agent assistant >
+    # call_llm > generate_content gemini-2.5-flash. call_llm and generate_content both
+    # carry input 12 / output 9 (intValue as strings): one call, the leaf. 3 log records.
+    report = load(tmp_path, DATA / "adk_py_v2_default_S1.json")
+    f = report.files[0]
+    assert (f.format, f.read, f.loaded, f.rejected, f.skipped) == ("otlp", 7, 1, 0, 6)
+    assert f.skipped_kinds == Counter(
+        {
+            "log records": 3,
+            "wrappers repeating a model call's usage": 1,
+            "agent runs": 1,
+            "other spans": 1,
+        }
+    )
+    got = rows(
+        tmp_path / "t.duckdb",
+        "select task_id, task_type, tier, model, input_tokens, output_tokens, fleet, agent "
+        "from attempts",
+    )
+    assert got == [
+        (
+            "391cdf299ef40d789188dbcf392e2795/eeb0d5c884c75d11",  # trace / invoke_agent span
+            "assistant",
+            "small",
+            "gemini-2.5-flash",
+            12,
+            9,
+            "adk-empirical",
+            "assistant",
+        )
+    ]
+
+
+@needs_data
+def test_tempo_export_nested_usage_and_one_attempt(tmp_path):
+    # tempo_export_with_batches.json: 86 spans in Tempo's batches/instrumentationLibrarySpans
+    # wrapper; 6 carry usage: call_llm > generate_content gpt-4.1-mini > openai.chat, twice.
+    # The leaves are the two openai.chat spans (2256/13 and 2392/116, response model
+    # gpt-4.1-mini-2025-04-14), both in the run `invoke_agent helm_agent`: 1 attempt.
+    report = load(tmp_path, DATA / "tempo_export_with_batches.json")
+    f = report.files[0]
+    assert (f.read, f.loaded, f.rejected) == (86, 1, 0)
+    assert f.skipped_kinds["wrappers repeating a model call's usage"] == 4
+    assert f.skipped_kinds["model calls folded into their run's attempt"] == 1
+    assert f.read == f.loaded + f.skipped
+    got = rows(
+        tmp_path / "t.duckdb",
+        "select task_type, tier, model, input_tokens, output_tokens, "
+        "extra->>'$.\"source.calls\"' from attempts",
+    )
+    assert got == [("helm_agent", "small", "gpt-4.1-mini-2025-04-14", 4648, 129, "2")]
+
+
+@needs_data
+def test_litellm_otel_output_keeps_its_logged_cost(tmp_path):
+    # litellm_capture.json: 2 spans, pretty-printed over 600 lines. litellm_request holds
+    # usage 412 / 27 and gen_ai.cost.total_cost 5.88e-05; raw_gen_ai_request has no usage.
+    # No agent run: one attempt per call, the trace as its task.
+    report = load(tmp_path, DATA / "litellm_capture.json")
+    f = report.files[0]
+    assert (f.read, f.loaded, f.skipped) == (2, 1, 1)
+    got = rows(
+        tmp_path / "t.duckdb",
+        "select task_id, task_type, model, input_tokens, output_tokens, cost_usd from attempts",
+    )
+    assert got == [
+        (
+            "b1d8ae1b3fb8f0217735e4f3496c3bdf",
+            "litellm_request",
+            "gpt-4o-mini-2024-07-18",
+            412,
+            27,
+            pytest.approx(5.88e-05),
+        )
+    ]
+
+
+@needs_data
+def test_default_ladder_rejects_with_trace_span_and_a_fix(tmp_path):
+    cli = subprocess.run(
+        [sys.executable, "-m", "tierwatch", "ingest", str(DATA / "litellm_capture.json")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert cli.returncode == 1
+    assert (
+        "litellm_capture.json line 1, trace b1d8ae1b3fb8f0217735e4f3496c3bdf span "
+        'a5f632a15409374f: tier is missing and model "gpt-4o-mini-2024-07-18" matches no '
+        "tier's models" in cli.stdout
+    )
+    assert 'ladder = \\"openai\\"' not in cli.stdout and 'ladder = "openai"' in cli.stdout
+    assert "Traceback" not in cli.stderr
+
+
+@needs_data
+def test_named_ladders_map_dated_and_family_ids(tmp_path):
+    google = config(tmp_path, 'ladder = "google"\n')
+    assert google.tier_for_model("gemini-2.5-flash") == "flash"
+    assert google.tier_for_model("vertex_ai/gemini-2.5-pro") == "pro"
+    assert google.tier_for_model("gemini-2.0-flash-lite-001") == "flash-lite"
+    openai = config(tmp_path, 'ladder = "openai"\n')
+    assert openai.tier_for_model("gpt-4.1-mini-2025-04-14") == "mini"
+    assert openai.tier_for_model("openai/gpt-4o") == "standard"
+    assert openai.tier_for_model("o3-2025-04-16") == "reasoning"
+    anthropic = config(tmp_path, 'ladder = "anthropic"\n')
+    assert anthropic.tier_for_model("anthropic/claude-3-5-haiku-20241022") == "haiku"
+    # a tier's price is its representative's: gpt-4.1-mini at $0.40 / $1.60 per Mtok
+    mini = openai.tier("mini")
+    assert mini.representative == "gpt-4.1-mini"
+    assert (mini.price.input_usd_per_mtok, mini.price.output_usd_per_mtok) == pytest.approx(
+        (0.40, 1.60)
+    )
+
+
+# --- a fleet emitted by the real OpenTelemetry SDK -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fleet():
+    return otel_fleet.simulate(jobs=12, seed=42)
+
+
+def _article_config(tmp_path):
+    return config(tmp_path, "")  # the built-in haiku < sonnet < opus ladder
+
+
+def test_sdk_fleet_protobuf_matches_the_simulation(tmp_path, fleet):
+    pb = tmp_path / "fleet.pb"
+    pb.write_bytes(fleet.request().SerializeToString())
+    report = load(tmp_path, pb, cfg=_article_config(tmp_path))
+    f = report.files[0]
+    executor_attempts = sum(len(t.attempts) for t in fleet.truth)
+    assert f.rejected == 0
+    # executor + reviewer attempts (one review per executor attempt) + planner calls
+    assert f.loaded == executor_attempts * 2 + fleet.planner_calls
+    assert f.read == len(fleet.spans) == f.loaded + f.skipped
+    db = tmp_path / "t.duckdb"
+    got = {
+        r[0]: r[1:]
+        for r in rows(
+            db,
+            "select task_id, task_type, planner_tier, n_attempts, tier_path, escalations, "
+            "first_status, final_status from tasks",
+        )
+    }
+    want = {
+        t.task_id: (
+            t.task_type,
+            t.planner_tier,
+            len(t.attempts),
+            [a.tier for a in t.attempts],
+            len(t.attempts) - 1,
+            "failed" if t.attempts[0].rejected else "ok",
+            "failed" if t.attempts[-1].rejected else "ok",
+        )
+        for t in fleet.truth
+    }
+    assert got == want
+    # tokens per tier of the executors' successful calls (the 0-token 429 calls add none)
+    tokens = Counter()
+    for t in fleet.truth:
+        for a in t.attempts:
+            tokens[a.tier] += a.input_tokens
+    assert dict(
+        rows(
+            db,
+            "select tier, sum(input_tokens) from attempts where role = 'executor' group by tier",
+        )
+    ) == dict(tokens)
+    reasons = rows(
+        db,
+        "select distinct escalation_reason from attempts where role = 'executor' and attempt > 1",
+    )
+    assert reasons == [("reviewer_reject",)]
+    assert rows(db, "select role, count(*) from attempts group by role order by role") == [
+        ("executor", executor_attempts),
+        ("planner", fleet.planner_calls),
+        ("reviewer", fleet.reviewer_calls),
+    ]
+    # an HTTP retry after a 429 inside a run is folded into the run's attempt, not counted
+    assert f.skipped_kinds["model calls folded into their run's attempt"] > 0
+
+
+def test_the_same_spans_as_json_gzip_and_per_line_are_duplicates(tmp_path, fleet):
+    cfg = _article_config(tmp_path)
+    request = fleet.request()
+    first = load(tmp_path, _write(tmp_path / "a.pb", request.SerializeToString()), cfg=cfg)
+    loaded = first.files[0].loaded
+    # protobuf's JSON mapping writes ids in base64: they must decode to the same ids
+    as_base64 = tmp_path / "b.json"
+    as_base64.write_text(json_format.MessageToJson(request))
+    # the Collector's file exporter: one request per line, hex ids, enum names as numbers
+    per_line = tmp_path / "c.json"
+    per_line.write_text("\n".join(json.dumps(r) for r in _hex_requests(request)) + "\n")
+    gz = tmp_path / "d.pb.gz"
+    gz.write_bytes(gzip.compress(request.SerializeToString()))
+    again = load(tmp_path, as_base64, per_line, gz, cfg=cfg)
+    for f in again.files:
+        assert (f.format, f.loaded, f.duplicates, f.rejected) == ("otlp", 0, loaded, 0), f.path
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def _hex_requests(request) -> list[dict]:
+    """The request split into one request per resource span, ids in hex, kinds as numbers."""
+    doc = json_format.MessageToDict(request)
+    out = []
+    for rs in doc["resourceSpans"]:
+        for ss in rs["scopeSpans"]:
+            for s in ss["spans"]:
+                for key in ("traceId", "spanId", "parentSpanId"):
+                    if key in s:
+                        import base64
+
+                        s[key] = base64.b64decode(s[key]).hex()
+                s["kind"] = {"SPAN_KIND_INTERNAL": 1}.get(s.get("kind"), 1)
+            half = len(ss["spans"]) // 2
+            for part in (ss["spans"][:half], ss["spans"][half:]):
+                one = copy.deepcopy(rs)
+                one["scopeSpans"] = [{**ss, "spans": part}]
+                out.append({"resourceSpans": [one]})
+    return out
+
+
+def test_without_task_ids_each_agent_run_is_a_task(tmp_path):
+    plain = otel_fleet.simulate(jobs=3, seed=7, with_task_ids=False)
+    pb = _write(tmp_path / "plain.pb", plain.request().SerializeToString())
+    load(tmp_path, pb, cfg=_article_config(tmp_path))
+    executor_runs = sum(len(t.attempts) for t in plain.truth)
+    # default: the task is the nearest invoke_agent span, so every executor run is a task
+    assert rows(tmp_path / "t.duckdb", "select count(*) from tasks") == [(executor_runs,)]
+    assert rows(tmp_path / "t.duckdb", "select distinct task_type from tasks order by 1") == sorted(
+        {(t.task_type,) for t in plain.truth}
+    )
+
+
+def _span(trace: str, span: str, **attrs) -> dict:
+    return {
+        "traceId": trace,
+        "spanId": span,
+        "name": "chat",
+        "kind": "SPAN_KIND_CLIENT",
+        "startTimeUnixNano": "1790000000000000000",
+        "endTimeUnixNano": "1790000001000000000",
+        "attributes": [
+            {"key": k, "value": {"intValue": v} if isinstance(v, int) else {"stringValue": v}}
+            for k, v in attrs.items()
+        ],
+        "status": {"code": "STATUS_CODE_OK"},
+    }
+
+
+def _doc(*spans) -> dict:
+    return {"resourceSpans": [{"resource": {}, "scopeSpans": [{"spans": list(spans)}]}]}
+
+
+def test_a_model_call_that_breaks_a_rule_names_trace_span_and_field(tmp_path):
+    trace = "ab" * 16
+    bad = _span(
+        trace,
+        "cd" * 8,
+        **{
+            "gen_ai.operation.name": "chat",
+            "gen_ai.request.model": "claude-3-5-haiku",
+            "gen_ai.usage.input_tokens": -5,
+            "gen_ai.usage.output_tokens": 3,
+        },
+    )
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(_doc(bad)))
+    f = load(tmp_path, path, cfg=_article_config(tmp_path)).files[0]
+    assert (f.read, f.loaded, f.rejected) == (1, 0, 1)
+    r = f.rejects[0]
+    assert r.where == f"line 1, trace {trace} span {'cd' * 8}"
+    assert r.field == "input_tokens"
+    assert r.reason == "input_tokens is -5, must be an integer >= 0"
+
+
+def test_mapping_override_points_the_planner_tier_at_a_fleets_attribute(tmp_path):
+    span = _span(
+        "12" * 16,
+        "34" * 8,
+        **{
+            "gen_ai.operation.name": "chat",
+            "gen_ai.request.model": "claude-3-5-haiku",
+            "gen_ai.usage.input_tokens": 10,
+            "gen_ai.usage.output_tokens": 3,
+            "app.routing.tier": "sonnet",
+        },
+    )
+    path = tmp_path / "spans.json"
+    path.write_text(json.dumps(_doc(span)))
+    cfg = config(tmp_path, '[sources.otlp]\nplanner_tier = ["app.routing.tier"]\n')
+    load(tmp_path, path, cfg=cfg)
+    assert rows(tmp_path / "t.duckdb", "select tier, planner_tier from attempts") == [
+        ("haiku", "sonnet")
+    ]
+
+
+def test_bad_mapping_key_is_a_config_error(tmp_path):
+    from ingest.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"\[sources.otlp\] has unknown key 'planer_tier'"):
+        config(tmp_path, '[sources.otlp]\nplaner_tier = ["x"]\n')
+
+
+def test_a_bad_line_of_a_per_line_file_is_rejected_and_the_rest_loads(tmp_path):
+    span = _span(
+        "56" * 16,
+        "78" * 8,
+        **{
+            "gen_ai.request.model": "claude-sonnet-4-5",
+            "gen_ai.usage.input_tokens": 10,
+            "gen_ai.usage.output_tokens": 3,
+        },
+    )
+    path = tmp_path / "export.jsonl"
+    path.write_text(json.dumps(_doc(span)) + "\n" + '{"resourceSpans": [\n')
+    f = load(tmp_path, path, cfg=_article_config(tmp_path)).files[0]
+    assert (f.loaded, f.rejected) == (1, 1)
+    assert f.rejects[0].where == "line 2"
+    assert f.rejects[0].reason.startswith("not valid JSON")
+
+
+def test_garbage_protobuf_is_a_message_not_a_traceback(tmp_path):
+    (tmp_path / "x.pb").write_bytes(b"\x0a\xff\xff\xff\xff\x0f garbage")
+    cli = subprocess.run(
+        [sys.executable, "-m", "tierwatch", "ingest", "x.pb"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert cli.returncode == 2
+    assert "x.pb: not an OTLP protobuf ExportTraceServiceRequest" in cli.stderr
+    assert "Traceback" not in cli.stderr

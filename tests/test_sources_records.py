@@ -1,0 +1,262 @@
+"""LiteLLM logs and Langfuse exports in.
+
+LiteLLM is run for real, offline (`mock_response`, a Router with two model groups, a custom
+logger writing the StandardLoggingPayload LiteLLM itself builds). The SpendLogs CSV and the
+Langfuse observations are written by hand in the shape their exports have, with the
+expected numbers worked out below.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest.config import load_config
+from ingest.load import ingest_paths
+
+LITELLM_FLEET = textwrap.dedent(
+    """
+    import json, os, sys
+    os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # offline: the wheel's own price map
+    import litellm
+    from litellm import Router
+    from litellm.integrations.custom_logger import CustomLogger
+
+    out = open(sys.argv[1], "w")
+
+    class Payloads(CustomLogger):
+        def log_success_event(self, kwargs, response_obj, start_time, end_time):
+            out.write(json.dumps(kwargs["standard_logging_object"], default=str) + "\\n")
+            out.flush()
+
+    litellm.callbacks = [Payloads()]
+    router = Router(model_list=[
+        {"model_name": "haiku", "litellm_params": {
+            "model": "anthropic/claude-3-5-haiku-20241022", "api_key": "x",
+            "mock_response": "extracted"}},
+        {"model_name": "sonnet", "litellm_params": {
+            "model": "anthropic/claude-sonnet-4-5", "api_key": "x",
+            "mock_response": "classified"}},
+    ])
+    # task t1: planned on haiku, done on haiku; task t2: planned on haiku, retried on sonnet
+    for task, group, kind in [("t1", "haiku", "extraction"), ("t2", "haiku", "classification"),
+                              ("t2", "sonnet", "classification")]:
+        router.completion(
+            model=group, messages=[{"role": "user", "content": "go"}],
+            metadata={"spend_logs_metadata": {"task_id": task, "task_type": kind,
+                                              "planner_tier": "haiku"}})
+    import time; time.sleep(1.5)  # LiteLLM's success callbacks run on a thread
+    """
+)
+
+
+def config(tmp_path: Path, text: str = ""):
+    path = tmp_path / "tierwatch.toml"
+    path.write_text(text)
+    return load_config(path)
+
+
+def rows(db: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_litellm_standard_logging_payloads_from_litellm_itself(tmp_path):
+    pytest.importorskip("litellm")
+    script = tmp_path / "fleet.py"
+    script.write_text(LITELLM_FLEET)
+    out = tmp_path / "payloads.json"
+    run = subprocess.run(
+        [sys.executable, str(script), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={**os.environ, "LITELLM_LOG": "ERROR"},
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert len(out.read_text().splitlines()) == 3
+    report = ingest_paths(tmp_path / "t.duckdb", [str(out)], config(tmp_path))
+    f = report.files[0]
+    assert (f.format, f.read, f.loaded, f.rejected) == ("litellm", 3, 3, 0)
+    db = tmp_path / "t.duckdb"
+    assert rows(
+        db, "select task_id, task_type, tier_path, escalations, planner_tier from tasks order by 1"
+    ) == [
+        ("t1", "extraction", ["haiku"], 0, "haiku"),
+        ("t2", "classification", ["haiku", "sonnet"], 1, "haiku"),
+    ]
+    # the cost LiteLLM computed is the cost tierwatch keeps
+    logged = [json.loads(line)["response_cost"] for line in out.read_text().splitlines()]
+    assert rows(db, "select sum(cost_usd) from attempts") == [(pytest.approx(sum(logged)),)]
+
+
+SPEND_LOGS = [
+    # request_id, startTime, endTime, model, model_group, spend, prompt, completion, status,
+    # metadata (JSON text, as psql writes it), request_tags
+    (
+        "r1",
+        "2026-03-01 10:00:00",
+        "2026-03-01 10:00:02",
+        "claude-3-5-haiku-20241022",
+        "haiku",
+        "0.0004",
+        "300",
+        "40",
+        "failure",
+        '{"spend_logs_metadata": {"task_id": "job-1"}}',
+        '["taskName:triage"]',
+    ),
+    (
+        "r2",
+        "2026-03-01 10:00:03",
+        "2026-03-01 10:00:06",
+        "claude-sonnet-4-5",
+        "sonnet",
+        "0.0021",
+        "300",
+        "80",
+        "success",
+        '{"spend_logs_metadata": {"task_id": "job-1"}}',
+        '["taskName:triage"]',
+    ),
+    (
+        "r3",
+        "2026-03-01 11:00:00",
+        "2026-03-01 11:00:01",
+        "claude-3-5-haiku-20241022",
+        "haiku",
+        "0.0002",
+        "100",
+        "20",
+        "success",
+        "{}",
+        '["taskName:summarize"]',
+    ),
+]
+
+
+def test_litellm_spend_logs_csv_with_a_failure_and_a_fallback(tmp_path):
+    path = tmp_path / "spend_logs.csv"
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(
+            "request_id startTime endTime model model_group spend prompt_tokens "
+            "completion_tokens status metadata request_tags".split()
+        )
+        w.writerows(SPEND_LOGS)
+    report = ingest_paths(tmp_path / "t.duckdb", [str(path)], config(tmp_path))
+    f = report.files[0]
+    assert (f.format, f.loaded, f.rejected) == ("litellm", 3, 0)
+    db = tmp_path / "t.duckdb"
+    # job-1: r1 failed on haiku, r2 succeeded on sonnet -> one escalation, reason error.
+    # r3 has no task id in its metadata and no session: its request id is the task; its
+    # request_tags' taskName gives the task type.
+    assert rows(
+        db,
+        "select task_id, task_type, tier_path, escalations, first_status, final_status "
+        "from tasks order by 1",
+    ) == [
+        ("job-1", "triage", ["haiku", "sonnet"], 1, "error", "ok"),
+        ("r3", "summarize", ["haiku"], 0, "ok", "ok"),
+    ]
+    assert rows(db, "select escalation_reason from attempts where attempt = 2") == [("error",)]
+    assert rows(db, "select round(sum(cost_usd), 6) from attempts") == [(0.0027,)]
+
+
+LANGFUSE = {
+    "data": [
+        {
+            "id": "a1",
+            "traceId": "tr1",
+            "type": "AGENT",
+            "name": "researcher",
+            "startTime": "2026-03-02T09:00:00.000Z",
+            "endTime": "2026-03-02T09:01:00.000Z",
+        },
+        {
+            "id": "g1",
+            "traceId": "tr1",
+            "type": "GENERATION",
+            "name": "chat",
+            "parentObservationId": "a1",
+            "model": "gpt-4.1-mini-2025-04-14",
+            "startTime": "2026-03-02T09:00:01.000Z",
+            "endTime": "2026-03-02T09:00:03.000Z",
+            "usageDetails": {"input": 1000, "output": 200, "total": 1200},
+            "costDetails": {"total": 0.00072},
+            "level": "DEFAULT",
+            "metadata": {"tierwatch.planner.tier": "mini"},
+        },
+        {
+            "id": "t1",
+            "traceId": "tr1",
+            "type": "TOOL",
+            "name": "search",
+            "parentObservationId": "a1",
+            "startTime": "2026-03-02T09:00:04.000Z",
+        },
+        {
+            "id": "g2",
+            "traceId": "tr1",
+            "type": "GENERATION",
+            "name": "chat",
+            "parentObservationId": "a1",
+            "model": "gpt-4.1-mini-2025-04-14",
+            "startTime": "2026-03-02T09:00:05.000Z",
+            "endTime": "2026-03-02T09:00:06.000Z",
+            "usageDetails": {"input": 1500, "output": 100, "total": 1600},
+            "costDetails": {"total": 0.00076},
+            "level": "DEFAULT",
+        },
+        {
+            "id": "g3",
+            "traceId": "tr1",
+            "type": "GENERATION",
+            "name": "chat",
+            "parentObservationId": "a1",
+            "model": "gpt-4.1",
+            "startTime": "2026-03-02T09:00:07.000Z",
+            "endTime": "2026-03-02T09:00:09.000Z",
+            "usageDetails": {"input": 1600, "output": 300},
+            "level": "ERROR",
+            "statusMessage": "context length",
+        },
+    ],
+    "meta": {"page": 1, "limit": 50, "totalItems": 5, "totalPages": 1},
+}
+
+
+def test_langfuse_observations_page(tmp_path):
+    path = tmp_path / "observations.json"
+    path.write_text(json.dumps(LANGFUSE))
+    cfg = config(tmp_path, 'ladder = "openai"\n')
+    report = ingest_paths(tmp_path / "t.duckdb", [str(path)], cfg)
+    f = report.files[0]
+    # 5 observations: 3 generations (g1, g2 on mini in the same agent run: one attempt;
+    # g3 on gpt-4.1 = standard: a second attempt), the agent and the tool skipped.
+    assert (f.format, f.read, f.loaded, f.rejected) == ("langfuse", 5, 2, 0)
+    assert f.skipped_kinds == {
+        "agent observations": 1,
+        "tool observations": 1,
+        "model calls folded into their run's attempt": 1,
+    }
+    db = tmp_path / "t.duckdb"
+    assert rows(
+        db,
+        "select attempt, tier, input_tokens, output_tokens, round(cost_usd, 5), status "
+        "from attempts order by attempt",
+    ) == [(1, "mini", 2500, 300, 0.00148, "ok"), (2, "standard", 1600, 300, None, "error")]
+    assert rows(db, "select task_id, task_type, planner_tier, tier_path from tasks") == [
+        ("tr1/a1", "researcher", "mini", ["mini", "standard"])
+    ]
