@@ -115,6 +115,10 @@ class Config:
             f"unknown tier {name!r}: the ladder is {' < '.join(self.ladder)} ({self.source})"
         )
 
+    def has_model_price(self, model: str) -> bool:
+        """Whether one of the config's [[prices]] globs prices `model`."""
+        return any(fnmatch.fnmatchcase(model.lower(), p.model.lower()) for p in self.prices)
+
     def tier_for_model(self, model: str) -> str | None:
         """The first tier (cheapest first) one of whose model globs matches `model`."""
         for t in self.tiers:

@@ -84,6 +84,7 @@ class FileResult:
     skipped: int = 0  # spans and records that are not model calls (sources only)
     skipped_kinds: Counter = field(default_factory=Counter)
     missing: list[str] = field(default_factory=list)  # what the loaded records lack
+    unpriced_models: list[str] = field(default_factory=list)  # priced at their tier's price
     rejects: list[Reject] = field(default_factory=list)  # the first REJECTS_SHOWN
 
     def to_json(self) -> dict:
@@ -102,6 +103,7 @@ class FileResult:
             out["skipped"] = self.skipped
             out["skipped_kinds"] = dict(self.skipped_kinds.most_common())
             out["missing"] = self.missing
+            out["unpriced_models"] = self.unpriced_models
         return out
 
 
@@ -773,8 +775,10 @@ def ingest_file(
         if isinstance(e, duckdb.OutOfMemoryException):
             raise IngestError(_out_of_memory(label)) from None
         raise
-    if form in sources.SOURCES:
-        result.missing = _missing_facts(con, file_id) if result.loaded else []
+    if form in sources.SOURCES and result.loaded:
+        result.missing = _missing_facts(con, file_id)
+        if config.model_prices == "library":
+            result.unpriced_models = _unpriced_models(con, file_id, config)
     assert result.read == result.loaded + result.duplicates + result.rejected + result.skipped
     return result
 
@@ -785,6 +789,21 @@ _FACTS = (
     ("confidence", "calibration needs tierwatch.confidence"),
     ("downstream_failure", "silent failures need tierwatch.downstream_failure"),
 )
+
+
+def _unpriced_models(con: duckdb.DuckDBPyConnection, file_id: int, config: Config) -> list[str]:
+    """Models of the file's attempts that log no cost and that neither the config nor the
+    price library prices: they are priced at their tier's price, and named."""
+    from ingest import model_prices
+
+    models = con.execute(
+        "select distinct model from attempts where file_id = ? and model is not null "
+        "and cost_usd is null order by model",
+        [file_id],
+    ).fetchall()
+    return [
+        m for (m,) in models if model_prices.price_of(m) is None and not config.has_model_price(m)
+    ]
 
 
 def _missing_facts(con: duckdb.DuckDBPyConnection, file_id: int) -> list[str]:

@@ -21,7 +21,6 @@ calls `register` again.
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
 import re
 
 import duckdb
@@ -124,7 +123,7 @@ def _library_rows(con: duckdb.DuckDBPyConnection, config: Config, start: int) ->
     models = [r[0] for r in con.execute(sql_text("stored_models")).fetchall()]
     rows = []
     for model in models:
-        if any(fnmatch.fnmatchcase(model.lower(), p.model.lower()) for p in config.prices):
+        if config.has_model_price(model):
             continue
         price = model_prices.price_of(model)
         if price is None:
@@ -152,12 +151,7 @@ def unpriced_models(con: duckdb.DuckDBPyConnection, config: Config) -> list[str]
     if config.model_prices != "library":
         return []
     models = [r[0] for r in con.execute(sql_text("stored_models")).fetchall()]
-    return [
-        m
-        for m in models
-        if model_prices.price_of(m) is None
-        and not any(fnmatch.fnmatchcase(m.lower(), p.model.lower()) for p in config.prices)
-    ]
+    return [m for m in models if model_prices.price_of(m) is None and not config.has_model_price(m)]
 
 
 def price_tokens(

@@ -135,6 +135,11 @@ def _source_summary(f) -> str:
     text = f"{_SOURCE_NAMES[f.format]}: {f.loaded + f.duplicates} attempts"
     if kinds:
         text += f"; skipped: {kinds}"
+    if f.unpriced_models:
+        text += (
+            "\n  no price of their own (priced at their tier's representative; add "
+            "[[prices]] to tierwatch.toml): " + ", ".join(f.unpriced_models)
+        )
     if f.missing:
         text += (
             "\n  none carries what some analyses need: "
