@@ -26,6 +26,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ingest.sources.calls import Call
+from ingest.sources.records import boolean as _bool
+from ingest.sources.records import integer as _token
+from ingest.sources.records import number as _number
 
 _HEX = re.compile(r"[0-9a-fA-F]+")
 
@@ -262,30 +265,6 @@ def _pick(attrs: dict, names: list[str]):
         if v is not None and v != "":
             return v
     return None
-
-
-def _token(v):
-    """Token counts: OTLP ints, or digits in a string (some exporters write them so)."""
-    if isinstance(v, str) and v.strip().lstrip("-").isdigit():
-        return int(v.strip())
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
-    return v
-
-
-def _number(v):
-    if isinstance(v, str):
-        try:
-            return float(v)
-        except ValueError:
-            return v
-    return v
-
-
-def _bool(v):
-    if isinstance(v, str) and v.strip().lower() in {"true", "false", "1", "0", "yes", "no"}:
-        return v.strip().lower() in {"true", "1", "yes"}
-    return v
 
 
 @dataclass
