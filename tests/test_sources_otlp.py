@@ -391,3 +391,32 @@ def test_garbage_protobuf_is_a_message_not_a_traceback(tmp_path):
     assert cli.returncode == 2
     assert "x.pb: not an OTLP protobuf ExportTraceServiceRequest" in cli.stderr
     assert "Traceback" not in cli.stderr
+
+
+def test_dashboard_says_what_traces_lack_on_the_planner_tiers_page(tmp_path, monkeypatch):
+    # traces without tierwatch.planner.tier: the page names the attribute to add
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard.settings import APP
+
+    plain = otel_fleet.simulate(jobs=2, seed=3)
+    request = plain.request()
+    for rs in request.resource_spans:
+        for ss in rs.scope_spans:
+            for span in ss.spans:
+                kept = [a for a in span.attributes if a.key != "tierwatch.planner.tier"]
+                del span.attributes[:]
+                span.attributes.extend(kept)
+    pb = _write(tmp_path / "no_planner.pb", request.SerializeToString())
+    db = tmp_path / "t.duckdb"
+    assert load(tmp_path, pb, cfg=_article_config(tmp_path)).files[0].loaded > 0
+    monkeypatch.setenv("TIERWATCH_DB", str(db))
+    monkeypatch.delenv("TIERWATCH_CONFIG", raising=False)
+    st.cache_data.clear()
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    at.switch_page("views/planner_tiers.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("tierwatch.planner.tier" in i.value for i in at.info)
+    st.cache_data.clear()

@@ -16,6 +16,15 @@ with ui.snapshot() as snap:
 if tiers is None:
     st.stop()
 
+if all(r.get("planner_tier") in (None, "(not given)") for r in tiers["by_planner_tier"]):
+    st.info(
+        "No task in this selection says which tier the planner assigned, so failure by "
+        "planner tier cannot be told. OpenTelemetry traces carry it only when the fleet adds "
+        "`tierwatch.planner.tier` to its spans (or maps its own attribute in tierwatch.toml): "
+        "docs/sources.md shows the ten lines.",
+        icon=":material/info:",
+    )
+
 order = ladder + ["(not given)"]
 left, right = st.columns(2)
 left.plotly_chart(
