@@ -10,15 +10,24 @@ def files(con: duckdb.DuckDBPyConnection) -> list[dict]:
     rows = con.execute(
         """
         select file_id, path, sha256, size_bytes, format, read, loaded, duplicates, rejected,
-               finished_at
+               coalesce(skipped, 0), finished_at
         from ingested_files
         order by file_id
         """
     ).fetchall()
     keys = (
-        "file_id path sha256 size_bytes format read loaded duplicates rejected finished_at"
+        "file_id path sha256 size_bytes format read loaded duplicates rejected skipped finished_at"
     ).split()
     return [dict(zip(keys, r, strict=True)) for r in rows]
+
+
+def waiting(con: duckdb.DuckDBPyConnection) -> dict:
+    """Spans `tierwatch collect` received whose trace is not complete yet (in no file's
+    accounting until it is derived)."""
+    spans, traces = con.execute(
+        "select count(*), count(distinct trace_id) from collected_spans where derived_in is null"
+    ).fetchone()
+    return {"spans": spans, "traces": traces}
 
 
 def rejects(

@@ -430,11 +430,26 @@ def read_source(
 ) -> Iterator[pa.RecordBatch]:
     """A source file (OTLP, LiteLLM, Langfuse) as staged blocks of v1 attempt records; what
     is not a model call is counted in `result.skipped_kinds`."""
+    yield from _record_blocks(
+        lambda: sources.read(
+            form, path, label, config.tier_for_model, config.sources, result.skipped_kinds
+        )
+    )
+
+
+def read_spans(spans: list, config: Config, result: FileResult) -> Iterator[pa.RecordBatch]:
+    """Decoded OTLP spans (the receiver's) as staged blocks, by the same mapping as a file."""
+    yield from _record_blocks(
+        lambda: sources.read_spans(
+            spans, config.tier_for_model, config.sources, result.skipped_kinds
+        )
+    )
+
+
+def _record_blocks(records: Callable[[], Iterable]) -> Iterator[pa.RecordBatch]:
     lines, raws, docs, errors, locators = [], [], [], [], []
     try:
-        for number, raw, record, problem, where in sources.read(
-            form, path, label, config.tier_for_model, config.sources, result.skipped_kinds
-        ):
+        for number, raw, record, problem, where in records():
             lines.append(number)
             raws.append(raw)
             docs.append(None if record is None else json.dumps(record, default=str))
@@ -691,7 +706,7 @@ def ingest_file(
         None,
     )
 
-    _clear_staging(con)  # what a load that died left behind
+    clear_staging(con)  # what a load that died left behind
     file_id = con.execute("select nextval('file_id_seq')").fetchall()[0][0]
     if earlier is not None:
         result.read, result.skipped = earlier[0], earlier[1]
@@ -700,38 +715,83 @@ def ingest_file(
         if progress:
             progress(size)
     else:
-        # each block is checked and staged in transactions of its own (see 002_staging.sql)
-        try:
-            batches = (
-                read_source(form, path, label, config, result)
-                if form in sources.SOURCES
-                else READERS[form](path, progress)
-            )
-            for batch in batches:
-                loaded, duplicates, rejected = _load_chunk(con, batch, config, file_id, label)
-                result.read += batch.num_rows
-                result.loaded += loaded
-                result.duplicates += duplicates
-                result.rejected += rejected
-        except (OSError, EOFError, gzip.BadGzipFile, zlib_error()) as e:
-            _clear_staging(con)
-            raise IngestError(f"{label}: cannot be read ({e})") from None
-        except duckdb.OutOfMemoryException:
-            _clear_staging(con)
-            raise IngestError(_out_of_memory(label)) from None
-        except BaseException:
-            _clear_staging(con)
-            raise
-        rows = con.execute(
-            "select line, field, reason, locator from staging_rejects order by line limit ?",
-            [REJECTS_SHOWN],
-        ).fetchall()
-        result.rejects = [Reject(line=r[0], field=r[1], reason=r[2], locator=r[3]) for r in rows]
+        batches = (
+            read_source(form, path, label, config, result)
+            if form in sources.SOURCES
+            else READERS[form](path, progress)
+        )
+        stage_blocks(con, batches, config, file_id, label, result)
 
-    # the file becomes visible all at once, or not at all
+    commit_staged(
+        con,
+        result,
+        file_id=file_id,
+        digest=digest,
+        size=size,
+        started=started,
+        staged=earlier is None,
+    )
+    if form in sources.SOURCES and result.loaded:
+        result.missing = _missing_facts(con, file_id)
+        if config.model_prices == "library":
+            result.unpriced_models = _unpriced_models(con, file_id, config)
+    assert result.read == result.loaded + result.duplicates + result.rejected + result.skipped
+    return result
+
+
+def stage_blocks(
+    con: duckdb.DuckDBPyConnection,
+    batches: Iterable[pa.RecordBatch],
+    config: Config,
+    file_id: int,
+    label: str,
+    result: FileResult,
+) -> None:
+    """Check and stage each block, in transactions of its own (see 002_staging.sql), adding
+    to `result`'s accounting; the staged rejects shown are put in `result.rejects`. On any
+    failure the staging tables are emptied and the store is as it was."""
+    try:
+        for batch in batches:
+            loaded, duplicates, rejected = _load_chunk(con, batch, config, file_id, label)
+            result.read += batch.num_rows
+            result.loaded += loaded
+            result.duplicates += duplicates
+            result.rejected += rejected
+    except (OSError, EOFError, gzip.BadGzipFile, zlib_error()) as e:
+        clear_staging(con)
+        raise IngestError(f"{label}: cannot be read ({e})") from None
+    except duckdb.OutOfMemoryException:
+        clear_staging(con)
+        raise IngestError(_out_of_memory(label)) from None
+    except BaseException:
+        clear_staging(con)
+        raise
+    rows = con.execute(
+        "select line, field, reason, locator from staging_rejects order by line limit ?",
+        [REJECTS_SHOWN],
+    ).fetchall()
+    result.rejects = [Reject(line=r[0], field=r[1], reason=r[2], locator=r[3]) for r in rows]
+
+
+def commit_staged(
+    con: duckdb.DuckDBPyConnection,
+    result: FileResult,
+    *,
+    file_id: int,
+    digest: str,
+    size: int,
+    started: dt.datetime,
+    staged: bool = True,
+    also: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+) -> None:
+    """Make what was staged visible all at once, or not at all, with its ledger row.
+
+    `staged=False` records a file whose records were all duplicates (nothing staged);
+    `also(con)` runs inside the same transaction (the receiver's own bookkeeping).
+    """
     con.execute("begin transaction")
     try:
-        if earlier is None:
+        if staged:
             con.execute("insert into attempts select * from staging_attempts")
             con.execute("insert into downstream_failures select * from staging_downstream_failures")
             con.execute("insert into rejects select * from staging_rejects")
@@ -741,21 +801,22 @@ def ingest_file(
                 "union select task_id from staging_downstream_failures"
             )
             store.refresh_tasks(con)
-            _clear_staging(con)
-        finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        if earlier is None:
+            clear_staging(con)
             result.skipped = sum(result.skipped_kinds.values())
             result.read += result.skipped
+        if also is not None:
+            also(con)
+        finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         con.execute(
             "insert into ingested_files (file_id, path, sha256, size_bytes, format, read, "
             "loaded, duplicates, rejected, started_at, finished_at, skipped, skipped_kinds) "
             "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 file_id,
-                label,
+                result.path,
                 digest,
                 size,
-                form,
+                result.format,
                 result.read,
                 result.loaded,
                 result.duplicates,
@@ -771,16 +832,10 @@ def ingest_file(
         con.execute("commit")
     except BaseException as e:
         con.execute("rollback")
-        _clear_staging(con)
+        clear_staging(con)
         if isinstance(e, duckdb.OutOfMemoryException):
-            raise IngestError(_out_of_memory(label)) from None
+            raise IngestError(_out_of_memory(result.path)) from None
         raise
-    if form in sources.SOURCES and result.loaded:
-        result.missing = _missing_facts(con, file_id)
-        if config.model_prices == "library":
-            result.unpriced_models = _unpriced_models(con, file_id, config)
-    assert result.read == result.loaded + result.duplicates + result.rejected + result.skipped
-    return result
 
 
 # what a source's records may lack, and what the analyses that need it are (docs/sources.md)
@@ -824,7 +879,7 @@ def _out_of_memory(label: str) -> str:
     )
 
 
-def _clear_staging(con: duckdb.DuckDBPyConnection) -> None:
+def clear_staging(con: duckdb.DuckDBPyConnection) -> None:
     for table in ("staging_attempts", "staging_downstream_failures", "staging_rejects"):
         con.execute(f"delete from {table}")
 
@@ -841,6 +896,7 @@ def ingest_paths(
     config: Config,
     fmt: str = "auto",
     progress: Callable[[Path, int, int], None] | None = None,
+    lock_wait: float = 0.0,
 ) -> IngestReport:
     """Load files, folders and globs into the store at `db`, each file atomically.
 
@@ -851,7 +907,7 @@ def ingest_paths(
     for f in files:
         _format_of(f, fmt)  # fail on an unknown format before anything is written
     report = IngestReport()
-    with store.open_store(db, read_only=False) as con:
+    with store.open_store(db, read_only=False, wait=lock_wait) as con:
         # past this DuckDB spills to disk: a load's memory must not grow with the file
         if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", INGEST_MEMORY_LIMIT, re.IGNORECASE):
             raise IngestError(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import time
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -20,6 +21,8 @@ from ingest.config import Config
 
 DB_ENV = "TIERWATCH_DB"
 DEFAULT_DB = "tierwatch.duckdb"
+# how long a command waits for a file another process holds for a moment (a collect batch)
+CLI_LOCK_WAIT = 10.0
 
 
 class StoreError(RuntimeError):
@@ -72,12 +75,29 @@ def _holder(message: str) -> str:
     return f"process {pid} ({' '.join(names)})"
 
 
-def connect(path: str | os.PathLike | None = None, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: str | os.PathLike | None = None, *, read_only: bool, wait: float = 0.0
+) -> duckdb.DuckDBPyConnection:
     """A new connection to the store, with UTC as its time zone.
 
-    Raises StoreMissing for a read of a file that does not exist and StoreLocked when
-    another process holds the file, each with a message that says what to do.
+    While another process holds the file, tries again for up to `wait` seconds (a running
+    `tierwatch collect` holds it for a moment per batch). Raises StoreMissing for a read of a
+    file that does not exist and StoreLocked when the file stays held, each with a message
+    that says what to do.
     """
+    deadline = time.monotonic() + wait
+    pause = 0.02
+    while True:
+        try:
+            return _connect(path, read_only=read_only)
+        except StoreLocked:
+            if time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.25)
+
+
+def _connect(path: str | os.PathLike | None, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     p = db_path(path)
     if read_only and not p.exists():
         raise StoreMissing(
@@ -138,13 +158,14 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
 
 @contextlib.contextmanager
 def open_store(
-    path: str | os.PathLike | None = None, *, read_only: bool = True
+    path: str | os.PathLike | None = None, *, read_only: bool = True, wait: float = 0.0
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection that is closed on leaving; a writer creates and migrates the file."""
+    """A connection that is closed on leaving; a writer creates and migrates the file.
+    `wait`: seconds to keep trying while another process holds the file."""
     p = db_path(path)
     if not read_only and p.parent != Path("") and not p.parent.exists():
         raise StoreError(f"cannot create {p}: folder {p.parent} does not exist")
-    con = connect(p, read_only=read_only)
+    con = connect(p, read_only=read_only, wait=wait)
     try:
         if read_only:
             version = schema_version(con)

@@ -64,13 +64,24 @@ class Fleet:
         return encode_spans(self.spans)
 
 
-def simulate(jobs: int = 12, seed: int = 42, with_task_ids: bool = True) -> Fleet:
+def simulate(
+    jobs: int = 12,
+    seed: int = 42,
+    with_task_ids: bool = True,
+    processors: tuple = (),
+    between_jobs=None,
+    task_prefix: str = "",
+) -> Fleet:
+    """`processors`: more span processors (a BatchSpanProcessor exporting over OTLP/HTTP);
+    `between_jobs()` is called after each job (one trace)."""
     rng = random.Random(seed)
     exporter = InMemorySpanExporter()
     provider = TracerProvider(
         resource=Resource.create({"service.name": "sim-fleet", "service.namespace": "content"})
     )
     provider.add_span_processor(SimpleSpanProcessor(exporter))
+    for processor in processors:
+        provider.add_span_processor(processor)
     tracer = provider.get_tracer("tierwatch.tests.fleet")
     clock = [START_NS]
 
@@ -114,7 +125,7 @@ def simulate(jobs: int = 12, seed: int = 42, with_task_ids: bool = True) -> Flee
                 plan.end(end_time=tick())
             for k, task_type in enumerate(rng.sample(sorted(TYPES), k=2)):
                 planner_tier, reject_chance = TYPES[task_type]
-                task = Task(f"job-{j}-t{k}", task_type, planner_tier)
+                task = Task(f"{task_prefix}job-{j}-t{k}", task_type, planner_tier)
                 rung = LADDER.index(planner_tier)
                 while True:
                     tier = LADDER[rung]
@@ -174,5 +185,7 @@ def simulate(jobs: int = 12, seed: int = 42, with_task_ids: bool = True) -> Flee
                     rung += 1
                 truth.append(task)
             job.end(end_time=tick())
+        if between_jobs is not None:
+            between_jobs()
     provider.shutdown()
     return Fleet(truth, planner_calls, reviewer_calls, list(exporter.get_finished_spans()))

@@ -67,9 +67,16 @@ def main() -> None:
 
 
 def _register() -> None:
-    from tierwatch import cmd_dashboard, cmd_ingest, cmd_ledger, cmd_report, cmd_sample
+    from tierwatch import (
+        cmd_collect,
+        cmd_dashboard,
+        cmd_ingest,
+        cmd_ledger,
+        cmd_report,
+        cmd_sample,
+    )
 
-    for module in (cmd_ingest, cmd_ledger, cmd_report, cmd_sample, cmd_dashboard):
+    for module in (cmd_ingest, cmd_collect, cmd_ledger, cmd_report, cmd_sample, cmd_dashboard):
         for command in module.COMMANDS:
             main.add_command(command)
 

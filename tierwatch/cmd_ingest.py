@@ -11,7 +11,7 @@ import click
 from ingest.config import load_config
 from ingest.load import FORMATS, IngestError, ingest_paths
 from ingest.sources import SOURCES
-from ingest.store import open_store, schema_version
+from ingest.store import CLI_LOCK_WAIT, open_store, schema_version
 from tierwatch.cli import EXIT_USAGE, config_option, db_option
 
 EXIT_REJECTED = 1
@@ -69,13 +69,13 @@ def ingest(paths, db, config_path, fmt, as_json):
     """
     config = load_config(config_path)
     if not paths:
-        with open_store(db, read_only=False) as con:
+        with open_store(db, read_only=False, wait=CLI_LOCK_WAIT) as con:
             version = schema_version(con)
         click.echo(f"{db}: schema version {version}; no files given (tierwatch ingest PATH...)")
         return
     bars = _Bars() if sys.stderr.isatty() and not as_json else None
     try:
-        report = ingest_paths(db, paths, config, fmt=fmt, progress=bars)
+        report = ingest_paths(db, paths, config, fmt=fmt, progress=bars, lock_wait=CLI_LOCK_WAIT)
     except IngestError as e:
         click.echo(f"tierwatch: error: {e}", err=True)
         sys.exit(EXIT_USAGE)

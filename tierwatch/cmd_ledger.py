@@ -9,7 +9,7 @@ import sys
 import click
 
 from ingest import ledger
-from ingest.store import open_store
+from ingest.store import CLI_LOCK_WAIT, open_store
 from tierwatch.cli import db_option
 
 
@@ -17,12 +17,16 @@ from tierwatch.cli import db_option
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the ledger as JSON.")
 def files(db, as_json):
-    """List every file ingested into the store, with its accounting.
+    """List every file ingested into the store, and every batch `tierwatch collect`
+    wrote, with its accounting.
 
-    read = loaded + duplicates + rejected for every row; a file loaded twice appears twice.
+    read = loaded + duplicates + rejected + skipped for every row (skipped: spans and
+    records that are not model calls); a file loaded twice appears twice. Spans collect
+    received whose trace is not complete yet are counted on the last line.
     """
-    with open_store(db) as con:
+    with open_store(db, wait=CLI_LOCK_WAIT) as con:
         rows = ledger.files(con)
+        waiting = ledger.waiting(con)
     if as_json:
         click.echo(json.dumps(rows, default=str, indent=2))
         return
@@ -30,9 +34,15 @@ def files(db, as_json):
         click.echo(f"no files ingested into {db} yet; load some with: tierwatch ingest PATH")
         return
     for r in rows:
+        skipped = f", skipped {r['skipped']}" if r["skipped"] else ""
         click.echo(
             f"{r['finished_at']:%Y-%m-%d %H:%M}  {r['path']}: read {r['read']}, loaded "
-            f"{r['loaded']}, duplicates {r['duplicates']}, rejected {r['rejected']}"
+            f"{r['loaded']}, duplicates {r['duplicates']}, rejected {r['rejected']}{skipped}"
+        )
+    if waiting["spans"]:
+        click.echo(
+            f"{waiting['spans']} spans of {waiting['traces']} traces received by tierwatch "
+            f"collect wait for their trace to complete (docs/collect.md)"
         )
 
 
@@ -54,7 +64,7 @@ def rejects(path, db, limit, out):
     With PATH (as `tierwatch files` shows it), only that file's latest ingest. Fix the
     records and load the file again: the good ones already loaded count as duplicates.
     """
-    with open_store(db) as con:
+    with open_store(db, wait=CLI_LOCK_WAIT) as con:
         rows = ledger.rejects(con, path, limit)
     if out == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))

@@ -8,7 +8,7 @@ import sys
 import click
 
 from ingest.config import load_config
-from ingest.store import open_store
+from ingest.store import CLI_LOCK_WAIT, open_store
 from queries import Filters, QueryError
 from queries.report import REPORTS, build_report, gate_failures, render_text
 from tierwatch.cli import EXIT_USAGE, config_option, db_option
@@ -65,7 +65,7 @@ def report(name, db, config_path, since, until, fleets, task_types, as_json, con
     config = load_config(config_path)
     try:
         filters = Filters.parse(since=since, until=until, fleets=fleets, task_types=task_types)
-        with open_store(db, read_only=True) as con:
+        with open_store(db, read_only=True, wait=CLI_LOCK_WAIT) as con:
             result = build_report(con, name, config, filters)
         failures = [f for condition in conditions for f in gate_failures(result, condition)]
     except QueryError as e:

@@ -165,9 +165,26 @@ def read(
     except (OSError, EOFError, zlib.error) as e:
         raise SourceError(f"{label}: cannot be read ({e})") from None
     if source == "otlp":
-        folded, bad, counts = _otlp(data, label, m["otlp"], tier_of)
-    else:
-        folded, bad, counts = _records(source, data, label, path, m[source], tier_of)
+        yield from read_spans(_otlp_items(data, label), tier_of, overrides, skipped)
+        return
+    folded, bad, counts = _records(source, data, label, path, m[source], tier_of)
+    yield from _numbered(folded, bad, counts, skipped)
+
+
+def read_spans(
+    items: list,
+    tier_of: Callable[[str], str | None],
+    overrides: dict | None,
+    skipped: Counter,
+) -> Iterator[tuple[int, str, dict | None, str | None, str]]:
+    """What `read` yields, for spans already decoded (the receiver's): one code path from
+    spans to attempts for files and for `tierwatch collect`."""
+    traces = otlp.calls_of_spans(items, mapping(overrides)["otlp"])
+    folded = list(attempts(traces.calls, tier_of))
+    yield from _numbered(folded, traces.bad_lines, traces.skipped, skipped)
+
+
+def _numbered(folded: list[Folded], bad: list, counts: Counter, skipped: Counter):
     skipped.update(counts)
     n = 0
     for b in bad:
@@ -182,20 +199,14 @@ def read(
             skipped["model calls folded into their run's attempt"] += skipped_merged
 
 
-def _otlp(data: bytes, label: str, m: dict, tier_of) -> tuple[list[Folded], list, Counter]:
-    if _is_text(data):
-        try:
-            items = list(otlp.read_documents(data, label))
-        except otlp.OtlpError as e:
-            raise SourceError(str(e)) from None
-    else:
-        try:
-            items = list(otlp.spans_of_protobuf(data))
-        except otlp.OtlpError as e:
-            raise SourceError(f"{label}: {e}") from None
-    traces = otlp.calls_of_spans(items, m)
-    folded = list(attempts(traces.calls, tier_of))
-    return folded, traces.bad_lines, traces.skipped
+def _otlp_items(data: bytes, label: str) -> list:
+    """The spans, log records and bad lines of an OTLP file's bytes (JSON or protobuf)."""
+    try:
+        if _is_text(data):
+            return list(otlp.read_documents(data, label))
+        return list(otlp.spans_of_protobuf(data))
+    except otlp.OtlpError as e:
+        raise SourceError(str(e) if _is_text(data) else f"{label}: {e}") from None
 
 
 def _is_text(data: bytes) -> bool:

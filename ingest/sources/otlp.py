@@ -202,6 +202,30 @@ def spans_of_json(doc: dict, line: int) -> Iterator[Span | LogRecord]:
                 )
 
 
+# --- spans held by the receiver ----------------------------------------------------------
+
+_SPAN_FIELDS = tuple(Span.__dataclass_fields__)
+
+
+def span_to_json(s: Span) -> str:
+    """A span as JSON text, as the receiver holds it until its trace is derived."""
+    return json.dumps({f: getattr(s, f) for f in _SPAN_FIELDS}, default=str)
+
+
+def span_from_json(text: str) -> Span:
+    d = json.loads(text)
+    d["events"] = [tuple(e) for e in d.get("events") or []]
+    return Span(**d)
+
+
+def has_valid_ids(s: Span) -> bool:
+    """Trace id of 16 bytes and span id of 8, not all zero, as OTLP requires."""
+    return all(
+        len(v) == n and _HEX.fullmatch(v) is not None and v.strip("0") != ""
+        for v, n in ((s.trace_id, 32), (s.span_id, 16))
+    )
+
+
 # --- OTLP protobuf -----------------------------------------------------------------------
 
 
@@ -411,7 +435,8 @@ def calls_of_spans(items: list[Span | LogRecord | BadLine], mapping: dict) -> Tr
         attempt = _pick(explicit_attempt.attrs, m["attempt"]) if explicit_attempt else None
         calls.append(
             Call(
-                locator=f"line {s.line}, trace {s.trace_id} span {s.span_id}",
+                locator=(f"line {s.line}, " if s.line else "")
+                + f"trace {s.trace_id} span {s.span_id}",
                 call_id=s.span_id,
                 task_key=task_key,
                 run_key=f"{run_span.trace_id}/{run_span.span_id}",

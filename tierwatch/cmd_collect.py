@@ -1,0 +1,179 @@
+"""`tierwatch collect`: an OTLP/HTTP receiver that writes a fleet's traces into the store."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+import click
+
+from ingest.collect import Collector, CollectSettings
+from ingest.config import load_config
+from ingest.receiver import DEFAULT_MAX_BODY, create_app
+from ingest.store import db_path
+from tierwatch.cli import EXIT_USAGE, config_option, db_option
+
+TOKEN_ENV = "TIERWATCH_COLLECT_TOKEN"
+LOCAL = {"127.0.0.1", "localhost", "::1"}
+
+
+@click.command()
+@db_option
+@config_option
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; another than 127.0.0.1 is reachable by others: set --token.",
+)
+@click.option(
+    "--port",
+    default=4318,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on (4318 is OTLP/HTTP's).",
+)
+@click.option(
+    "--token",
+    envvar=TOKEN_ENV,
+    default=None,
+    help=f"Require 'Authorization: Bearer TOKEN' on every request (env {TOKEN_ENV}).",
+)
+@click.option(
+    "--batch-seconds",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0.01),
+    help="Write what arrived at least this often.",
+)
+@click.option(
+    "--batch-spans",
+    default=5000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="...or as soon as this many spans wait to be written.",
+)
+@click.option(
+    "--max-waiting",
+    default=20000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Spans received but not yet written past which requests get 503 Retry-After.",
+)
+@click.option(
+    "--settle",
+    default=2.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Seconds after a trace's root span (and its last span) before it is derived.",
+)
+@click.option(
+    "--trace-timeout",
+    default=300.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Seconds after its last span that a trace whose root never came is derived.",
+)
+@click.option(
+    "--max-body-mb",
+    default=DEFAULT_MAX_BODY >> 20,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Largest request body, compressed or decompressed (413 past it).",
+)
+def collect(
+    db,
+    config_path,
+    host,
+    port,
+    token,
+    batch_seconds,
+    batch_spans,
+    max_waiting,
+    settle,
+    trace_timeout,
+    max_body_mb,
+):
+    """Receive OpenTelemetry traces over OTLP/HTTP and write them into the store.
+
+    Point an exporter at it: OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 for an
+    SDK, or an `otlphttp` exporter in an OpenTelemetry Collector (docs/collect.md). Spans
+    map to attempts exactly as `tierwatch ingest` maps an OTLP file (docs/sources.md).
+
+    A request is answered only once its spans are in the store, so a crash loses nothing
+    that was acknowledged; a span sent twice is a duplicate. A trace becomes attempts once
+    its root span is in and it has been quiet for --settle seconds (or after
+    --trace-timeout without its root). The store is held only for the moment of each
+    batch: the dashboard, `tierwatch report` and `tierwatch ingest` keep working.
+
+    One line is logged per batch; SIGTERM or Ctrl-C writes what is waiting, derives the
+    traces whose root is in, prints a summary and exits 0.
+    """
+    import uvicorn
+
+    if host not in LOCAL and not token:
+        click.echo(
+            f"tierwatch collect: listening on {host} without a token: anyone who can reach "
+            f"it can write to {db}. Set --token or {TOKEN_ENV} (docs/collect.md).",
+            err=True,
+        )
+    config = load_config(config_path)
+    label = f"collect {host}:{port}"
+    settings = CollectSettings(
+        db=db_path(db),
+        config=config,
+        label=label,
+        batch_seconds=batch_seconds,
+        batch_spans=batch_spans,
+        max_waiting_spans=max(max_waiting, batch_spans),
+        settle_seconds=settle,
+        trace_timeout_seconds=trace_timeout,
+    )
+    collector = Collector(settings, log=lambda line: click.echo(line, err=True))
+    app = create_app(collector, max_body=max_body_mb << 20, token=token)
+    click.echo(
+        f"tierwatch collect: receiving OTLP/HTTP traces on http://{host}:{port}/v1/traces "
+        f"into {db} (pid {os.getpid()})",
+        err=True,
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            limit_concurrency=64,
+            access_log=False,
+        )
+    )
+    collector.start()  # the store opened, migrated and checked before a port is taken
+    # uvicorn handles SIGTERM/SIGINT while serving and raises them again when done: these
+    # take that second one, so that the summary is printed and the exit status is 0
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
+    try:
+        server.run()
+    except SystemExit:  # uvicorn exits when the port cannot be bound; it said why
+        collector.stop()
+        click.echo(f"tierwatch: error: cannot listen on {host}:{port}", err=True)
+        sys.exit(EXIT_USAGE)
+    if not server.started:
+        collector.stop()
+        click.echo(f"tierwatch: error: cannot listen on {host}:{port}", err=True)
+        sys.exit(EXIT_USAGE)
+    t = collector.totals
+    waiting = collector.waiting()
+    click.echo(
+        f"tierwatch collect: stopped after {t['batches']} batches: {t['received']} spans "
+        f"received, {t['traces']} traces derived (read {t['read']}, loaded {t['loaded']}, "
+        f"duplicates {t['duplicates']}, rejected {t['rejected']}, skipped {t['skipped']}); "
+        f"{t['refused_busy']} requests asked to retry later (503, behind); "
+        f"{waiting['waiting_spans']} spans of {waiting['waiting_traces']} traces wait for "
+        f"their trace's root span and are derived when collect runs again",
+        err=True,
+    )
+
+
+COMMANDS = [collect]
