@@ -33,7 +33,7 @@ from queries import Filters, ensure_table, pricing, run, run_df, sql_text
 from queries.report import build_report
 from queries.routing_table import routing_table
 
-RETRIES = (0.1, 0.3, 0.6)  # seconds to wait before each retry of a busy file
+RETRIES = (0.1, 0.3, 0.6, 1.0, 2.0)  # seconds to wait before each retry of a busy file
 
 
 class Unavailable(Exception):

@@ -339,7 +339,7 @@ class Collector:
             if spans:
                 load.stage_blocks(
                     con,
-                    load.read_spans(spans, s.config, result),
+                    load.read_spans(spans, s.config, result, _stored_attempts(con)),
                     s.config,
                     file_id,
                     label,
@@ -440,6 +440,30 @@ class Collector:
         self.totals["received"] += received
         self.totals["traces"] += len(due)
         self.log(summary.line())
+
+
+def _stored_attempts(con):
+    """The attempts the store holds of named tasks, from traces other than those being
+    derived: a task the fleet retried in a new trace goes on being numbered."""
+
+    def count(keys: set[tuple[str, str]], trace_ids: set[str]) -> dict:
+        con.execute("create or replace temp table named_tasks (task_id varchar, role varchar)")
+        con.executemany("insert into named_tasks values (?, ?)", [list(k) for k in keys])
+        con.execute("create or replace temp table deriving (trace_id varchar)")
+        con.executemany("insert into deriving values (?)", [[t] for t in trace_ids])
+        rows = con.execute(
+            """
+            select a.task_id, a.role, max(a.attempt), arg_max(a.status, a.attempt)
+            from attempts as a
+            join named_tasks as n using (task_id, role)
+            where coalesce(json_extract_string(a.extra, '$."otel.trace_id"'), '')
+                not in (select trace_id from deriving)
+            group by all
+            """
+        ).fetchall()
+        return {(t, r): (n, status) for t, r, n, status in rows}
+
+    return count
 
 
 def _reason(why: str, s: CollectSettings) -> str:

@@ -437,11 +437,14 @@ def read_source(
     )
 
 
-def read_spans(spans: list, config: Config, result: FileResult) -> Iterator[pa.RecordBatch]:
-    """Decoded OTLP spans (the receiver's) as staged blocks, by the same mapping as a file."""
+def read_spans(
+    spans: list, config: Config, result: FileResult, stored_attempts=None
+) -> Iterator[pa.RecordBatch]:
+    """Decoded OTLP spans (the receiver's) as staged blocks, by the same mapping as a file;
+    `stored_attempts` as in sources.read_spans."""
     yield from _record_blocks(
         lambda: sources.read_spans(
-            spans, config.tier_for_model, config.sources, result.skipped_kinds
+            spans, config.tier_for_model, config.sources, result.skipped_kinds, stored_attempts
         )
     )
 

@@ -212,6 +212,16 @@ def test_sdk_fleet_lands_exactly_and_its_reports_equal_the_same_spans_from_a_fil
     assert done.returncode == 0, done.stderr
     for name in ("summary", "tiers", "escalations", "costs", "calibration"):
         assert rounded(report_json(db, name)) == rounded(report_json(file_db, name)), name
+    # and loaded into the live store, the file adds nothing: every attempt is a duplicate
+    again = subprocess.run(
+        [str(TIERWATCH), "ingest", str(truth["pb"]), "--db", str(db), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert again.returncode == 0, again.stderr
+    (f,) = json.loads(again.stdout)["files"]
+    assert f["loaded"] == 0 and f["duplicates"] == f["read"] - f["skipped"] > 0
 
     # and what the simulation did (one review per executor attempt, one plan per job)
     assert rows(db, "select role, count(*) from attempts group by role order by role") == [
@@ -560,3 +570,103 @@ def test_the_open_dashboard_shows_spans_sent_after_it_opened(tmp_path):
         settled(page)
         assert shown_tasks(page) == before + truth["tasks"] == 12 + 18
         screenshot(page, "collect-live-overview")
+
+
+def test_a_task_retried_in_a_new_trace_goes_on_being_numbered(tmp_path):
+    # the fleet names the task (tierwatch.task.id) and retries it one tier up in a trace
+    # of its own after the reviewer failed the first: attempt 1 on haiku (failed), 2 on
+    # sonnet (reason reviewer_reject), as a file holding both traces gives, though the
+    # receiver derives them a batch apart
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("test")
+    requests = []
+    for model, verdict in (
+        ("claude-3-5-haiku-20241022", "fail"),
+        ("claude-sonnet-4-5", "pass"),
+    ):
+        with tracer.start_as_current_span(
+            "invoke_agent executor",
+            attributes={
+                "gen_ai.operation.name": "invoke_agent",
+                "tierwatch.task.id": "T1",
+                "tierwatch.task.type": "extraction",
+                "tierwatch.planner.tier": "haiku",
+            },
+        ) as run:
+            with tracer.start_as_current_span(
+                f"chat {model}",
+                attributes={
+                    "gen_ai.operation.name": "chat",
+                    "gen_ai.request.model": model,
+                    "gen_ai.usage.input_tokens": 1000,
+                    "gen_ai.usage.output_tokens": 100,
+                },
+            ):
+                pass
+            run.add_event("gen_ai.evaluation.result", {"gen_ai.evaluation.score.label": verdict})
+        requests.append(otel_fleet.encode_spans(exporter.get_finished_spans()))
+        exporter.clear()
+    db = tmp_path / "retried.duckdb"
+    with collecting(db, "--batch-seconds", "0.2", "--settle", "0.3") as c:
+        for r in requests:
+            assert post(c["url"], r.SerializeToString())[0] == 200
+            deadline = time.monotonic() + 30
+            while True:
+                with urllib.request.urlopen(f"{c['url']}/health") as h:
+                    if json.loads(h.read())["waiting_traces"] == 0:
+                        break
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+    query = "select task_id, attempt, tier, status, escalation_reason from attempts order by 2"
+    assert rows(db, query) == [
+        ("T1", 1, "haiku", "failed", None),
+        ("T1", 2, "sonnet", "ok", "reviewer_reject"),
+    ]
+    assert rows(db, "select tier_path, escalations from tasks") == [(["haiku", "sonnet"], 1)]
+    assert rows(db, "select count(*) from collected_spans where derived_in is null") == [(0,)]
+    assert len(set(r[0] for r in rows(db, "select derived_in from collected_spans"))) == 2
+    file_db, pb = tmp_path / "file.duckdb", tmp_path / "both.pb"
+    both = ExportTraceServiceRequest()
+    for r in requests:
+        both.resource_spans.extend(r.resource_spans)
+    pb.write_bytes(both.SerializeToString())
+    subprocess.run(
+        [str(TIERWATCH), "ingest", str(pb), "--db", str(file_db)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    assert rows(file_db, query) == rows(db, query)
+
+
+def test_litellm_own_otel_callback_straight_into_the_receiver(tmp_path):
+    # LiteLLM (offline, mock_response) exports its spans over OTLP/HTTP to the receiver:
+    # each completion is one attempt with the model, tokens and cost LiteLLM reported
+    (tmp_path / "tierwatch.toml").write_text('ladder = "openai"\n')
+    db = tmp_path / "litellm.duckdb"
+    with collecting(db, *FAST, "--config", str(tmp_path / "tierwatch.toml")) as c:
+        done = subprocess.run(
+            [sys.executable, str(HERE / "litellm_send.py"), f"{c['url']}/v1/traces", "3"],
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+    said = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert len(said) == 3
+    got = rows(
+        db,
+        "select model, tier, input_tokens, output_tokens, cost_usd, status from attempts "
+        "order by ts",
+    )
+    assert [(m, i, o) for m, _, i, o, _, _ in got] == [
+        (s["model"], s["input_tokens"], s["output_tokens"]) for s in said
+    ]
+    assert {(t, st) for _, t, _, _, _, st in got} == {("mini", "ok")}  # gpt-4o-mini: mini
+    assert [cost for *_, cost, _ in got] == pytest.approx([s["cost"] for s in said])

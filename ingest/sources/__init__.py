@@ -176,11 +176,25 @@ def read_spans(
     tier_of: Callable[[str], str | None],
     overrides: dict | None,
     skipped: Counter,
+    stored_attempts: Callable[[set[tuple[str, str]], set[str]], dict] | None = None,
 ) -> Iterator[tuple[int, str, dict | None, str | None, str]]:
     """What `read` yields, for spans already decoded (the receiver's): one code path from
-    spans to attempts for files and for `tierwatch collect`."""
+    spans to attempts for files and for `tierwatch collect`.
+
+    `stored_attempts(task keys, trace ids)`: how many attempts of each (task id, role) the
+    store holds from traces other than these, for tasks the fleet named
+    (`tierwatch.task.id`) without numbering their attempts."""
     traces = otlp.calls_of_spans(items, mapping(overrides)["otlp"])
-    folded = list(attempts(traces.calls, tier_of))
+    after = None
+    if stored_attempts is not None:
+        named = {
+            (c.task_id, c.role or "executor")
+            for c in traces.calls
+            if c.task_id is not None and c.attempt is None
+        }
+        trace_ids = {str(c.extra.get("otel.trace_id")) for c in traces.calls}
+        after = stored_attempts(named, trace_ids) if named else None
+    folded = list(attempts(traces.calls, tier_of, after))
     yield from _numbered(folded, traces.bad_lines, traces.skipped, skipped)
 
 

@@ -97,10 +97,17 @@ def _first(values: Iterable) -> object:
     return next((v for v in values if v is not None), None)
 
 
-def attempts(calls: list[Call], tier_of: Callable[[str], str | None]) -> Iterator[Folded]:
+def attempts(
+    calls: list[Call],
+    tier_of: Callable[[str], str | None],
+    numbered_after: dict[tuple[str, str], tuple[int, str]] | None = None,
+) -> Iterator[Folded]:
     """The attempt records of `calls` (which may come from many tasks), in call order.
 
     `tier_of(model)` maps a model id to its tier on the ladder (None when none matches).
+    `numbered_after[(task_id, role)]`: (the last attempt number, its status) of the
+    attempts of that task the store already holds from other traces (the receiver derives
+    one trace at a time): numbering, and the next attempt's reason, go on from it.
     """
     by_task: dict[tuple[str, str], list[Call]] = defaultdict(list)
     for c in calls:
@@ -120,7 +127,12 @@ def attempts(calls: list[Call], tier_of: Callable[[str], str | None]) -> Iterato
                 segments.append(current)
                 open_segment[c.run_key] = current
         previous: dict | None = None
-        for n, (_, seg) in enumerate(segments, start=1):
+        first = 1
+        if numbered_after and (task_id, role) in numbered_after:
+            last, status = numbered_after[(task_id, role)]
+            # a stored attempt is "failed" only by a reviewer's verdict (else ok or error)
+            previous, first = {"status": status, "_reviewed": status == "failed"}, last + 1
+        for n, (_, seg) in enumerate(segments, start=first):
             record = _record(task_id, role, n, seg)
             if previous is not None and record.get("escalation_reason") is None:
                 if previous["status"] == "failed" and previous.get("_reviewed"):

@@ -439,6 +439,7 @@ def calls_of_spans(items: list[Span | LogRecord | BadLine], mapping: dict) -> Tr
                 + f"trace {s.trace_id} span {s.span_id}",
                 call_id=s.span_id,
                 task_key=task_key,
+                task_id=None if task_id is None else str(task_id),
                 run_key=f"{run_span.trace_id}/{run_span.span_id}",
                 start=s.start,
                 end=s.end,
