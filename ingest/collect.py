@@ -1,12 +1,15 @@
-"""Spans received live (`tierwatch collect`), written to the store in batches and derived
-into attempts once their trace is complete, by the same mapping as an OTLP file.
+"""Spans received live (`tierwatch collect`): made durable in a spool at once, written to
+the store in batches, and derived into attempts once their trace is complete, by the same
+mapping as an OTLP file.
 
-The receiver (ingest/receiver.py) decodes a request and hands its spans to `Collector.submit`;
-the writer thread commits everything submitted every `batch_seconds` (or at `batch_spans`),
-and only then is each request answered: a request is acknowledged once it is in the store,
-so a crash at any moment loses nothing acknowledged, and what was not acknowledged the
-exporter sends again. A span's identity is (trace id, span id): one sent again is a
-duplicate, whether it is still waiting or its trace was derived long ago.
+The receiver (ingest/receiver.py) decodes a request and hands its spans to
+`Collector.submit`, which appends them to the spool next to the store (`<db>.spool/`) and
+fsyncs it before the request is answered: a crash at any moment loses nothing that was
+acknowledged, and what was not acknowledged the exporter sends again. The writer thread
+moves the spool into the store every `batch_seconds` (or at `batch_spans`), in one
+transaction per batch, and only then deletes the spool's segments; on start, segments
+left by a crash are written first. A span's identity is (trace id, span id): one sent
+again, or replayed from the spool after a crash, is a duplicate, never a double count.
 
 When is a trace complete? Spans end children first and a run spans several exports, so a
 trace is derived once its root span (no parent) is in and no span of it arrived for
@@ -24,13 +27,15 @@ row yet; `waiting()` counts them.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import json
+import os
 import random
 import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,11 +54,15 @@ class CollectSettings:
     config: Config
     label: str = "collect"  # names the batches in the ledger: "collect 127.0.0.1:4318"
     batch_seconds: float = 1.0
-    batch_spans: int = 5_000
-    max_waiting_spans: int = 20_000  # submitted, not yet written: past this, Busy
+    batch_spans: int = 20_000
+    max_waiting_spans: int = 200_000  # acknowledged, not yet in the store: past this, Busy
     settle_seconds: float = 2.0
     trace_timeout_seconds: float = 300.0
     lock_wait_seconds: float = 10.0
+
+
+class CollectError(store.StoreError):
+    """The receiver cannot run as asked; the message says what to do."""
 
 
 class Busy(Exception):
@@ -66,11 +75,10 @@ class Busy(Exception):
 
 @dataclass
 class Ack:
-    """What became of one request's spans, once committed."""
+    """What became of one request's spans at once (they are durable when it is made)."""
 
     spans: int
     rejected: int = 0
-    duplicates: int = 0
     reasons: Counter = field(default_factory=Counter)
 
     def message(self) -> str:
@@ -81,14 +89,6 @@ class Ack:
             f"{self.rejected} of {self.spans} spans rejected: {why}. They are kept in the "
             f"store: tierwatch rejects lists them"
         )
-
-
-@dataclass
-class _Request:
-    spans: list  # otlp.Span, with valid ids
-    bad: list  # otlp.Span without valid ids: rejected at once
-    size: int
-    future: Future
 
 
 @dataclass
@@ -114,59 +114,168 @@ class BatchSummary:
 
 
 _BAD_IDS = "without a valid trace or span id (16 and 8 bytes, not all zero)"
-_LATE = "arrived after their trace was derived"
+
+
+class Spool:
+    """Acknowledged requests not yet in the store: numbered segment files of JSON lines
+    (`#` opens a request, `+` a span, `-` a span without valid ids), appended and fsynced
+    per request. A segment is closed by `rotate` and deleted once its batch is committed.
+    The folder's lock file keeps a second receiver off the same store."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        try:
+            folder.mkdir(exist_ok=True)
+            self._lock = open(folder / "lock", "a+")  # noqa: SIM115
+        except OSError as e:
+            raise CollectError(f"cannot create the spool {folder}: {e.strerror}") from None
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self._lock.seek(0)
+            holder = self._lock.read().strip() or "another process"
+            raise CollectError(
+                f"another tierwatch collect ({holder}) is receiving into this store "
+                f"(its spool {folder} is locked); stop it, or give this one another --db"
+            ) from None
+        self._lock.seek(0)
+        self._lock.truncate()
+        self._lock.write(f"pid {os.getpid()}")
+        self._lock.flush()
+        self._mutex = threading.Lock()
+        numbers = [int(p.stem) for p in self.segments()]
+        self._next = max(numbers, default=0) + 1
+        self._current = None
+        self._current_path: Path | None = None
+
+    def segments(self) -> list[Path]:
+        return sorted(self.folder.glob("*.jsonl"), key=lambda p: int(p.stem))
+
+    def append(self, spans: list, bad: list) -> None:
+        lines = [f"# {len(spans) + len(bad)}\n"]
+        lines += [f"+{otlp.span_to_json(x)}\n" for x in spans]
+        lines += [f"-{otlp.span_to_json(x)}\n" for x in bad]
+        data = "".join(lines).encode()
+        with self._mutex:
+            if self._current is None:
+                self._current_path = self.folder / f"{self._next:012d}.jsonl"
+                self._next += 1
+                self._current = open(self._current_path, "ab")  # noqa: SIM115
+                _fsync_folder(self.folder)
+            self._current.write(data)
+            self._current.flush()
+            os.fsync(self._current.fileno())
+
+    def rotate(self) -> list[Path]:
+        """Close the segment being appended to; every closed segment, oldest first."""
+        with self._mutex:
+            if self._current is not None:
+                self._current.close()
+                self._current = None
+            return self.segments()
+
+    @staticmethod
+    def read(segment: Path) -> tuple[int, list[tuple[str, dict]], list[dict]]:
+        """(requests, spans as (JSON text, dict), spans without valid ids) of a segment.
+        A torn last line (a crash in the middle of an append that was never
+        acknowledged) is left out."""
+        requests, good, bad = 0, [], []
+        with open(segment, "rb") as f:
+            for raw in f:
+                if not raw.endswith(b"\n"):
+                    break
+                line = raw.decode()
+                if line.startswith("#"):
+                    requests += 1
+                    continue
+                try:
+                    d = json.loads(line[1:])
+                except json.JSONDecodeError:
+                    break
+                if line.startswith("+"):
+                    good.append((line[1:-1], d))
+                else:
+                    bad.append(d)
+        return requests, good, bad
+
+    def done(self, segments: list[Path]) -> None:
+        for p in segments:
+            p.unlink(missing_ok=True)
+        _fsync_folder(self.folder)
+
+    def close(self) -> None:
+        self.rotate()
+        fcntl.flock(self._lock, fcntl.LOCK_UN)
+        self._lock.close()
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def spool_of(db: Path) -> Path:
+    return db.with_name(db.name + ".spool")
 
 
 class Collector:
-    """The receiver's writer: batches, durability, completeness, accounting."""
+    """The receiver's writer: spool, batches, completeness, accounting."""
 
     def __init__(self, settings: CollectSettings, log: Callable[[str], None] = print):
         self.settings = settings
         self.log = log
         self._cond = threading.Condition()
-        self._queue: list[_Request] = []
-        self._queued_spans = 0
-        self._first_queued = 0.0
+        self._spooled = 0  # spans acknowledged and not yet in the store
+        self._first_spooled = 0.0
         self._stopping = False
         self._thread: threading.Thread | None = None
+        self._spool: Spool | None = None
         # trace id -> (last span received, epoch seconds; root span received)
         self._traces: dict[str, tuple[float, bool]] = {}
         self._waiting_spans = 0
         self.totals = Counter()
-        self.failure: str | None = None  # the last batch's error, while it lasts
 
     # --- the receiver's side -------------------------------------------------------------
 
-    def submit(self, spans: list, bad: list, size: int) -> Future:
-        """Queue a request's spans; its future gives the Ack once they are in the store.
-        Raises Busy when the writer is too far behind to take them."""
-        future: Future = Future()
+    def submit(self, spans: list, bad: list) -> Ack:
+        """Make a request's spans durable (appended to the spool and fsynced); what became
+        of them at once. Blocking (a disk write): call it from a worker thread. Raises Busy
+        when more than `max_waiting_spans` are acknowledged and not yet in the store."""
+        n = len(spans) + len(bad)
         with self._cond:
-            if self._stopping:
+            if self._stopping or self._spool is None:
                 raise Busy("shutting down", retry_after=5)
-            n = len(spans) + len(bad)
-            if self._queue and self._queued_spans + n > self.settings.max_waiting_spans:
+            if self._spooled and self._spooled + n > self.settings.max_waiting_spans:
                 self.totals["refused_busy"] += 1
                 # spread the retries, so that refused exporters do not all come back at once
                 raise Busy(
-                    f"{self._queued_spans} spans are waiting to be written "
+                    f"{self._spooled} spans are waiting to be written "
                     f"(the limit is {self.settings.max_waiting_spans})",
                     retry_after=random.randint(1, 3),
                 )
-            if self.failure and self._queue:
-                self.totals["refused_busy"] += 1
-                raise Busy(self.failure, retry_after=2)
-            if not self._queue:
-                self._first_queued = time.monotonic()
-            self._queue.append(_Request(spans, bad, size, future))
-            self._queued_spans += n
+            if not self._spooled:
+                self._first_spooled = time.monotonic()
+            self._spooled += n  # counted before the write: the limit holds across threads
+        try:
+            self._spool.append(spans, bad)
+        except BaseException:
+            with self._cond:
+                self._spooled -= n
+            raise
+        with self._cond:
             self._cond.notify_all()
-        return future
+        ack = Ack(spans=n, rejected=len(bad))
+        if bad:
+            ack.reasons[_BAD_IDS] = len(bad)
+        return ack
 
     def waiting(self) -> dict:
         with self._cond:
             return {
-                "queued_spans": self._queued_spans,
+                "queued_spans": self._spooled,
                 "waiting_spans": self._waiting_spans,
                 "waiting_traces": len(self._traces),
                 "batches": self.totals["batches"],
@@ -176,28 +285,38 @@ class Collector:
     # --- life ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Open the store (creating and migrating it), read the traces still waiting, and
-        start the writer."""
-        with store.open_store(
-            self.settings.db, read_only=False, wait=self.settings.lock_wait_seconds
-        ) as con:
-            store.ensure_ladder(con, self.settings.config)
+        """Open the store (creating and migrating it) and the spool, read the traces still
+        waiting, and start the writer; a spool a crash left is written first."""
+        s = self.settings
+        with store.open_store(s.db, read_only=False, wait=s.lock_wait_seconds) as con:
+            store.ensure_ladder(con, s.config)
             rows = con.execute(
                 "select trace_id, epoch(max(received_at)), bool_or(is_root), count(*) "
                 "from collected_spans where derived_in is null group by trace_id"
             ).fetchall()
+        self._spool = Spool(spool_of(s.db))
         self._traces = {t: (last, root) for t, last, root, _ in rows}
         self._waiting_spans = sum(r[3] for r in rows)
+        left = self._spool.segments()
+        if left:
+            self._spooled = sum(len(g) + len(b) for _, g, b in (Spool.read(seg) for seg in left))
+            self._first_spooled = time.monotonic() - s.batch_seconds
+            self.log(
+                f"tierwatch collect: {self._spooled} acknowledged spans in {len(left)} spool "
+                f"segments from the last run are written first"
+            )
         self._thread = threading.Thread(target=self._run, name="tierwatch-collect", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
-        """Write what was submitted, derive every trace whose root is in, and stop."""
+        """Write what was acknowledged, derive every trace whose root is in, and stop."""
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
         if self._thread is not None:
             self._thread.join()
+        if self._spool is not None:
+            self._spool.close()
 
     # --- the writer ------------------------------------------------------------------------
 
@@ -214,69 +333,76 @@ class Collector:
     def _run(self) -> None:
         s = self.settings
         next_check = 0.0
+        failures = 0
         while True:
             with self._cond:
                 while True:
                     now = time.monotonic()
                     if self._stopping:
                         break
-                    if self._queue and (
-                        self._queued_spans >= s.batch_spans
-                        or now - self._first_queued >= s.batch_seconds
+                    if self._spooled and (
+                        self._spooled >= s.batch_spans
+                        or now - self._first_spooled >= s.batch_seconds
                     ):
                         break
-                    if not self._queue and self._traces and now >= next_check:
+                    if not self._spooled and self._traces and now >= next_check:
                         break
                     wait = s.batch_seconds
-                    if self._queue:
-                        wait = max(0.0, self._first_queued + s.batch_seconds - now)
+                    if self._spooled:
+                        wait = self._first_spooled + s.batch_seconds - now
                     self._cond.wait(timeout=max(wait, 0.01))
-                requests, self._queue, self._queued_spans = self._queue, [], 0
                 final = self._stopping
+            segments = self._spool.rotate()
             due = self._due(time.time(), final)
-            if requests or due:
+            if segments or due:
                 try:
-                    self._write(requests)
-                    self.failure = None
+                    self._write_segments(segments)
+                    failures = 0
                 except Exception as e:  # the store held too long, a full disk, ...
-                    self.failure = f"cannot write to {s.db}: {e}"
-                    self.log(f"tierwatch collect: {self.failure}; the exporters will retry")
-                    for r in requests:
-                        if not r.future.done():
-                            r.future.set_exception(Busy(self.failure, retry_after=2))
+                    failures += 1
+                    self.log(
+                        f"tierwatch collect: cannot write to {s.db} ({e}); what was "
+                        f"acknowledged stays in the spool {self._spool.folder} and is written "
+                        f"when the store can be written"
+                        + ("" if not final else "; it is written when collect runs again")
+                    )
                     if final:
                         break
-                    time.sleep(0.5)
+                    time.sleep(min(0.5 * failures, 5.0))
                     continue
             next_check = time.monotonic() + min(s.batch_seconds, s.settle_seconds)
             if final:
                 break
 
-    def _write(self, requests: list[_Request]) -> None:
+    def _write_segments(self, segments: list[Path]) -> None:
+        """The closed segments, in batches of about `batch_spans`, each committed and then
+        its segments deleted."""
+        group: list[Path] = []
+        requests, good, bad = 0, [], []
+        for seg in segments:
+            r, g, b = Spool.read(seg)
+            group.append(seg)
+            requests, good, bad = requests + r, good + g, bad + b
+            if len(good) + len(bad) >= self.settings.batch_spans:
+                self._write(requests, good, bad)
+                self._spool.done(group)
+                group, requests, good, bad = [], 0, [], []
+        if group or not segments:
+            self._write(requests, good, bad)  # also derives the traces that are due
+            self._spool.done(group)
+
+    def _write(self, requests: int, good: list[tuple[str, dict]], bad: list[dict]) -> None:
         s = self.settings
         now = time.time()
         started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        rows = {"req": [], "pos": [], "trace_id": [], "span_id": [], "is_root": [], "body": []}
-        for i, r in enumerate(requests):
-            for j, span in enumerate(r.spans):
-                rows["req"].append(i)
-                rows["pos"].append(j)
-                rows["trace_id"].append(span.trace_id)
-                rows["span_id"].append(span.span_id)
-                rows["is_root"].append(span.parent_id is None)
-                rows["body"].append(otlp.span_to_json(span))
         incoming = pa.table(
-            rows,
-            schema=pa.schema(
-                [
-                    ("req", pa.int32()),
-                    ("pos", pa.int32()),
-                    ("trace_id", pa.string()),
-                    ("span_id", pa.string()),
-                    ("is_root", pa.bool_()),
-                    ("body", pa.string()),
-                ]
-            ),
+            {
+                "pos": pa.array(range(len(good)), pa.int32()),
+                "trace_id": pa.array([d["trace_id"] for _, d in good], pa.string()),
+                "span_id": pa.array([d["span_id"] for _, d in good], pa.string()),
+                "is_root": pa.array([d["parent_id"] is None for _, d in good], pa.bool_()),
+                "body": pa.array([text for text, _ in good], pa.string()),
+            }
         )
         with store.open_store(s.db, read_only=False, wait=s.lock_wait_seconds) as con:
             con.execute(f"set memory_limit = '{load.INGEST_MEMORY_LIMIT}'")
@@ -292,7 +418,7 @@ class Collector:
                 create or replace temp table incoming as
                 with i as (
                     select *, row_number() over (
-                        partition by trace_id, span_id order by req, pos) > 1 as twice
+                        partition by trace_id, span_id order by pos) > 1 as twice
                     from incoming_batch
                 ),
                 held as (
@@ -312,9 +438,9 @@ class Collector:
                 """
             )
             con.unregister("incoming_batch")
-            verdicts = con.execute(
-                "select req, verdict, count(*) from incoming group by all"
-            ).fetchall()
+            duplicates = con.execute(
+                "select count(*) from incoming where verdict = 'duplicate'"
+            ).fetchone()[0]
             new = con.execute(
                 "select trace_id, bool_or(is_root), count(*) from incoming "
                 "where verdict = 'new' group by trace_id"
@@ -323,19 +449,22 @@ class Collector:
             # the traces this batch completes: those due, and those whose spans came now
             traces = dict(self._traces)
             for trace_id, root, _ in new:
-                last, had_root = traces.get(trace_id, (now, False))
+                _, had_root = traces.get(trace_id, (now, False))
                 traces[trace_id] = (now, had_root or root)
             due = self._due(now, self._stopping, traces)
-            con.execute("create or replace temp table due_traces (trace_id varchar)")
-            if due:
-                con.executemany("insert into due_traces values (?)", [[t] for t in due])
-            bodies = con.execute(
+            con.register("due_batch", pa.table({"trace_id": pa.array(due, pa.string())}))
+            con.execute("create or replace temp table due_traces as from due_batch")
+            con.unregister("due_batch")
+            held = con.execute(
                 "select body from collected_spans where derived_in is null "
-                "and trace_id in (select trace_id from due_traces) "
-                "union all select body from incoming where verdict = 'new' "
                 "and trace_id in (select trace_id from due_traces)"
             ).fetchall()
-            spans = [otlp.span_from_json(b) for (b,) in bodies]
+            arrived = con.execute(
+                "select pos from incoming where verdict = 'new' "
+                "and trace_id in (select trace_id from due_traces)"
+            ).fetchall()
+            spans = [otlp.span_from_json(b) for (b,) in held]
+            spans += [otlp.span_from_dict(good[i][1]) for (i,) in arrived]
             if spans:
                 load.stage_blocks(
                     con,
@@ -346,45 +475,33 @@ class Collector:
                     result,
                 )
 
-            # what was refused at once: spans without valid ids, spans of a derived trace
-            acks = [Ack(spans=len(r.spans) + len(r.bad)) for r in requests]
-            rejects = []
-            for i, r in enumerate(requests):
-                for span in r.bad:
-                    rejects.append((i, None, _BAD_IDS, span))
+            # quarantined at once: spans without valid ids, spans of a derived trace
             late = con.execute(
-                "select req, pos from incoming where verdict = 'late' order by req, pos"
+                "select pos from incoming where verdict = 'late' order by pos"
             ).fetchall()
-            for i, j in late:
-                rejects.append((i, "trace_id", _LATE, requests[i].spans[j]))
-            quarantined = []
-            for n, (i, field_name, why, span) in enumerate(rejects, start=result.read + 1):
-                acks[i].rejected += 1
-                acks[i].reasons[why] += 1
-                quarantined.append(
-                    [
-                        file_id,
-                        label,
-                        n,
-                        field_name,
-                        _reason(why, s),
-                        otlp.span_to_json(span)[: load.MAX_RAW_CHARS],
-                        f"trace {span.trace_id or '(none)'} span {span.span_id or '(none)'}",
-                    ]
-                )
+            refused = [(None, _bad_ids_reason(), d) for d in bad]
+            refused += [("trace_id", _late_reason(s), good[i][1]) for (i,) in late]
+            quarantined = [
+                [
+                    file_id,
+                    label,
+                    n,
+                    field_name,
+                    why,
+                    json.dumps(d, default=str)[: load.MAX_RAW_CHARS],
+                    f"trace {d.get('trace_id') or '(none)'} span {d.get('span_id') or '(none)'}",
+                ]
+                for n, (field_name, why, d) in enumerate(refused, start=result.read + 1)
+            ]
             if quarantined:
                 con.executemany(
                     "insert into staging_rejects (file_id, path, line, field, reason, raw, "
                     "locator) values (?, ?, ?, ?, ?, ?, ?)",
                     quarantined,
                 )
-            for i, verdict, n in verdicts:
-                if verdict == "duplicate":
-                    acks[i].duplicates += n
-            duplicates = sum(a.duplicates for a in acks)
-            result.read += len(rejects) + duplicates
+            result.read += len(refused) + duplicates
             result.duplicates += duplicates
-            result.rejected += len(rejects)
+            result.rejected += len(refused)
 
             def keep_spans(con) -> None:
                 con.execute(
@@ -403,32 +520,36 @@ class Collector:
                     [file_id],
                 )
 
-            load.commit_staged(
-                con,
-                result,
-                file_id=file_id,
-                digest=f"collect:{uuid.uuid4().hex}",
-                size=sum(r.size for r in requests),
-                started=started,
-                also=keep_spans,
-            )
+            if requests or due:
+                load.commit_staged(
+                    con,
+                    result,
+                    file_id=file_id,
+                    digest=f"collect:{uuid.uuid4().hex}",
+                    size=sum(len(text) for text, _ in good),
+                    started=started,
+                    also=keep_spans,
+                )
 
-        # committed: the requests are durable, and the derived traces are done
-        received = sum(a.spans for a in acks)
+        # committed: the spool's segments may go, and the derived traces are done
+        received = len(good) + len(bad)
         with self._cond:
             for trace_id, root, n in new:
-                last, had_root = self._traces.get(trace_id, (now, False))
+                _, had_root = self._traces.get(trace_id, (now, False))
                 self._traces[trace_id] = (now, had_root or root)
                 self._waiting_spans += n
             for t in due:
                 self._traces.pop(t, None)
             self._waiting_spans -= len(spans)
+            self._spooled = max(0, self._spooled - received)
+            if self._spooled:
+                self._first_spooled = time.monotonic()
             waiting_spans, waiting_traces = self._waiting_spans, len(self._traces)
-        for r, a in zip(requests, acks, strict=True):
-            r.future.set_result(a)
+        if not (requests or due):
+            return
         summary = BatchSummary(
             result=result,
-            requests=len(requests),
+            requests=requests,
             received=received,
             traces_derived=len(due),
             waiting_spans=waiting_spans,
@@ -447,10 +568,17 @@ def _stored_attempts(con):
     derived: a task the fleet retried in a new trace goes on being numbered."""
 
     def count(keys: set[tuple[str, str]], trace_ids: set[str]) -> dict:
-        con.execute("create or replace temp table named_tasks (task_id varchar, role varchar)")
-        con.executemany("insert into named_tasks values (?, ?)", [list(k) for k in keys])
-        con.execute("create or replace temp table deriving (trace_id varchar)")
-        con.executemany("insert into deriving values (?)", [[t] for t in trace_ids])
+        named = pa.table(
+            {"task_id": [k[0] for k in keys], "role": [k[1] for k in keys]},
+            schema=pa.schema([("task_id", pa.string()), ("role", pa.string())]),
+        )
+        deriving = pa.table({"trace_id": pa.array(sorted(trace_ids), pa.string())})
+        con.register("named_batch", named)
+        con.register("deriving_batch", deriving)
+        con.execute("create or replace temp table named_tasks as from named_batch")
+        con.execute("create or replace temp table deriving as from deriving_batch")
+        con.unregister("named_batch")
+        con.unregister("deriving_batch")
         rows = con.execute(
             """
             select a.task_id, a.role, max(a.attempt), arg_max(a.status, a.attempt)
@@ -466,13 +594,15 @@ def _stored_attempts(con):
     return count
 
 
-def _reason(why: str, s: CollectSettings) -> str:
-    if why == _LATE:
-        return (
-            f"arrived after its trace was derived (a trace is derived {s.settle_seconds:g} s "
-            f"after its root span, or {s.trace_timeout_seconds:g} s after its last span); "
-            f"if your exporters deliver this late, raise --settle or --trace-timeout"
-        )
+def _late_reason(s: CollectSettings) -> str:
+    return (
+        f"arrived after its trace was derived (a trace is derived {s.settle_seconds:g} s "
+        f"after its root span, or {s.trace_timeout_seconds:g} s after its last span); "
+        f"if your exporters deliver this late, raise --settle or --trace-timeout"
+    )
+
+
+def _bad_ids_reason() -> str:
     return (
         "no valid trace or span id: OTLP needs a 16-byte trace id and an 8-byte span id, "
         "not all zero; the exporter that sent it is broken"

@@ -2,7 +2,8 @@
 
 `POST /v1/traces` takes an ExportTraceServiceRequest as `application/x-protobuf` or
 `application/json`, optionally `Content-Encoding: gzip`, as the OTLP/HTTP specification
-says, and answers only once the spans are in the store (ingest/collect.py):
+says, and answers only once the spans are durable (fsynced to the spool that the writer
+moves into the store, ingest/collect.py):
 
 - 200 with an ExportTraceServiceResponse, whose `partial_success` counts the spans
   rejected and says why;
@@ -16,7 +17,6 @@ says, and answers only once the spans are in the store (ingest/collect.py):
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hmac
 import json
@@ -134,13 +134,12 @@ def create_app(
                 body = await run_in_threadpool(_gunzip, body, max_body)
             good, bad = await run_in_threadpool(decode, media, body)
             try:
-                future = collector.submit(good, bad, len(body))
+                ack = await run_in_threadpool(collector.submit, good, bad)
             except Busy as e:
                 raise _Refused(503, f"behind: {e}; retry later", e.retry_after) from None
-            try:
-                ack = await asyncio.wrap_future(future)
-            except Busy as e:
-                raise _Refused(503, f"{e}; retry later", e.retry_after) from None
+            except OSError as e:  # the spool cannot be written: a full disk
+                why = f"cannot keep the spans ({e.strerror}); retry later"
+                raise _Refused(503, why, 5) from None
         except _Refused as e:
             headers = {"Retry-After": str(e.retry_after)} if e.retry_after else None
             return Response(

@@ -49,17 +49,18 @@ LOCAL = {"127.0.0.1", "localhost", "::1"}
 )
 @click.option(
     "--batch-spans",
-    default=5000,
+    default=20000,
     show_default=True,
     type=click.IntRange(min=1),
     help="...or as soon as this many spans wait to be written.",
 )
 @click.option(
     "--max-waiting",
-    default=20000,
+    default=200000,
     show_default=True,
     type=click.IntRange(min=1),
-    help="Spans received but not yet written past which requests get 503 Retry-After.",
+    help="Spans acknowledged but not yet in the store past which requests get 503 "
+    "Retry-After.",
 )
 @click.option(
     "--settle",
@@ -101,14 +102,15 @@ def collect(
     SDK, or an `otlphttp` exporter in an OpenTelemetry Collector (docs/collect.md). Spans
     map to attempts exactly as `tierwatch ingest` maps an OTLP file (docs/sources.md).
 
-    A request is answered only once its spans are in the store, so a crash loses nothing
-    that was acknowledged; a span sent twice is a duplicate. A trace becomes attempts once
+    A request is answered once its spans are fsynced to a spool next to the store
+    (DB.spool/), which is moved into the store in batches and replayed after a crash: a
+    crash loses nothing that was acknowledged, and a span sent twice is a duplicate. A trace becomes attempts once
     its root span is in and it has been quiet for --settle seconds (or after
     --trace-timeout without its root). The store is held only for the moment of each
     batch: the dashboard, `tierwatch report` and `tierwatch ingest` keep working.
 
-    One line is logged per batch; SIGTERM or Ctrl-C writes what is waiting, derives the
-    traces whose root is in, prints a summary and exits 0.
+    One line is logged per batch (stderr); SIGTERM or Ctrl-C writes what was
+    acknowledged, derives the traces whose root is in, prints a summary and exits 0.
     """
     import uvicorn
 

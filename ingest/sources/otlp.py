@@ -213,9 +213,12 @@ def span_to_json(s: Span) -> str:
 
 
 def span_from_json(text: str) -> Span:
-    d = json.loads(text)
-    d["events"] = [tuple(e) for e in d.get("events") or []]
-    return Span(**d)
+    return span_from_dict(json.loads(text))
+
+
+def span_from_dict(d: dict) -> Span:
+    """A span of `span_to_json`'s text, once parsed."""
+    return Span(**{**d, "events": [tuple(e) for e in d.get("events") or []]})
 
 
 def has_valid_ids(s: Span) -> bool:
