@@ -59,8 +59,7 @@ LOCAL = {"127.0.0.1", "localhost", "::1"}
     default=200000,
     show_default=True,
     type=click.IntRange(min=1),
-    help="Spans acknowledged but not yet in the store past which requests get 503 "
-    "Retry-After.",
+    help="Spans acknowledged but not yet in the store past which requests get 503 Retry-After.",
 )
 @click.option(
     "--settle",
@@ -104,10 +103,11 @@ def collect(
 
     A request is answered once its spans are fsynced to a spool next to the store
     (DB.spool/), which is moved into the store in batches and replayed after a crash: a
-    crash loses nothing that was acknowledged, and a span sent twice is a duplicate. A trace becomes attempts once
-    its root span is in and it has been quiet for --settle seconds (or after
-    --trace-timeout without its root). The store is held only for the moment of each
-    batch: the dashboard, `tierwatch report` and `tierwatch ingest` keep working.
+    crash loses nothing that was acknowledged, and a span sent twice is a duplicate. A
+    trace becomes attempts once its root span is in and it has been quiet for --settle
+    seconds (or after --trace-timeout without its root). The store is held only for the
+    moment of each batch: the dashboard, `tierwatch report` and `tierwatch ingest` keep
+    working.
 
     One line is logged per batch (stderr); SIGTERM or Ctrl-C writes what was
     acknowledged, derives the traces whose root is in, prints a summary and exits 0.
