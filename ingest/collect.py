@@ -204,6 +204,8 @@ class Spool:
         _fsync_folder(self.folder)
 
     def close(self) -> None:
+        if self._lock.closed:
+            return
         self.rotate()
         fcntl.flock(self._lock, fcntl.LOCK_UN)
         self._lock.close()
@@ -315,6 +317,7 @@ class Collector:
             self._cond.notify_all()
         if self._thread is not None:
             self._thread.join()
+            self._thread = None
         if self._spool is not None:
             self._spool.close()
 

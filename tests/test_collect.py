@@ -205,7 +205,7 @@ def test_sdk_fleet_lands_exactly_and_its_reports_equal_the_same_spans_from_a_fil
         truth = send_fleet(c["url"], tmp_path, "--jobs", "12", "--batch", "64")
     assert c["proc"].returncode == 0, c["log"]
     # SIGTERM: a summary line, nothing left waiting (every trace's root span came)
-    assert "stopped after" in c["log"] and "0 spans of 0 traces wait" in c["log"], c["log"]
+    assert "stopped after" in c["log"] and "; nothing waits" in c["log"], c["log"]
     assert truth["exports"]["failure"] == 0
 
     sent = span_ids(ExportTraceServiceRequest.FromString(truth["pb"].read_bytes()))
@@ -706,3 +706,21 @@ def test_a_spool_left_by_a_crash_is_written_first_and_a_torn_append_is_left_out(
     assert "from the last run are written first" in c["log"]
     assert set(stored_spans(db)) == span_ids(request)
     assert list(spool_of(db).glob("*.jsonl")) == []
+
+
+def test_a_port_in_use_is_a_message_and_exit_2(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [str(TIERWATCH), "collect", "--db", str(tmp_path / "p.duckdb"), "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr and "--port" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sys
 
 import click
@@ -134,48 +135,73 @@ def collect(
     )
     collector = Collector(settings, log=lambda line: click.echo(line, err=True))
     app = create_app(collector, max_body=max_body_mb << 20, token=token)
-    click.echo(
-        f"tierwatch collect: receiving OTLP/HTTP traces on http://{host}:{port}/v1/traces "
-        f"into {db} (pid {os.getpid()})",
-        err=True,
-    )
     server = uvicorn.Server(
         uvicorn.Config(
             app,
             host=host,
             port=port,
-            log_level="warning",
+            log_level="critical",  # what goes wrong is said here, without uvicorn's traceback
             lifespan="on",
             limit_concurrency=64,
             access_log=False,
         )
     )
-    collector.start()  # the store opened, migrated and checked before a port is taken
+    _check_port(host, port)
+    collector.start()  # the store opened, migrated and checked before the port is taken
+    click.echo(
+        f"tierwatch collect: receiving OTLP/HTTP traces on http://{host}:{port}/v1/traces "
+        f"into {db} (pid {os.getpid()}); Ctrl-C or SIGTERM stops it",
+        err=True,
+    )
     # uvicorn handles SIGTERM/SIGINT while serving and raises them again when done: these
     # take that second one, so that the summary is printed and the exit status is 0
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: None)
     try:
         server.run()
-    except SystemExit:  # uvicorn exits when the port cannot be bound; it said why
-        collector.stop()
-        click.echo(f"tierwatch: error: cannot listen on {host}:{port}", err=True)
-        sys.exit(EXIT_USAGE)
+    except SystemExit:  # uvicorn gives up when the port cannot be bound after all
+        pass
+    collector.stop()
     if not server.started:
-        collector.stop()
         click.echo(f"tierwatch: error: cannot listen on {host}:{port}", err=True)
         sys.exit(EXIT_USAGE)
-    t = collector.totals
-    waiting = collector.waiting()
-    click.echo(
+    click.echo(_summary(collector), err=True)
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail early, with what to do, when the address cannot be listened on."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as e:
+            click.echo(
+                f"tierwatch: error: cannot listen on {host}:{port}: {e.strerror}. Is another "
+                f"receiver (tierwatch collect, an OpenTelemetry Collector) on that port? "
+                f"Stop it, or pick another with --port",
+                err=True,
+            )
+            sys.exit(EXIT_USAGE)
+
+
+def _summary(collector: Collector) -> str:
+    t, waiting = collector.totals, collector.waiting()
+    parts = [
         f"tierwatch collect: stopped after {t['batches']} batches: {t['received']} spans "
         f"received, {t['traces']} traces derived (read {t['read']}, loaded {t['loaded']}, "
-        f"duplicates {t['duplicates']}, rejected {t['rejected']}, skipped {t['skipped']}); "
-        f"{t['refused_busy']} requests asked to retry later (503, behind); "
-        f"{waiting['waiting_spans']} spans of {waiting['waiting_traces']} traces wait for "
-        f"their trace's root span and are derived when collect runs again",
-        err=True,
-    )
+        f"duplicates {t['duplicates']}, rejected {t['rejected']}, skipped {t['skipped']})"
+    ]
+    if t["refused_busy"]:
+        parts.append(f"{t['refused_busy']} requests asked to retry later (503, behind)")
+    if waiting["waiting_spans"]:
+        parts.append(
+            f"{waiting['waiting_spans']} spans of {waiting['waiting_traces']} traces wait "
+            f"for their root span and are derived when collect runs again"
+        )
+    else:
+        parts.append("nothing waits")
+    return "; ".join(parts)
 
 
 COMMANDS = [collect]
