@@ -96,7 +96,8 @@ def drained(url: str, timeout: float = 30) -> None:
 
 
 def post(url: str, body: bytes, media="application/x-protobuf", **headers):
-    """(status, headers, body) of a POST to /v1/traces."""
+    """(status, headers, body) of a POST to /v1/traces; header names with _ for -."""
+    headers = {k.replace("_", "-"): v for k, v in headers.items()}
     req = urllib.request.Request(
         f"{url}/v1/traces", data=body, method="POST", headers={"Content-Type": media, **headers}
     )
@@ -377,7 +378,12 @@ def test_posted_bodies_json_gzip_duplicates_garbage_and_partial_success(tmp_path
         # OTLP/JSON, hex ids
         status, headers, body = post(url, otlp_json(b), media="application/json")
         assert (status, json.loads(body)) == (200, {})
-        # gzip
+        # gzip, of protobuf and of JSON
+        j = otel_fleet.simulate(jobs=1, seed=31).request()
+        status, _, body = post(
+            url, gzip.compress(otlp_json(j)), media="application/json", Content_Encoding="gzip"
+        )
+        assert (status, json.loads(body)) == (200, {})
         status, _, _ = post(
             url, gzip.compress(g.SerializeToString()), **{"Content-Encoding": "gzip"}
         )
@@ -418,7 +424,7 @@ def test_posted_bodies_json_gzip_duplicates_garbage_and_partial_success(tmp_path
     assert c["proc"].returncode == 0
     stored = stored_spans(db)
     assert len(stored) == len(set(stored))
-    assert set(stored) == span_ids(a) | span_ids(b) | span_ids(g) | good_mixed
+    assert set(stored) == span_ids(a) | span_ids(b) | span_ids(g) | span_ids(j) | good_mixed
     n_a = len(span_ids(a))
     # the second copy of `a` is counted as duplicates, span for span
     dup_rows = rows(db, "select duplicates from ingested_files where duplicates > 0")
@@ -440,6 +446,17 @@ def test_a_token_is_required_when_set(tmp_path):
         assert post(c["url"], body)[0] == 401
         assert post(c["url"], body, Authorization="Bearer wrong")[0] == 401
         assert post(c["url"], body, Authorization="Bearer s3cret")[0] == 200
+        # the SDK's exporter sends it as OTEL_EXPORTER_OTLP_HEADERS says
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from opentelemetry.sdk.trace.export import SpanExportResult
+
+        env = {"OTEL_EXPORTER_OTLP_HEADERS": "Authorization=Bearer s3cret"}
+        with pytest.MonkeyPatch.context() as mp:
+            for k, v in env.items():
+                mp.setenv(k, v)
+            exporter = OTLPSpanExporter(endpoint=f"{c['url']}/v1/traces")
+        fleet = otel_fleet.simulate(jobs=1, seed=6)
+        assert exporter.export(fleet.spans) is SpanExportResult.SUCCESS
 
 
 def test_a_trace_completed_by_a_later_request_is_derived_once_with_every_span(tmp_path):
