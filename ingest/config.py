@@ -73,6 +73,7 @@ class Tier:
     price: Price
     models: tuple[str, ...] = ()
     representative: str | None = None  # the model whose price is the tier's (named ladders)
+    price_from: str = "built-in defaults"  # the config file, or the price library's version
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,7 @@ def _ladder_tiers(name, source: str) -> list[dict]:
                 "name": t["name"],
                 "models": list(t["models"]),
                 "representative": t["representative"],
+                "_price_from": model_prices.library_version(),
                 "input_usd_per_mtok": price.input_usd_per_mtok,
                 "output_usd_per_mtok": price.output_usd_per_mtok,
                 "cached_input_usd_per_mtok": price.cached_input_usd_per_mtok,
@@ -219,6 +221,8 @@ def _extend(base: list[dict], extra, source: str) -> list[dict]:
             out.append(dict(t))
             continue
         models = t.get("models", [])
+        if set(t) & {"input_usd_per_mtok", "output_usd_per_mtok", "cached_input_usd_per_mtok"}:
+            same.pop("_price_from", None)  # the config's price replaces the library's
         same.update({k: v for k, v in t.items() if k not in ("models",)})
         same["models"] = list(same["models"]) + list(
             [models] if isinstance(models, str) else models
@@ -252,7 +256,14 @@ def parse_config(raw: dict, source: str = "tierwatch.toml") -> Config:
             raw_tiers = _extend(raw_tiers, raw["tiers"], source)
         ladder_name = ladder_name.lower()
     else:
-        raw_tiers = raw.get("tiers", list(DEFAULT_TIERS))
+        raw_tiers = (
+            raw["tiers"]
+            if "tiers" in raw
+            else [
+                {**t, "_price_from": "built-in defaults (the article's prices)"}
+                for t in DEFAULT_TIERS
+            ]
+        )
     model_prices = raw.get("model_prices", "library" if ladder_name else "tiers")
     if model_prices not in MODEL_PRICES:
         raise ConfigError(
@@ -272,7 +283,7 @@ def parse_config(raw: dict, source: str = "tierwatch.toml") -> Config:
         where = f"{source}: tiers[{i}]"
         if not isinstance(t, dict):
             raise ConfigError(f"{where} must be a table with name and prices")
-        extra = set(t) - _TIER_KEYS - {"models"}
+        extra = set(t) - _TIER_KEYS - {"models", "_price_from"}
         if extra:
             raise ConfigError(f"{where}: unknown key {sorted(extra)[0]!r}")
         name = t.get("name")
@@ -291,6 +302,7 @@ def parse_config(raw: dict, source: str = "tierwatch.toml") -> Config:
                 price=_price(t, where),
                 models=_globs(t, where),
                 representative=representative,
+                price_from=t.get("_price_from", source),
             )
         )
 

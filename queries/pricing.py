@@ -114,6 +114,23 @@ def _price_rows(config: Config) -> list[tuple]:
     ]
 
 
+def tier_prices(config: Config) -> list[dict]:
+    """What each tier costs in the counterfactuals (every task on tier T): its price per
+    million tokens, the model that price is of (a named ladder's representative), and where
+    the price comes from (the config file, or the price library and its version)."""
+    return [
+        {
+            "tier": t.name,
+            "representative": t.representative,
+            "input_usd_per_mtok": t.price.input_usd_per_mtok,
+            "output_usd_per_mtok": t.price.output_usd_per_mtok,
+            "cached_input_usd_per_mtok": t.price.cached_input_usd_per_mtok,
+            "price_from": t.price_from,
+        }
+        for t in config.tiers
+    ]
+
+
 LIBRARY_FROM = dt.date(1970, 1, 1)
 
 

@@ -420,3 +420,40 @@ def test_dashboard_says_what_traces_lack_on_the_planner_tiers_page(tmp_path, mon
     assert not at.exception, [e.value for e in at.exception]
     assert any("tierwatch.planner.tier" in i.value for i in at.info)
     st.cache_data.clear()
+
+
+def test_costs_page_states_each_tiers_representative_model_and_price_source(tmp_path, monkeypatch):
+    # with ladder = "openai", all-T prices each call at T's representative model's price
+    # from the price library (ingest/ladders.toml names them: gpt-4.1-mini, gpt-4.1, o3)
+    import genai_prices
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard.settings import APP
+
+    cfg_path = tmp_path / "tierwatch.toml"
+    cfg_path.write_text('ladder = "openai"\n')
+    fleet = otel_fleet.simulate(jobs=2, seed=8)
+    request = fleet.request()
+    for rs in request.resource_spans:
+        for ss in rs.scope_spans:
+            for span in ss.spans:
+                for a in span.attributes:
+                    if a.key == "gen_ai.request.model":
+                        a.value.string_value = "gpt-4.1-mini-2025-04-14"
+                    if a.key == "tierwatch.planner.tier":
+                        a.value.string_value = "mini"
+    pb = _write(tmp_path / "openai.pb", request.SerializeToString())
+    assert load(tmp_path, pb, cfg=load_config(cfg_path)).files[0].loaded > 0
+    monkeypatch.setenv("TIERWATCH_DB", str(tmp_path / "t.duckdb"))
+    monkeypatch.setenv("TIERWATCH_CONFIG", str(cfg_path))
+    st.cache_data.clear()
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    at.switch_page("views/costs.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = next(df.value for df in at.dataframe if "price_from" in df.value.columns)
+    assert list(shown["tier"]) == ["mini", "standard", "reasoning"]
+    assert list(shown["representative"]) == ["gpt-4.1-mini", "gpt-4.1", "o3"]
+    assert set(shown["price_from"]) == {f"genai-prices {genai_prices.__version__}"}
+    st.cache_data.clear()

@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import charts, data, ui
 from ingest.config import Price
+from queries import pricing
 
 st.title("Costs")
 st.caption(
@@ -178,6 +179,37 @@ ui.table(
         "per day": st.column_config.NumberColumn(format="dollar"),
         "per month": st.column_config.NumberColumn(format="dollar"),
         "routing saves": st.column_config.NumberColumn(format="percent"),
+    },
+)
+prices_used = pd.DataFrame(pricing.tier_prices(whatif if changed else base)).fillna("")
+st.caption(
+    "Each all-T strategy prices every call at tier T's price: the price of the model named "
+    "(a named ladder's representative), from the source shown. Calls of the realized "
+    "spend are priced by their own model where the config or the price library knows it."
+)
+st.dataframe(
+    prices_used,
+    hide_index=True,
+    width="stretch",
+    column_order=[
+        "tier",
+        "representative",
+        "input_usd_per_mtok",
+        "output_usd_per_mtok",
+        "cached_input_usd_per_mtok",
+        "price_from",
+    ],
+    column_config={
+        "tier": "Tier",
+        "representative": st.column_config.TextColumn(
+            "Priced as", help="The model whose price is the tier's; blank: the config's own"
+        ),
+        "input_usd_per_mtok": st.column_config.NumberColumn("Input $/Mtok", format="$%.2f"),
+        "output_usd_per_mtok": st.column_config.NumberColumn("Output $/Mtok", format="$%.2f"),
+        "cached_input_usd_per_mtok": st.column_config.NumberColumn(
+            "Cached input $/Mtok", format="$%.3f"
+        ),
+        "price_from": "Price from",
     },
 )
 st.subheader("Per task type")
