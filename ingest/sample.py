@@ -590,3 +590,176 @@ def write_sample(
             "choose a writable folder with --out"
         ) from None
     return sorted(written)
+
+
+# --- the same fleet as OpenTelemetry traces --------------------------------------------------
+
+OTLP_FILE = "fleet.otlp.json.gz"
+
+
+def _otlp_id(text: str, hex_digits: int) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()[:hex_digits]
+
+
+def _otlp_value(v) -> dict:
+    if isinstance(v, bool):
+        return {"boolValue": v}
+    if isinstance(v, int):
+        return {"intValue": str(v)}
+    if isinstance(v, float):
+        return {"doubleValue": v}
+    return {"stringValue": str(v)}
+
+
+def _otlp_attrs(attrs: dict) -> list[dict]:
+    return [{"key": k, "value": _otlp_value(v)} for k, v in attrs.items() if v is not None]
+
+
+# v1 field -> the attribute of tierwatch's convention that carries it (docs/sources.md)
+_ROUTING_ATTRIBUTES = {
+    "task_id": "tierwatch.task.id",
+    "task_type": "tierwatch.task.type",
+    "role": "tierwatch.role",
+    "attempt": "tierwatch.attempt",
+    "tier": "tierwatch.tier",
+    "planner_tier": "tierwatch.planner.tier",
+    "confidence": "tierwatch.confidence",
+    "confidence_source": "tierwatch.confidence.source",
+    "escalation_reason": "tierwatch.escalation.reason",
+    "downstream_failure": "tierwatch.downstream_failure",
+    "plan_id": "tierwatch.plan.id",
+}
+
+
+def _otlp_plan(plan_id: str, records: list[dict], reported: set[str]) -> dict:
+    """One plan as one OTLP/JSON export request: a workflow span, and per attempt an
+    `invoke_agent` run carrying the routing attributes with its model call inside."""
+    trace_id = _otlp_id(plan_id, 32)
+    root_id = _otlp_id(f"{plan_id}/workflow", 16)
+    last_executor = {}
+    for r in records:
+        if r["role"] == "executor":
+            last_executor[r["task_id"]] = r["attempt"]
+    spans = []
+    for r in records:
+        start = r["ts"] * 1_000_000
+        end = (r["ts"] + r["latency_ms"]) * 1_000_000
+        key = f"{r['task_id']}/{r['role']}/{r['attempt']}"
+        run_id, call_id = _otlp_id(f"{key}/run", 16), _otlp_id(f"{key}/call", 16)
+        routing = {attr: r.get(name) for name, attr in _ROUTING_ATTRIBUTES.items()}
+        if (
+            r["task_id"] in reported
+            and r["role"] == "executor"
+            and r["attempt"] == last_executor[r["task_id"]]
+        ):
+            routing["tierwatch.downstream_failure"] = True  # reported later, in v1
+        run = {
+            "traceId": trace_id,
+            "spanId": run_id,
+            "parentSpanId": root_id,
+            "name": f"invoke_agent {r['agent']}",
+            "kind": 1,
+            "startTimeUnixNano": str(start),
+            "endTimeUnixNano": str(end),
+            "attributes": _otlp_attrs(
+                {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": r["agent"]} | routing
+            ),
+        }
+        if r["status"] == "failed":  # a reviewer's (or the next step's) verdict
+            run["events"] = [
+                {
+                    "name": "gen_ai.evaluation.result",
+                    "timeUnixNano": str(end),
+                    "attributes": _otlp_attrs({"gen_ai.evaluation.score.label": "fail"}),
+                }
+            ]
+        call = {
+            "traceId": trace_id,
+            "spanId": call_id,
+            "parentSpanId": run_id,
+            "name": f"chat {r['model']}",
+            "kind": 3,
+            "startTimeUnixNano": str(start),
+            "endTimeUnixNano": str(end),
+            "attributes": _otlp_attrs(
+                {
+                    "gen_ai.operation.name": "chat",
+                    "gen_ai.provider.name": "anthropic",
+                    "gen_ai.request.model": r["model"],
+                    "gen_ai.usage.input_tokens": r["input_tokens"],
+                    "gen_ai.usage.output_tokens": r["output_tokens"],
+                    "gen_ai.usage.cache_read.input_tokens": r.get("cached_input_tokens"),
+                    "tierwatch.cost_usd": r.get("cost_usd"),  # as the fleet logged it
+                }
+            ),
+        }
+        if r["status"] == "error":
+            call["status"] = {"code": 2, "message": "the call failed"}
+        spans += [run, call]
+    first = min(r["ts"] for r in records) * 1_000_000
+    last = max(r["ts"] + r["latency_ms"] for r in records) * 1_000_000
+    root = {
+        "traceId": trace_id,
+        "spanId": root_id,
+        "name": f"invoke_workflow {plan_id}",
+        "kind": 1,
+        "startTimeUnixNano": str(first),
+        "endTimeUnixNano": str(last),
+        "attributes": _otlp_attrs({"gen_ai.operation.name": "invoke_workflow"}),
+    }
+    fleet = records[0]["fleet"]
+    return {
+        "resourceSpans": [
+            {
+                "resource": {
+                    "attributes": _otlp_attrs(
+                        {"service.namespace": fleet, "service.name": f"{fleet}-agents"}
+                    )
+                },
+                "scopeSpans": [{"scope": {"name": "tierwatch.sample"}, "spans": [root, *spans]}],
+            }
+        ]
+    }
+
+
+def write_sample_otlp(
+    out_dir: str | Path,
+    days: int = 30,
+    tasks_per_day: int = 500,
+    seed: int = 7,
+    start: dt.date = DEFAULT_START,
+) -> list[Path]:
+    """The same simulated fleet as `write_sample`'s, as OpenTelemetry traces: one OTLP/JSON
+    export request per plan, one per line (as a Collector's file exporter writes), gzip,
+    in `out_dir/fleet.otlp.json.gz`. Each attempt is an `invoke_agent` run carrying
+    tierwatch's routing attributes, with its model call (model, tokens) inside; a failed
+    attempt carries a failing evaluation event, an errored call an error status. A
+    downstream failure reported later in v1 is an attribute of the task's last attempt
+    (traces have no later report). The same arguments always give the same bytes."""
+    if days < 1 or tasks_per_day < 1:
+        raise ValueError("days and tasks_per_day must be >= 1")
+    simulation = _Simulation(seed, start)
+    simulation.run(days, tasks_per_day)
+    reported = {r["task_id"] for _, r in simulation.downstream}
+    plans: dict[str, list[dict]] = {}
+    for fleet in FLEETS:
+        for _, record in sorted(simulation.records[fleet.name], key=lambda kr: kr[0]):
+            plans.setdefault(record["plan_id"], []).append(record)
+    out = Path(out_dir)
+    path = out / OTLP_FILE
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        buffer = io.BytesIO()
+        with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, compresslevel=9, mtime=0) as gz:
+            for plan_id in sorted(plans, key=lambda p: (plans[p][0]["ts"], p)):
+                doc = _otlp_plan(plan_id, plans[plan_id], reported)
+                gz.write(json.dumps(doc, separators=(",", ":")).encode() + b"\n")
+        path.write_bytes(buffer.getvalue())
+    except OSError as e:
+        raise SampleError(
+            f"cannot write the sample into {out}: {e.strerror or e}; "
+            "choose a writable folder with --out"
+        ) from None
+    return [path]

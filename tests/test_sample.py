@@ -603,3 +603,92 @@ def test_routing_pays_against_all_sonnet_and_all_opus(fleet):
         if (a["_tier"], b["_tier"]) == ("haiku", "opus")
     )
     assert 0.33 <= skip_spend / DAYS <= 0.52
+
+
+# --- (d) the same fleet as OpenTelemetry traces ------------------------------------------
+
+
+def test_the_otlp_form_gives_the_same_attempts_and_reports_as_the_v1_files(tmp_path):
+    # `tierwatch sample --format otlp` writes the fleet as an instrumented fleet exports it
+    # (one trace per plan, an invoke_agent run per attempt with a chat span inside); loaded
+    # by the OTLP mapping, every attempt equals the v1 record's, field by field, and every
+    # report equals the v1 store's (to float noise: sums in another order)
+    import json
+
+    import duckdb
+
+    out = tmp_path / "otlp"
+    done = subprocess.run(
+        [tierwatch_script(), "sample", "--format", "otlp", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [p.name for p in out.iterdir()] == ["fleet.otlp.json.gz"]
+    again = tmp_path / "again"
+    subprocess.run(
+        [tierwatch_script(), "sample", "--format", "otlp", "--out", str(again)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    assert (again / "fleet.otlp.json.gz").read_bytes() == (out / "fleet.otlp.json.gz").read_bytes()
+
+    v1, traces = tmp_path / "v1.duckdb", tmp_path / "traces.duckdb"
+    for db, src in ((v1, SAMPLE_DATA), (traces, out)):
+        loaded = subprocess.run(
+            [tierwatch_script(), "ingest", str(src), "--db", str(db)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert loaded.returncode == 0, loaded.stderr
+    columns = (
+        "task_id, role, attempt, ts, task_type, tier, planner_tier, model, input_tokens, "
+        "output_tokens, cached_input_tokens, cost_usd, confidence, confidence_label, "
+        "confidence_source, status, escalation_reason, plan_id, fleet, agent, latency_ms"
+    )
+
+    def rows(db, sql):
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            return con.execute(sql).fetchall()
+        finally:
+            con.close()
+
+    want = rows(v1, f"select {columns} from attempts order by task_id, role, attempt")
+    got = rows(traces, f"select {columns} from attempts order by task_id, role, attempt")
+    assert len(want) == len(read_records(SAMPLE_DATA)) - sum(
+        1 for r in read_records(SAMPLE_DATA) if r.get("record") == "downstream_failure"
+    )
+    assert got == want
+    task_columns = "task_id, task_type, planner_tier, tier_path, final_status, downstream_failure"
+    assert rows(traces, f"select {task_columns} from tasks order by 1") == rows(
+        v1, f"select {task_columns} from tasks order by 1"
+    )
+
+    def rounded(value):
+        if isinstance(value, float):
+            return float(f"{value:.9g}")
+        if isinstance(value, dict):
+            return {k: rounded(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [rounded(v) for v in value]
+        return value
+
+    reports_compared = ("summary", "tiers", "escalations", "costs", "calibration", "drift")
+    for name in (*reports_compared, "recommendations", "verdict"):
+        reports = [
+            json.loads(
+                subprocess.run(
+                    [tierwatch_script(), "report", name, "--db", str(db), "--json"],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    timeout=120,
+                ).stdout
+            )
+            for db in (v1, traces)
+        ]
+        assert rounded(reports[0]) == rounded(reports[1]), name

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ingest.sample import SampleError, write_sample
+from ingest.sample import SampleError, write_sample, write_sample_otlp
 
 
 @click.command("sample")
@@ -40,16 +40,31 @@ from ingest.sample import SampleError, write_sample
     type=int,
     help="Random seed; the same options always write the same bytes.",
 )
-def sample(out_dir: str, days: int, tasks_per_day: int, seed: int) -> None:
+@click.option(
+    "--format",
+    "form",
+    type=click.Choice(["v1", "otlp"]),
+    default="v1",
+    show_default=True,
+    help="v1: tierwatch's log format; otlp: the same fleet as OpenTelemetry traces "
+    "(OTLP/JSON, one request per line, gzip), as an instrumented fleet exports them.",
+)
+def sample(out_dir: str, days: int, tasks_per_day: int, seed: int, form: str) -> None:
     """Write a simulated agent fleet's task logs with one planted case of each routing
     failure mode (see docs/sample-data.md).
 
     Four fleets (content pipeline, competitive research, ops status checks, legal
     clause review) in log format v1: gzip JSONL, one CSV, and a file of downstream
     failures reported later. Load them with `tierwatch ingest DIR`.
+
+    With --format otlp, the same fleet as OpenTelemetry traces (fleet.otlp.json.gz), the
+    way an instrumented fleet exports it: loaded into its own store, it gives the same
+    attempts and reports. Write it to another folder than the v1 files: the two forms
+    of one fleet in one store conflict.
     """
+    write = write_sample_otlp if form == "otlp" else write_sample
     try:
-        paths = write_sample(out_dir, days=days, tasks_per_day=tasks_per_day, seed=seed)
+        paths = write(out_dir, days=days, tasks_per_day=tasks_per_day, seed=seed)
     except SampleError as e:
         click.echo(f"tierwatch: error: {e}", err=True)
         sys.exit(2)
