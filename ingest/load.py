@@ -637,13 +637,15 @@ def _load_chunk(
         union all
         select $file_id, $path, v.line, null,
             case when v.verdict = 'conflict_here' then
-                'conflicts with line ' || v.first_line || ' of this file: same identity '
+                'conflicts with ' || coalesce(first.locator, 'line ' || v.first_line)
+                || ' of this file: same identity '
                 || '(task_id, role, attempt) but different content; keep one of them'
             when v.stored_file = $file_id then
-                'conflicts with line ' || v.stored_line || ' of this file: same identity '
-                || '(task_id, role, attempt) but different content; keep one of them'
+                'conflicts with ' || $unit || ' ' || v.stored_line || ' of this file: same '
+                || 'identity (task_id, role, attempt) but different content; keep one of them'
             else
-                'conflicts with the record already loaded from ' || f.path || ' line '
+                'conflicts with the record already loaded from ' || f.path || ' '
+                || case when list_contains($sources, f.format) then 'record ' else 'line ' end
                 || v.stored_line || ': same identity (task_id, role, attempt) but different '
                 || 'content; correct one of them, or load this file into a new --db'
             end,
@@ -651,10 +653,19 @@ def _load_chunk(
         from verdicts as v
         join good as g using (line)
         join stage as s using (line)
+        left join stage as first on first.line = v.first_line
         left join ingested_files as f on f.file_id = v.stored_file
         where v.verdict in ('conflict_here', 'conflict_stored')
         """,
-        {"file_id": file_id, "path": path_label},
+        {
+            "file_id": file_id,
+            "path": path_label,
+            # a source's records are numbered in the order read, not by line
+            "unit": "record"
+            if con.execute("select count(locator) > 0 from stage").fetchone()[0]
+            else "line",
+            "sources": [*sources.SOURCES, "otlp-http"],
+        },
     )
     counts = con.execute(
         """

@@ -457,3 +457,46 @@ def test_costs_page_states_each_tiers_representative_model_and_price_source(tmp_
     assert list(shown["representative"]) == ["gpt-4.1-mini", "gpt-4.1", "o3"]
     assert set(shown["price_from"]) == {f"genai-prices {genai_prices.__version__}"}
     st.cache_data.clear()
+
+
+def test_a_conflict_between_spans_names_trace_and_span_of_both(tmp_path):
+    # the fleet gives two different runs the same task id and attempt number: the second
+    # is a conflict, and the message says where the first one is by trace and span (a
+    # source file's "line" would be a record number, not a line)
+    def run(trace: str, span: str, tokens: int) -> dict:
+        return {
+            "traceId": trace,
+            "spanId": span,
+            "name": "chat claude-3-5-haiku-20241022",
+            "startTimeUnixNano": "1790000000000000000",
+            "endTimeUnixNano": "1790000001000000000",
+            "attributes": [
+                {"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}},
+                {"key": "gen_ai.request.model", "value": {"stringValue": "claude-3-5-haiku"}},
+                {"key": "gen_ai.usage.input_tokens", "value": {"intValue": str(tokens)}},
+                {"key": "gen_ai.usage.output_tokens", "value": {"intValue": "10"}},
+                {"key": "tierwatch.task.id", "value": {"stringValue": "T9"}},
+                {"key": "tierwatch.attempt", "value": {"intValue": "1"}},
+            ],
+        }
+
+    first = run("a" * 32, "1" * 16, 100)
+    second = run("b" * 32, "2" * 16, 200)
+    doc = {"resourceSpans": [{"scopeSpans": [{"spans": [first, second]}]}]}
+    path = _write(tmp_path / "conflict.json", json.dumps(doc).encode())
+    f = load(tmp_path, path, cfg=_article_config(tmp_path)).files[0]
+    assert (f.loaded, f.rejected) == (1, 1)
+    (reject,) = f.rejects
+    assert reject.where == f"line 1, trace {'b' * 32} span {'2' * 16}"
+    assert reject.reason.startswith(
+        f"conflicts with line 1, trace {'a' * 32} span {'1' * 16} of this file"
+    )
+    # loaded again into the same store with the first changed, it names the record
+    first["attributes"][2]["value"]["intValue"] = "150"
+    again = _write(tmp_path / "again.json", json.dumps(doc).encode())
+    g = load(tmp_path, again, cfg=_article_config(tmp_path)).files[0]
+    assert g.rejected >= 1
+    assert any(
+        r.reason.startswith(f"conflicts with the record already loaded from {path} record ")
+        for r in g.rejects
+    ), [r.reason for r in g.rejects]
