@@ -5,19 +5,41 @@ from __future__ import annotations
 import duckdb
 
 
-def files(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    """Every ingest of a file, oldest first, with its accounting."""
+def files(con: duckdb.DuckDBPyConnection, batches: bool = True) -> list[dict]:
+    """Every ingest of a file, oldest first, with its accounting; with `batches=False`,
+    without the batches of `tierwatch collect` (see `collect_hours`)."""
     rows = con.execute(
         """
         select file_id, path, sha256, size_bytes, format, read, loaded, duplicates, rejected,
                coalesce(skipped, 0), finished_at
         from ingested_files
+        where $batches or format <> 'otlp-http'
         order by file_id
-        """
+        """,
+        {"batches": batches},
     ).fetchall()
     keys = (
         "file_id path sha256 size_bytes format read loaded duplicates rejected skipped finished_at"
     ).split()
+    return [dict(zip(keys, r, strict=True)) for r in rows]
+
+
+def collect_hours(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """`tierwatch collect`'s batches summed per receiver and UTC hour, oldest first (a
+    busy receiver writes a batch a second)."""
+    rows = con.execute(
+        """
+        select regexp_extract(path, '^(.*) batch \\d+ at ', 1) as receiver,
+               date_trunc('hour', finished_at) as hour,
+               count(*), sum(read), sum(loaded), sum(duplicates), sum(rejected),
+               sum(coalesce(skipped, 0))
+        from ingested_files
+        where format = 'otlp-http'
+        group by all
+        order by hour, receiver
+        """
+    ).fetchall()
+    keys = "receiver hour batches read loaded duplicates rejected skipped".split()
     return [dict(zip(keys, r, strict=True)) for r in rows]
 
 

@@ -254,10 +254,24 @@ def test_sdk_fleet_lands_exactly_and_its_reports_equal_the_same_spans_from_a_fil
         "from ingested_files where format = 'otlp-http'",
     )
     assert ledger == [(truth["spans"], truth["spans"], 0)]
+    # `tierwatch files` sums the batches per hour (a busy receiver writes one a second)
     files = subprocess.run(
         [str(TIERWATCH), "files", "--db", str(db)], capture_output=True, text=True, timeout=60
     )
-    assert files.returncode == 0 and f"collect 127.0.0.1:{c['port']} batch" in files.stdout
+    assert files.returncode == 0, files.stderr
+    hours = [line for line in files.stdout.splitlines() if "batches: read" in line]
+    assert hours and all(f"collect 127.0.0.1:{c['port']}, " in line for line in hours)
+    assert (
+        sum(int(line.split("batches: read ")[1].split(",")[0]) for line in hours)
+        == (truth["spans"])
+    )
+    each = subprocess.run(
+        [str(TIERWATCH), "files", "--db", str(db), "--batches"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert f"collect 127.0.0.1:{c['port']} batch " in each.stdout
 
 
 def test_kill_9_mid_stream_loses_nothing_acknowledged_and_counts_nothing_twice(tmp_path):

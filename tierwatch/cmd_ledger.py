@@ -15,35 +15,50 @@ from tierwatch.cli import db_option
 
 @click.command()
 @db_option
-@click.option("--json", "as_json", is_flag=True, help="Print the ledger as JSON.")
-def files(db, as_json):
-    """List every file ingested into the store, and every batch `tierwatch collect`
-    wrote, with its accounting.
+@click.option("--json", "as_json", is_flag=True, help="Print the ledger as JSON (every row).")
+@click.option(
+    "--batches",
+    is_flag=True,
+    help="List each batch of tierwatch collect, not their sums per hour.",
+)
+def files(db, as_json, batches):
+    """List every file ingested into the store, and what `tierwatch collect` wrote, with
+    its accounting.
 
     read = loaded + duplicates + rejected + skipped for every row (skipped: spans and
-    records that are not model calls); a file loaded twice appears twice. Spans collect
-    received whose trace is not complete yet are counted on the last line.
+    records that are not model calls); a file loaded twice appears twice. The receiver's
+    batches are summed per hour (--batches lists each); the spans it received whose trace
+    is not complete yet are counted on the last line.
     """
     with open_store(db, wait=CLI_LOCK_WAIT) as con:
-        rows = ledger.files(con)
+        rows = ledger.files(con, batches=as_json or batches)
+        hours = [] if as_json or batches else ledger.collect_hours(con)
         waiting = ledger.waiting(con)
     if as_json:
         click.echo(json.dumps(rows, default=str, indent=2))
         return
-    if not rows:
+    if not rows and not hours:
         click.echo(f"no files ingested into {db} yet; load some with: tierwatch ingest PATH")
         return
     for r in rows:
-        skipped = f", skipped {r['skipped']}" if r["skipped"] else ""
+        click.echo(f"{r['finished_at']:%Y-%m-%d %H:%M}  {r['path']}: {_accounting(r)}")
+    for h in hours:
         click.echo(
-            f"{r['finished_at']:%Y-%m-%d %H:%M}  {r['path']}: read {r['read']}, loaded "
-            f"{r['loaded']}, duplicates {r['duplicates']}, rejected {r['rejected']}{skipped}"
+            f"{h['hour']:%Y-%m-%d %H}:00  {h['receiver']}, {h['batches']} batches: {_accounting(h)}"
         )
     if waiting["spans"]:
         click.echo(
             f"{waiting['spans']} spans of {waiting['traces']} traces received by tierwatch "
             f"collect wait for their trace to complete (docs/collect.md)"
         )
+
+
+def _accounting(r: dict) -> str:
+    skipped = f", skipped {r['skipped']}" if r["skipped"] else ""
+    return (
+        f"read {r['read']}, loaded {r['loaded']}, duplicates {r['duplicates']}, "
+        f"rejected {r['rejected']}{skipped}"
+    )
 
 
 @click.command()
