@@ -500,3 +500,140 @@ def test_a_conflict_between_spans_names_trace_and_span_of_both(tmp_path):
         r.reason.startswith(f"conflicts with the record already loaded from {path} record ")
         for r in g.rejects
     ), [r.reason for r in g.rejects]
+
+
+def _per_trace_lines(request) -> list[dict]:
+    """One OTLP/JSON request per trace, in the order the traces end (as an exporter sends
+    them: a trace's spans come before the next trace's), ids in hex."""
+    (doc,) = _hex_requests_whole(request)
+    rs = doc["resourceSpans"][0]
+    by_trace: dict[str, list] = {}
+    for s in rs["scopeSpans"][0]["spans"]:
+        by_trace.setdefault(s["traceId"], []).append(s)
+    return [
+        {"resourceSpans": [{**rs, "scopeSpans": [{**rs["scopeSpans"][0], "spans": spans}]}]}
+        for spans in by_trace.values()
+    ]
+
+
+def _hex_requests_whole(request) -> list[dict]:
+    import base64
+
+    doc = json_format.MessageToDict(request)
+    for rs in doc["resourceSpans"]:
+        for ss in rs["scopeSpans"]:
+            for s in ss["spans"]:
+                for key in ("traceId", "spanId", "parentSpanId"):
+                    if key in s:
+                        s[key] = base64.b64decode(s[key]).hex()
+    return [doc]
+
+
+ATTEMPT_ROWS = (
+    "select task_id, role, attempt, tier, input_tokens, output_tokens, status, "
+    "escalation_reason, planner_tier from attempts order by all"
+)
+
+
+def test_a_request_per_line_file_is_folded_in_blocks_to_the_same_attempts(
+    tmp_path, fleet, monkeypatch
+):
+    # memory must not grow with the file: a request-per-line file is folded in blocks of
+    # spans, a trace one block after its root. With blocks of 7 spans (a job's trace has
+    # 20 or more) every trace is folded on its own, and the attempts are the same as the
+    # whole file folded at once
+    from ingest import sources
+
+    lines = _per_trace_lines(fleet.request())
+    assert len(lines) == 12
+    path = _write(tmp_path / "per_trace.json", "\n".join(json.dumps(x) for x in lines).encode())
+    cfg = _article_config(tmp_path)
+    whole = load(tmp_path, path, cfg=cfg, db="whole.duckdb").files[0]
+    monkeypatch.setattr(sources, "OTLP_BLOCK_SPANS", 7)
+    blocks = load(tmp_path, path, cfg=cfg, db="blocks.duckdb").files[0]
+    assert (blocks.read, blocks.loaded, blocks.rejected, blocks.skipped) == (
+        whole.read,
+        whole.loaded,
+        whole.rejected,
+        whole.skipped,
+    )
+    assert rows(tmp_path / "blocks.duckdb", ATTEMPT_ROWS) == rows(
+        tmp_path / "whole.duckdb", ATTEMPT_ROWS
+    )
+
+
+def test_in_blocks_a_named_task_goes_on_across_traces_and_a_stray_span_is_rejected(
+    tmp_path, monkeypatch
+):
+    # task T1 (named by the fleet) is tried on haiku in one trace, failed by its reviewer,
+    # and retried on sonnet in another trace, blocks apart: attempts 1 and 2, the second's
+    # reason reviewer_reject. A span of the first trace written far after it is a reject
+    # naming trace, span and why, not a third attempt
+    from ingest import sources
+
+    def trace(trace_id: str, model: str, verdict: str, tokens: int, task: str = "T1") -> dict:
+        run, call = trace_id[:14] + "0a", trace_id[:14] + "0b"
+        attrs = [
+            {"key": "gen_ai.operation.name", "value": {"stringValue": "invoke_agent"}},
+            {"key": "tierwatch.task.id", "value": {"stringValue": task}},
+            {"key": "tierwatch.task.type", "value": {"stringValue": "extraction"}},
+        ]
+        spans = [
+            {
+                "traceId": trace_id,
+                "spanId": call,
+                "parentSpanId": run,
+                "name": f"chat {model}",
+                "startTimeUnixNano": str(1790000000 * 10**9 + tokens),
+                "endTimeUnixNano": str(1790000001 * 10**9 + tokens),
+                "attributes": [
+                    {"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}},
+                    {"key": "gen_ai.request.model", "value": {"stringValue": model}},
+                    {"key": "gen_ai.usage.input_tokens", "value": {"intValue": str(tokens)}},
+                    {"key": "gen_ai.usage.output_tokens", "value": {"intValue": "10"}},
+                ],
+            },
+            {
+                "traceId": trace_id,
+                "spanId": run,
+                "name": "invoke_agent executor",
+                "startTimeUnixNano": str(1790000000 * 10**9 + tokens),
+                "endTimeUnixNano": str(1790000002 * 10**9 + tokens),
+                "attributes": attrs,
+                "events": [
+                    {
+                        "name": "gen_ai.evaluation.result",
+                        "attributes": [
+                            {
+                                "key": "gen_ai.evaluation.score.label",
+                                "value": {"stringValue": verdict},
+                            }
+                        ],
+                    }
+                ],
+            },
+        ]
+        return {"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]}
+
+    first = trace("a1" * 16, "claude-3-5-haiku-20241022", "fail", 100)
+    second = trace("b2" * 16, "claude-sonnet-4-5", "pass", 200)
+    stray = copy.deepcopy(first)
+    stray["resourceSpans"][0]["scopeSpans"][0]["spans"] = [
+        {**stray["resourceSpans"][0]["scopeSpans"][0]["spans"][1], "spanId": "ff" * 8}
+    ]
+    filler = [
+        trace(f"{i:02x}" * 16, "claude-3-5-haiku-20241022", "pass", i, task=f"F{i}") for i in (1, 2)
+    ]
+    lines = [first, *filler, second, stray]
+    path = _write(tmp_path / "retried.json", "\n".join(json.dumps(x) for x in lines).encode())
+    monkeypatch.setattr(sources, "OTLP_BLOCK_SPANS", 2)
+    f = load(tmp_path, path, cfg=_article_config(tmp_path)).files[0]
+    got = rows(
+        tmp_path / "t.duckdb",
+        "select attempt, tier, status, escalation_reason from attempts "
+        "where task_id = 'T1' order by attempt",
+    )
+    assert got == [(1, "haiku", "failed", None), (2, "sonnet", "ok", "reviewer_reject")]
+    (reject,) = f.rejects
+    assert reject.where == "line 5" and f"span {'ff' * 8} of trace {'a1' * 16}" in reject.reason
+    assert f.read == f.loaded + f.duplicates + f.rejected + f.skipped

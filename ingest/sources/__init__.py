@@ -159,14 +159,14 @@ def read(
     """(record number, raw text, v1 record or None, parse problem, locator) per record of a
     source file; what is not a model call is added to `skipped` by kind."""
     m = mapping(overrides)
+    if source == "otlp":
+        yield from _read_otlp(path, label, tier_of, overrides, skipped)
+        return
     try:
         with _open(path) as f:
             data = f.read()
     except (OSError, EOFError, zlib.error) as e:
         raise SourceError(f"{label}: cannot be read ({e})") from None
-    if source == "otlp":
-        yield from read_spans(_otlp_items(data, label), tier_of, overrides, skipped)
-        return
     folded, bad, counts = _records(source, data, label, path, m[source], tier_of)
     yield from _numbered(folded, bad, counts, skipped)
 
@@ -198,9 +198,9 @@ def read_spans(
     yield from _numbered(folded, traces.bad_lines, traces.skipped, skipped)
 
 
-def _numbered(folded: list[Folded], bad: list, counts: Counter, skipped: Counter):
+def _numbered(folded: list[Folded], bad: list, counts: Counter, skipped: Counter, start=0):
     skipped.update(counts)
-    n = 0
+    n = start
     for b in bad:
         n += 1
         yield n, b.raw[:10_000], None, b.reason, f"line {b.line}"
@@ -211,6 +211,129 @@ def _numbered(folded: list[Folded], bad: list, counts: Counter, skipped: Counter
         skipped_merged = f.calls - 1
         if skipped_merged:
             skipped["model calls folded into their run's attempt"] += skipped_merged
+
+
+OTLP_BLOCK_SPANS = 50_000  # spans read before the traces whose root came are folded
+
+
+def _read_otlp(path: Path, label: str, tier_of, overrides, skipped: Counter):
+    """An OTLP file's records. One request per line (a Collector's file exporter) is read
+    in blocks, so that memory does not grow with the file: a trace is folded into
+    attempts one block after the block its root span came in (spans end children first,
+    so a trace's spans are together, or close); a trace whose root never comes is folded
+    at the end. A pretty-printed single document, or protobuf, is read whole."""
+    m = mapping(overrides)["otlp"]
+    try:
+        f = _open(path)
+        with f:
+            first, blank = b"", 0
+            while not first.strip():
+                first = f.readline()
+                if not first:
+                    break
+                blank += 0 if first.strip() else 1
+            per_line = _is_request_line(first)
+            if not per_line:
+                data = first + f.read()
+                items = _otlp_items(b"\n" * blank + data, label)
+                yield from read_spans(items, tier_of, overrides, skipped)
+                return
+            folding = _BlockFolder(m, tier_of, skipped)
+            for number, raw in enumerate(_lines(first, f), start=blank + 1):
+                folding.add(_request_items(number, raw))
+                if folding.spans_in_block >= OTLP_BLOCK_SPANS:
+                    yield from folding.fold(final=False)
+            yield from folding.fold(final=True)
+    except (OSError, EOFError, zlib.error) as e:
+        raise SourceError(f"{label}: cannot be read ({e})") from None
+
+
+def _lines(first: bytes, f) -> Iterator[bytes]:
+    yield first
+    yield from f
+
+
+def _is_request_line(line: bytes) -> bool:
+    try:
+        doc = json.loads(line.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return otlp.is_otlp_document(doc)
+
+
+def _request_items(number: int, raw: bytes) -> list:
+    if not raw.strip():
+        return []
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return [otlp.BadLine(number, raw.decode("utf-8", "replace"), f"not valid UTF-8 ({e})")]
+    return list(otlp.read_documents_line(number, text.rstrip("\r\n")))
+
+
+class _BlockFolder:
+    """Spans of a request-per-line file, held by trace until their trace can be folded."""
+
+    def __init__(self, m: dict, tier_of, skipped: Counter):
+        self.m, self.tier_of, self.skipped = m, tier_of, skipped
+        self.pending: dict[str, list] = {}
+        self.rooted: dict[str, int] = {}  # trace id -> the block its root came in
+        self.loose: list = []  # bad lines, log records of no trace
+        self.seen: set[int] = set()  # hashes of (trace id, span id) read so far
+        self.folded: set[str] = set()
+        self.named: dict[tuple[str, str], tuple[int, str]] = {}
+        self.block = 0
+        self.spans_in_block = 0
+        self.numbered = 0
+
+    def add(self, items: list) -> None:
+        for item in items:
+            if isinstance(item, otlp.Span):
+                self.spans_in_block += 1
+                key = hash((item.trace_id, item.span_id))
+                if key in self.seen:
+                    self.skipped["spans delivered twice in this file"] += 1
+                    continue
+                self.seen.add(key)
+                if item.trace_id in self.folded:
+                    self.loose.append(
+                        otlp.BadLine(
+                            item.line,
+                            otlp.span_to_json(item)[:10_000],
+                            f"span {item.span_id} of trace {item.trace_id} comes more than "
+                            f"{OTLP_BLOCK_SPANS} spans after its trace's root span, which "
+                            f"was folded into attempts already; keep a trace's spans together",
+                        )
+                    )
+                    continue
+                self.pending.setdefault(item.trace_id, []).append(item)
+                if item.parent_id is None:
+                    self.rooted.setdefault(item.trace_id, self.block)
+            elif isinstance(item, otlp.LogRecord) and item.trace_id in self.pending:
+                self.pending[item.trace_id].append(item)
+            else:
+                self.loose.append(item)
+
+    def fold(self, final: bool):
+        ready = [t for t in self.pending if final or self.rooted.get(t, self.block) < self.block]
+        items = [x for t in ready for x in self.pending.pop(t)] + self.loose
+        self.loose = []
+        for t in ready:
+            self.rooted.pop(t, None)
+            self.folded.add(t)
+        self.block += 1
+        self.spans_in_block = 0
+        traces = otlp.calls_of_spans(items, self.m)
+        folded = list(attempts(traces.calls, self.tier_of, self.named))
+        for f in folded:
+            if f.named:
+                key = (str(f.record["task_id"]), str(f.record["role"]))
+                attempt = f.record.get("attempt")
+                if isinstance(attempt, int) and attempt >= self.named.get(key, (0, ""))[0]:
+                    self.named[key] = (attempt, str(f.record.get("status")))
+        start = self.numbered
+        self.numbered += len(folded) + len(traces.bad_lines)
+        yield from _numbered(folded, traces.bad_lines, traces.skipped, self.skipped, start)
 
 
 def _otlp_items(data: bytes, label: str) -> list:

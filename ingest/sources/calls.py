@@ -65,6 +65,7 @@ class Folded:
     record: dict
     locator: str
     calls: int
+    named: bool = False  # its task was named by the fleet (not a run or trace of its own)
 
 
 def _is_int(v) -> bool:
@@ -141,7 +142,8 @@ def attempts(
                     record["escalation_reason"] = "error"
             previous = record
             out = {k: v for k, v in record.items() if not k.startswith("_") and v is not None}
-            yield Folded(record=out, locator=seg[0].locator, calls=len(seg))
+            named = any(c.task_id is not None for c in seg)
+            yield Folded(record=out, locator=seg[0].locator, calls=len(seg), named=named)
 
 
 def _record(task_id: str, role: str, n: int, seg: list[Call]) -> dict:

@@ -500,19 +500,23 @@ def read_documents(data: bytes, source_name: str) -> Iterator[Span | LogRecord |
         yield from spans_of_json(doc, 1 + text[: len(text) - len(stripped)].count("\n"))
         return
     for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            doc = json.loads(line)
-        except json.JSONDecodeError as e:
-            yield BadLine(
-                number,
-                line,
-                f"not valid JSON ({e.msg}); an OTLP/JSON file holds one export request, "
-                f"or one request per line",
-            )
-            continue
-        if not is_otlp_document(doc):
-            yield BadLine(number, line, "not an OTLP export request (no resourceSpans)")
-            continue
-        yield from spans_of_json(doc, number)
+        if line.strip():
+            yield from read_documents_line(number, line)
+
+
+def read_documents_line(number: int, line: str) -> Iterator[Span | LogRecord | BadLine]:
+    """The spans of one line of a request-per-line file, or the line as a BadLine."""
+    try:
+        doc = json.loads(line)
+    except json.JSONDecodeError as e:
+        yield BadLine(
+            number,
+            line,
+            f"not valid JSON ({e.msg}); an OTLP/JSON file holds one export request, "
+            f"or one request per line",
+        )
+        return
+    if not is_otlp_document(doc):
+        yield BadLine(number, line, "not an OTLP export request (no resourceSpans)")
+        return
+    yield from spans_of_json(doc, number)
