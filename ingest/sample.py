@@ -543,6 +543,13 @@ def _csv(path: Path, records: list[dict]) -> None:
     path.write_bytes(text.getvalue().encode("utf-8"))
 
 
+def _unwritable(out: Path, e: OSError) -> SampleError:
+    return SampleError(
+        f"cannot write the sample into {out}: {e.strerror or e}; "
+        "choose a writable folder with --out"
+    )
+
+
 def write_sample(
     out_dir: str | Path,
     days: int = 30,
@@ -585,10 +592,7 @@ def write_sample(
         _jsonl_gz(path, downstream)
         written.append(path)
     except OSError as e:
-        raise SampleError(
-            f"cannot write the sample into {out}: {e.strerror or e}; "
-            "choose a writable folder with --out"
-        ) from None
+        raise _unwritable(out, e) from None
     return sorted(written)
 
 
@@ -758,8 +762,5 @@ def write_sample_otlp(
                 gz.write(json.dumps(doc, separators=(",", ":")).encode() + b"\n")
         path.write_bytes(buffer.getvalue())
     except OSError as e:
-        raise SampleError(
-            f"cannot write the sample into {out}: {e.strerror or e}; "
-            "choose a writable folder with --out"
-        ) from None
+        raise _unwritable(out, e) from None
     return [path]

@@ -575,7 +575,7 @@ def test_report_and_ingest_work_while_spans_arrive(tmp_path, busy):
 def test_the_open_dashboard_shows_spans_sent_after_it_opened(tmp_path):
     from test_browser import browser_page, dashboard_server, require_chromium, screenshot
     from test_browser import settle as settled
-    from test_lock import shown_tasks
+    from test_lock import click_overview_until_the_count_changes, shown_tasks
 
     require_chromium()
     db = tmp_path / "live.duckdb"
@@ -599,15 +599,7 @@ def test_the_open_dashboard_shows_spans_sent_after_it_opened(tmp_path):
         truth = send_fleet(c["url"], tmp_path, "--jobs", "9", "--task-prefix", "b-")
         drained(c["url"])
         # the next interaction of the same session sees the new tasks, without a restart
-        page.locator('[data-testid="stSidebarNav"]').get_by_text("Overview").click()
-        page.wait_for_function(
-            """(before) => {
-                const m = document.querySelector('[data-testid="stMain"]').innerText
-                    .match(/([\\d,]+) tasks of \\d+ task types/);
-                return m && parseInt(m[1].replace(/,/g, '')) !== before;
-            }""",
-            arg=before,
-        )
+        click_overview_until_the_count_changes(page, before)
         settled(page)
         assert shown_tasks(page) == before + truth["tasks"] == 12 + 18
         screenshot(page, "collect-live-overview")

@@ -26,6 +26,19 @@ def shown_tasks(page) -> int:
     return int(m.group(1).replace(",", ""))
 
 
+def click_overview_until_the_count_changes(page, before: int) -> None:
+    """The next interaction of the same session: open Overview, wait for a new count."""
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Overview").click()
+    page.wait_for_function(
+        """(before) => {
+            const m = document.querySelector('[data-testid="stMain"]').innerText
+                .match(/([\\d,]+) tasks of \\d+ task types/);
+            return m && parseInt(m[1].replace(/,/g, '')) !== before;
+        }""",
+        arg=before,
+    )
+
+
 def test_ingest_while_the_dashboard_is_open_then_the_page_shows_the_new_rows(
     sample_db,  # noqa: F811
     tmp_path,
@@ -74,15 +87,7 @@ def test_ingest_while_the_dashboard_is_open_then_the_page_shows_the_new_rows(
         assert "loaded 3" in ingest.stdout + ingest.stderr
 
         # the next interaction in the same session (not a new session) sees the new rows
-        page.locator('[data-testid="stSidebarNav"]').get_by_text("Overview").click()
-        page.wait_for_function(
-            """(before) => {
-                const m = document.querySelector('[data-testid="stMain"]').innerText
-                    .match(/([\\d,]+) tasks of \\d+ task types/);
-                return m && parseInt(m[1].replace(/,/g, '')) !== before;
-            }""",
-            arg=before,
-        )
+        click_overview_until_the_count_changes(page, before)
         # 3 new tasks on 2026-10-02, after the last day shown so far: a selection of the
         # whole span follows the data to its new last day
         assert shown_tasks(page) == before + 3

@@ -616,6 +616,7 @@ def test_the_otlp_form_gives_the_same_attempts_and_reports_as_the_v1_files(tmp_p
     import json
 
     import duckdb
+    from test_collect import rounded
 
     out = tmp_path / "otlp"
     done = subprocess.run(
@@ -667,15 +668,6 @@ def test_the_otlp_form_gives_the_same_attempts_and_reports_as_the_v1_files(tmp_p
     assert rows(traces, f"select {task_columns} from tasks order by 1") == rows(
         v1, f"select {task_columns} from tasks order by 1"
     )
-
-    def rounded(value):
-        if isinstance(value, float):
-            return float(f"{value:.9g}")
-        if isinstance(value, dict):
-            return {k: rounded(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [rounded(v) for v in value]
-        return value
 
     reports_compared = ("summary", "tiers", "escalations", "costs", "calibration", "drift")
     for name in (*reports_compared, "recommendations", "verdict"):
