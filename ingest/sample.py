@@ -755,12 +755,8 @@ def write_sample_otlp(
     path = out / OTLP_FILE
     try:
         out.mkdir(parents=True, exist_ok=True)
-        buffer = io.BytesIO()
-        with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, compresslevel=9, mtime=0) as gz:
-            for plan_id in sorted(plans, key=lambda p: (plans[p][0]["ts"], p)):
-                doc = _otlp_plan(plan_id, plans[plan_id], reported)
-                gz.write(json.dumps(doc, separators=(",", ":")).encode() + b"\n")
-        path.write_bytes(buffer.getvalue())
+        order = sorted(plans, key=lambda p: (plans[p][0]["ts"], p))
+        _jsonl_gz(path, [_otlp_plan(p, plans[p], reported) for p in order])
     except OSError as e:
         raise _unwritable(out, e) from None
     return [path]
