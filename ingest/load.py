@@ -641,7 +641,9 @@ def _load_chunk(
                 || ' of this file: same identity '
                 || '(task_id, role, attempt) but different content; keep one of them'
             when v.stored_file = $file_id then
-                'conflicts with ' || $unit || ' ' || v.stored_line || ' of this file: same '
+                -- a source's records are numbered in the order read, not by line
+                'conflicts with ' || case when s.locator is null then 'line' else 'record' end
+                || ' ' || v.stored_line || ' of this file: same '
                 || 'identity (task_id, role, attempt) but different content; keep one of them'
             else
                 'conflicts with the record already loaded from ' || f.path || ' '
@@ -657,15 +659,7 @@ def _load_chunk(
         left join ingested_files as f on f.file_id = v.stored_file
         where v.verdict in ('conflict_here', 'conflict_stored')
         """,
-        {
-            "file_id": file_id,
-            "path": path_label,
-            # a source's records are numbered in the order read, not by line
-            "unit": "record"
-            if con.execute("select count(locator) > 0 from stage").fetchone()[0]
-            else "line",
-            "sources": [*sources.SOURCES, "otlp-http"],
-        },
+        {"file_id": file_id, "path": path_label, "sources": [*sources.SOURCES, "otlp-http"]},
     )
     counts = con.execute(
         """
