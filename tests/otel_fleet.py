@@ -64,6 +64,23 @@ class Fleet:
         return encode_spans(self.spans)
 
 
+def otlp_json(request) -> dict:
+    """A request in OTLP/JSON as the specification writes it: ids in hex (protobuf's own
+    JSON mapping writes them in base64)."""
+    import base64
+
+    from google.protobuf import json_format
+
+    doc = json_format.MessageToDict(request)
+    for rs in doc["resourceSpans"]:
+        for ss in rs["scopeSpans"]:
+            for span in ss["spans"]:
+                for key in ("traceId", "spanId", "parentSpanId"):
+                    if key in span:
+                        span[key] = base64.b64decode(span[key]).hex()
+    return doc
+
+
 def simulate(
     jobs: int = 12,
     seed: int = 42,

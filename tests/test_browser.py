@@ -64,6 +64,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_up(health_url: str, proc, log, what: str) -> None:
+    """Until `health_url` answers 200; its log's tail if `proc` dies or a minute passes."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(health_url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            log.flush()
+            raise AssertionError(f"{what} did not start:\n" + Path(log.name).read_text()[-3000:])
+        time.sleep(0.1)
+
+
 @contextlib.contextmanager
 def dashboard_server(db: Path, *extra: str) -> Iterator[str]:
     """`tierwatch dashboard --db db` on 127.0.0.1 and a free port; its base URL."""
@@ -77,20 +93,7 @@ def dashboard_server(db: Path, *extra: str) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                raise AssertionError(
-                    "the dashboard did not start:\n" + Path(log.name).read_text()[-3000:]
-                )
-            time.sleep(0.3)
+        wait_until_up(f"{url}/_stcore/health", proc, log, "the dashboard")
         yield url
     finally:
         proc.terminate()

@@ -9,7 +9,6 @@ was sent: the spans themselves, and the same spans loaded from a file by `tierwa
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import gzip
 import json
@@ -23,16 +22,15 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import otel_fleet
 import pytest
-from google.protobuf import json_format
 from google.rpc import status_pb2
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
-from test_browser import free_port
+from test_browser import free_port, wait_until_up
+from test_sources_otlp import rows
 
 HERE = Path(__file__).resolve().parent
 TIERWATCH = Path(sys.executable).parent / "tierwatch"
@@ -54,7 +52,7 @@ def collecting(db: Path, *extra: str, port: int | None = None) -> Iterator[dict]
     )
     info = {"url": f"http://127.0.0.1:{port}", "proc": proc, "port": port, "log": ""}
     try:
-        wait_healthy(info["url"], proc, log)
+        wait_until_up(f"{info['url']}/health", proc, out, "collect")
         yield info
     finally:
         if proc.poll() is None:
@@ -66,20 +64,6 @@ def collecting(db: Path, *extra: str, port: int | None = None) -> Iterator[dict]
                 proc.wait()
         out.close()
         info["log"] = log.read_text()
-
-
-def wait_healthy(url: str, proc, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise AssertionError("collect did not start:\n" + log.read_text()[-3000:])
-        time.sleep(0.1)
 
 
 def drained(url: str, timeout: float = 30) -> None:
@@ -106,14 +90,6 @@ def post(url: str, body: bytes, media="application/x-protobuf", **headers):
             return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read()
     except urllib.error.HTTPError as e:
         return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
-
-
-def rows(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def send_fleet(url: str, tmp_path: Path, *args: str, timeout=300) -> dict:
@@ -165,23 +141,8 @@ def rounded(value):
 
 
 def otlp_json(request: ExportTraceServiceRequest) -> bytes:
-    """A request in OTLP/JSON as the specification writes it: ids in hex (protobuf's own
-    JSON mapping would write them in base64)."""
-    doc = json_format.MessageToDict(request)
-
-    def fix(node):
-        if isinstance(node, dict):
-            for k, v in node.items():
-                if k in ("traceId", "spanId", "parentSpanId") and isinstance(v, str):
-                    node[k] = base64.b64decode(v).hex()
-                else:
-                    fix(v)
-        elif isinstance(node, list):
-            for v in node:
-                fix(v)
-
-    fix(doc)
-    return json.dumps(doc).encode()
+    """A request as an OTLP/JSON body, ids in hex."""
+    return json.dumps(otel_fleet.otlp_json(request)).encode()
 
 
 def span_ids(request: ExportTraceServiceRequest) -> set[tuple[str, str]]:

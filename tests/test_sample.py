@@ -615,8 +615,8 @@ def test_the_otlp_form_gives_the_same_attempts_and_reports_as_the_v1_files(tmp_p
     # report equals the v1 store's (to float noise: sums in another order)
     import json
 
-    import duckdb
     from test_collect import rounded
+    from test_sources_otlp import rows
 
     out = tmp_path / "otlp"
     done = subprocess.run(
@@ -650,13 +650,6 @@ def test_the_otlp_form_gives_the_same_attempts_and_reports_as_the_v1_files(tmp_p
         "output_tokens, cached_input_tokens, cost_usd, confidence, confidence_label, "
         "confidence_source, status, escalation_reason, plan_id, fleet, agent, latency_ms"
     )
-
-    def rows(db, sql):
-        con = duckdb.connect(str(db), read_only=True)
-        try:
-            return con.execute(sql).fetchall()
-        finally:
-            con.close()
 
     want = rows(v1, f"select {columns} from attempts order by task_id, role, attempt")
     got = rows(traces, f"select {columns} from attempts order by task_id, role, attempt")

@@ -260,16 +260,11 @@ def _write(path: Path, data: bytes) -> Path:
 
 def _hex_requests(request) -> list[dict]:
     """The request split into one request per resource span, ids in hex, kinds as numbers."""
-    doc = json_format.MessageToDict(request)
+    doc = otel_fleet.otlp_json(request)
     out = []
     for rs in doc["resourceSpans"]:
         for ss in rs["scopeSpans"]:
             for s in ss["spans"]:
-                for key in ("traceId", "spanId", "parentSpanId"):
-                    if key in s:
-                        import base64
-
-                        s[key] = base64.b64decode(s[key]).hex()
                 s["kind"] = {"SPAN_KIND_INTERNAL": 1}.get(s.get("kind"), 1)
             half = len(ss["spans"]) // 2
             for part in (ss["spans"][:half], ss["spans"][half:]):
@@ -505,7 +500,7 @@ def test_a_conflict_between_spans_names_trace_and_span_of_both(tmp_path):
 def _per_trace_lines(request) -> list[dict]:
     """One OTLP/JSON request per trace, in the order the traces end (as an exporter sends
     them: a trace's spans come before the next trace's), ids in hex."""
-    (doc,) = _hex_requests_whole(request)
+    doc = otel_fleet.otlp_json(request)
     rs = doc["resourceSpans"][0]
     by_trace: dict[str, list] = {}
     for s in rs["scopeSpans"][0]["spans"]:
@@ -514,19 +509,6 @@ def _per_trace_lines(request) -> list[dict]:
         {"resourceSpans": [{**rs, "scopeSpans": [{**rs["scopeSpans"][0], "spans": spans}]}]}
         for spans in by_trace.values()
     ]
-
-
-def _hex_requests_whole(request) -> list[dict]:
-    import base64
-
-    doc = json_format.MessageToDict(request)
-    for rs in doc["resourceSpans"]:
-        for ss in rs["scopeSpans"]:
-            for s in ss["spans"]:
-                for key in ("traceId", "spanId", "parentSpanId"):
-                    if key in s:
-                        s[key] = base64.b64decode(s[key]).hex()
-    return [doc]
 
 
 ATTEMPT_ROWS = (

@@ -16,8 +16,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-import duckdb
 import pytest
+from test_sources_otlp import rows
 
 from ingest.config import load_config
 from ingest.load import ingest_paths
@@ -62,14 +62,6 @@ def config(tmp_path: Path, text: str = ""):
     path = tmp_path / "tierwatch.toml"
     path.write_text(text)
     return load_config(path)
-
-
-def rows(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_litellm_standard_logging_payloads_from_litellm_itself(tmp_path):
