@@ -13,7 +13,7 @@ import streamlit as st
 
 from dashboard import data, filters, ui
 from ingest.config import ConfigError
-from ingest.store import StoreError
+from ingest.store import StoreError, explain, is_store_failure
 from queries import QueryError
 
 HERE = Path(__file__).parent
@@ -50,6 +50,9 @@ def show(page) -> None:
     except (ConfigError, StoreError, QueryError) as e:
         options = None
         problem = data.Unavailable(str(e), kind="error")
+    except (duckdb.Error, OSError) as e:  # a damaged file, a full disk
+        options = None
+        problem = data.Unavailable(explain(e), kind="error")
 
     if options is not None and options["attempts"] > 0 and options["first_day"] is not None:
         ui.set_selection(ui.Selection(filters=filters.sidebar(options), options=options))
@@ -59,13 +62,16 @@ def show(page) -> None:
             ui.unavailable(e)
         except (ConfigError, StoreError, QueryError) as e:
             st.error(str(e))
-        except duckdb.Error as e:  # a query that should not fail: say so, keep the details
-            st.error(
-                "A query failed on this page. This is a bug in tierwatch, not in your data; "
-                "please report it with the details below."
-            )
-            with st.expander("Details"):
-                st.exception(e)
+        except (duckdb.Error, OSError) as e:
+            if is_store_failure(e):  # a damaged file, a full disk: what to do about it
+                st.error(explain(e))
+            else:  # a query that should not fail: say so, keep the details
+                st.error(
+                    "A query failed on this page. This is a bug in tierwatch, not in your "
+                    "data; please report it with the details below."
+                )
+                with st.expander("Details"):
+                    st.exception(e)
     elif page.url_path == ui.UPLOAD_PAGE and (options is not None or problem.kind == "missing"):
         page.run()  # uploading needs no data yet; the first upload creates the database
     elif options is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -136,6 +137,8 @@ def _number(raw: dict, key: str, where: str, *, default: float | None = None) ->
     value = raw[key]
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise ConfigError(f"{where}: {key} is {value!r}, must be a number >= 0")
+    if not math.isfinite(value):
+        raise ConfigError(f"{where}: {key} is {value!r}, must be a finite number >= 0")
     return float(value)
 
 
@@ -220,13 +223,11 @@ def _extend(base: list[dict], extra, source: str) -> list[dict]:
         if same is None:
             out.append(dict(t))
             continue
-        models = t.get("models", [])
+        models = _globs(t, f"{source}: tiers {name!r}")
         if set(t) & {"input_usd_per_mtok", "output_usd_per_mtok", "cached_input_usd_per_mtok"}:
             same.pop("_price_from", None)  # the config's price replaces the library's
         same.update({k: v for k, v in t.items() if k not in ("models",)})
-        same["models"] = list(same["models"]) + list(
-            [models] if isinstance(models, str) else models
-        )
+        same["models"] = list(same["models"]) + list(models)
     return out
 
 
@@ -307,7 +308,13 @@ def parse_config(raw: dict, source: str = "tierwatch.toml") -> Config:
         )
 
     prices: list[ModelPrice] = []
-    for i, p in enumerate(raw.get("prices", []), start=1):
+    raw_prices = raw.get("prices", [])
+    if not isinstance(raw_prices, list):
+        raise ConfigError(
+            f"{source}: prices is {raw_prices!r}, must be a list of [[prices]] tables "
+            f"(model, from, input_usd_per_mtok, output_usd_per_mtok)"
+        )
+    for i, p in enumerate(raw_prices, start=1):
         where = f"{source}: prices[{i}]"
         if not isinstance(p, dict):
             raise ConfigError(f"{where} must be a table with model, from and prices")
@@ -350,6 +357,13 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        line = p.read_bytes()[: e.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{p}: line {line} is not valid UTF-8 (byte {e.start + 1}); save the file as UTF-8"
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError(f"config file {p} is a folder; name the tierwatch.toml in it") from None
     except FileNotFoundError:
         raise ConfigError(
             f"config file {p} does not exist; check --config or ${CONFIG_ENV}"

@@ -165,25 +165,16 @@ def expand_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
     """Files named, files under folders named (of known suffixes), and glob matches."""
     found: list[Path] = []
     for item in paths:
-        text = str(item)
-        p = Path(text)
-        if p.is_dir():
-            inside = sorted(q for q in p.rglob("*") if q.is_file() and _readable(q))
-            if not inside:
-                raise IngestError(
-                    f"{p}: folder holds no .jsonl, .json, .csv or .parquet files (or .gz of them)"
-                )
-            found.extend(inside)
-        elif p.exists():
-            found.append(p)
-        elif glob.has_magic(text):
-            matches = sorted(Path(m) for m in glob.glob(text, recursive=True))
-            matches = [m for m in matches if m.is_file()]
-            if not matches:
-                raise IngestError(f"{text}: no file matches this pattern")
-            found.extend(matches)
-        else:
-            raise IngestError(f"{p}: no such file or folder")
+        try:
+            found.extend(_expand(Path(str(item)), str(item)))
+        except PermissionError as e:
+            where = e.filename or item
+            raise IngestError(
+                f"{where}: permission denied; tierwatch needs to read it (and the folders "
+                f"above it): check its permissions"
+            ) from None
+        except OSError as e:
+            raise IngestError(f"{e.filename or item}: cannot be read ({e.strerror})") from None
     unique: list[Path] = []
     seen = set()
     for p in found:
@@ -192,6 +183,38 @@ def expand_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
             seen.add(key)
             unique.append(p)
     return unique
+
+
+def _expand(p: Path, text: str) -> list[Path]:
+    """The files one argument names; an OSError for what cannot be read (no folder below a
+    named one is skipped in silence)."""
+    if p.is_dir():
+        inside = sorted(q for q in _walk(p) if _readable(q))
+        if not inside:
+            raise IngestError(
+                f"{p}: folder holds no .jsonl, .json, .csv or .parquet files (or .gz of them)"
+            )
+        return inside
+    if p.exists():
+        return [p]
+    if glob.has_magic(text):
+        matches = sorted(Path(m) for m in glob.glob(text, recursive=True))
+        matches = [m for m in matches if m.is_file()]
+        if not matches:
+            raise IngestError(f"{text}: no file matches this pattern")
+        return matches
+    raise IngestError(f"{p}: no such file or folder")
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    def fail(e: OSError) -> None:
+        raise e
+
+    for root, _dirs, names in os.walk(folder, onerror=fail):
+        for name in names:
+            q = Path(root) / name
+            if q.is_file():
+                yield q
 
 
 # --- reading: each reader yields Arrow chunks (line, raw, doc, typed, parse_error) -----
@@ -405,8 +428,7 @@ def read_parquet(
     size = path.stat().st_size
     rows = max(pf.metadata.num_rows, 1)
     line = 0
-    scratch = duckdb.connect()
-    scratch.execute("set TimeZone = 'UTC'")
+    scratch = store.connect_memory()
     try:
         for batch in pf.iter_batches(batch_size=CHUNK_RECORDS):  # noqa: B007 - read by name in SQL
             # DuckDB writes each row as a JSON object, keeping column types (ints stay ints)
@@ -766,13 +788,13 @@ def stage_blocks(
             result.duplicates += duplicates
             result.rejected += rejected
     except (OSError, EOFError, gzip.BadGzipFile, zlib_error()) as e:
-        clear_staging(con)
+        _undo(con)
         raise IngestError(f"{label}: cannot be read ({e})") from None
     except duckdb.OutOfMemoryException:
-        clear_staging(con)
+        _undo(con)
         raise IngestError(_out_of_memory(label)) from None
     except BaseException:
-        clear_staging(con)
+        _undo(con)
         raise
     rows = con.execute(
         "select line, field, reason, locator from staging_rejects order by line limit ?",
@@ -839,8 +861,7 @@ def commit_staged(
             store.bump_data_version(con)
         con.execute("commit")
     except BaseException as e:
-        con.execute("rollback")
-        clear_staging(con)
+        _undo(con, rollback=True)
         if isinstance(e, duckdb.OutOfMemoryException):
             raise IngestError(_out_of_memory(result.path)) from None
         raise
@@ -885,6 +906,18 @@ def _out_of_memory(label: str) -> str:
         f"nothing of this file was stored. Give it more with TIERWATCH_INGEST_MEMORY=4GB, "
         f"or split the file"
     )
+
+
+def _undo(con: duckdb.DuckDBPyConnection, rollback: bool = False) -> None:
+    """Empty the staging tables after a failure. A connection the failure invalidated (a
+    full disk) refuses; the next open clears them (store.migrate), and the error that
+    matters is the first one, so that is the one raised."""
+    try:
+        if rollback:
+            con.execute("rollback")
+        clear_staging(con)
+    except duckdb.Error:
+        pass
 
 
 def clear_staging(con: duckdb.DuckDBPyConnection) -> None:
@@ -938,6 +971,12 @@ def ingest_paths(
                 report.errors.append((str(f), str(e)))
             except duckdb.OutOfMemoryException:
                 report.errors.append((str(f), _out_of_memory(str(f))))
+            except (duckdb.Error, OSError) as e:
+                # the store itself failed (a full disk, a damaged file): later files would too
+                later = len(files) - files.index(f) - 1
+                rest = f"; the {later} files after it were not tried" if later else ""
+                report.errors.append((str(f), f"{f}: not loaded: {store.explain(e)}{rest}"))
+                break
             else:
                 report.files.append(result)
     return report

@@ -8,6 +8,7 @@ write between its interactions.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import time
@@ -35,6 +36,42 @@ class StoreLocked(StoreError):
 
 class StoreMissing(StoreError):
     """A read was asked of a database file that does not exist yet."""
+
+
+_FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+
+
+def is_store_failure(e: BaseException) -> bool:
+    """Whether `e` comes from the disk or the database file rather than from a query."""
+    if isinstance(e, OSError | duckdb.IOException):
+        return True
+    text = str(e).lower()
+    return isinstance(e, duckdb.Error) and any(w in text for w in _FAILURE_WORDS)
+
+
+_FAILURE_WORDS = ("corrupt", "checksum", "no space left", "file too large", "disk quota")
+
+
+def explain(e: BaseException) -> str:
+    """One line for an error from the disk or the database file, saying what to do."""
+    text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    lowered = text.lower()
+    if (isinstance(e, OSError) and e.errno in _FULL) or any(
+        word in lowered for word in _FAILURE_WORDS[2:]
+    ):
+        return (
+            f"the disk is full ({text}); what was being written was not committed and the "
+            f"store holds what it held before. Free some space and run the command again"
+        )
+    if isinstance(e, duckdb.Error) and ("corrupt" in lowered or "checksum" in lowered):
+        return (
+            f"the database file is damaged ({text}). Restore it from a copy, or rebuild it: "
+            f"load the same logs into a new file with tierwatch ingest PATH --db NEW.duckdb"
+        )
+    if isinstance(e, OSError):
+        where = f"{e.filename}: " if e.filename else ""
+        return f"{where}{e.strerror or text}; check that the path exists and can be read"
+    return f"DuckDB failed: {text}"
 
 
 def db_path(path: str | os.PathLike | None = None) -> Path:
@@ -103,8 +140,11 @@ def _connect(path: str | os.PathLike | None, *, read_only: bool) -> duckdb.DuckD
         raise StoreMissing(
             f"no tierwatch database at {p}; load logs first: tierwatch ingest PATH --db {p}"
         )
+    _check_kind(p)
     try:
-        con = duckdb.connect(str(p), read_only=read_only)
+        # never fetch or load an extension: a file that is not DuckDB's must not reach the
+        # internet (DuckDB would download its SQLite reader for a SQLite file)
+        con = duckdb.connect(str(p), read_only=read_only, config=CONNECT_CONFIG)
     except duckdb.IOException as e:
         text = str(e)
         if "lock" in text.lower():
@@ -118,9 +158,44 @@ def _connect(path: str | os.PathLike | None, *, read_only: bool) -> duckdb.DuckD
                 f"stop it, then run this again (a running dashboard lets go of the file "
                 f"between interactions)."
             ) from None
-        raise StoreError(f"cannot open {p}: {text}") from None
+        raise StoreError(f"cannot open {p}: {explain(e)}") from None
+    except duckdb.Error as e:
+        raise StoreError(f"cannot open {p}: {explain(e)}") from None
     con.execute("set TimeZone = 'UTC'")
     # DuckDB's own bar would draw on stdout for long statements and break --json output
+    con.execute("set enable_progress_bar = false")
+    return con
+
+
+CONNECT_CONFIG = {"autoload_known_extensions": False, "autoinstall_known_extensions": False}
+_DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+_OTHER_FILES = {b"SQLite format 3\x00": "an SQLite database", b"PAR1": "a Parquet file"}
+
+
+def _check_kind(p: Path) -> None:
+    """StoreError unless `p` is absent, empty or a DuckDB database file."""
+    try:
+        with open(p, "rb") as f:
+            head = f.read(16)
+    except FileNotFoundError:
+        return
+    except IsADirectoryError:
+        raise StoreError(f"{p} is a folder; --db names a database file") from None
+    except OSError as e:
+        raise StoreError(f"cannot open {p}: {explain(e)}") from None
+    if not head or head[8:12] == _DUCKDB_MAGIC:
+        return
+    what = next((name for magic, name in _OTHER_FILES.items() if head.startswith(magic)), None)
+    raise StoreError(
+        f"{p} is not a DuckDB database ({what or 'its first bytes are not DuckDB’s'}); "
+        f"point --db at a tierwatch database, or at a new file name to create one"
+    )
+
+
+def connect_memory() -> duckdb.DuckDBPyConnection:
+    """A scratch in-memory connection with the store's settings (UTC, no extensions)."""
+    con = duckdb.connect(config=CONNECT_CONFIG)
+    con.execute("set TimeZone = 'UTC'")
     con.execute("set enable_progress_bar = false")
     return con
 
@@ -134,13 +209,15 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("select coalesce(max(version), 0) from schema_version").fetchall()[0][0]
 
 
-def migrate(con: duckdb.DuckDBPyConnection) -> int:
+def migrate(con: duckdb.DuckDBPyConnection, path: str | os.PathLike = "the database") -> int:
     """Apply the migrations the store lacks, each in its own transaction; the new version."""
+    current = schema_version(con)
+    if current == 0:
+        _check_empty(con, path)
     con.execute(
         "create table if not exists schema_version (version integer not null, "
         "applied_at timestamp not null default current_timestamp)"
     )
-    current = schema_version(con)
     for version, sql in _migrations():
         if version <= current:
             continue
@@ -153,7 +230,39 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
             con.execute("rollback")
             raise
         current = version
+    if current > 0:
+        # what a load that died left behind: no query reads it, and it takes room
+        for table in ("staging_attempts", "staging_downstream_failures", "staging_rejects"):
+            con.execute(f"delete from {table}")
     return current
+
+
+def _check_empty(con: duckdb.DuckDBPyConnection, path: str | os.PathLike) -> None:
+    """StoreError when a DuckDB file that is not a tierwatch store already holds tables."""
+    tables = [
+        r[0]
+        for r in con.execute(
+            "select table_name from information_schema.tables "
+            "where table_catalog = current_database() and table_name <> 'schema_version' "
+            "order by table_name"
+        ).fetchall()
+    ]
+    if tables:
+        shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+        raise StoreError(
+            f"{path} belongs to something else: it holds tables ({shown}) and no tierwatch "
+            f"schema, so tierwatch will not add its tables to it. Point --db at a new file, "
+            f"e.g. --db tierwatch.duckdb"
+        )
+
+
+def _check_version(p: Path, version: int) -> None:
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{p} has schema version {version}, written by a newer tierwatch; this one knows "
+            f"versions up to {SCHEMA_VERSION} and will neither read nor write it. Upgrade: "
+            f"pip install -U tierwatch"
+        )
 
 
 @contextlib.contextmanager
@@ -167,6 +276,7 @@ def open_store(
         raise StoreError(f"cannot create {p}: folder {p.parent} does not exist")
     con = connect(p, read_only=read_only, wait=wait)
     try:
+        _check_version(p, schema_version(con))
         if read_only:
             version = schema_version(con)
             if version == 0:
@@ -181,7 +291,7 @@ def open_store(
                     f"to migrate it"
                 )
         else:
-            migrate(con)
+            migrate(con, p)
         yield con
     finally:
         con.close()

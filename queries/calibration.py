@@ -47,6 +47,28 @@ def _ece(bins: list[dict], attempts: int) -> float:
     return sum(b["attempts"] / attempts * abs(b["gap"]) for b in bins)
 
 
+# the numbers a --fail-on condition may name (tests/test_sample_fleet_findings.py keeps it true)
+NUMBERS = frozenset(
+    {
+        "attempts",
+        "attempts_without_confidence",
+        "auroc",
+        "brier",
+        "count",
+        "ece",
+        "failures",
+        "high_confidence_accepted",
+        "high_share",
+        "mean_confidence",
+        "rate",
+        "share_of_high_confidence",
+        "success_rate",
+        "successes",
+        "tasks",
+    }
+)
+
+
 def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **options) -> dict:
     """Calibration per tier x confidence source and silent failures per task type."""
     rollups.register(con, *rollups.CALIBRATION)

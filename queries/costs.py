@@ -58,6 +58,28 @@ def _savings(realized: float, counterfactual: dict[str, float]) -> dict[str, flo
     return {tier: (None if not usd else 1 - realized / usd) for tier, usd in counterfactual.items()}
 
 
+# the numbers a --fail-on condition may name (tests/test_sample_fleet_findings.py keeps it true)
+NUMBERS = frozenset(
+    {
+        "attempts",
+        "cost_per_successful_task_usd",
+        "days",
+        "downstream_failures",
+        "failure_adjusted_usd",
+        "failure_adjusted_usd_per_day",
+        "failure_cost_usd",
+        "overhead_share",
+        "overhead_usd",
+        "realized_usd",
+        "realized_usd_per_day",
+        "realized_usd_per_month",
+        "successful_tasks",
+        "tasks",
+        "unpriced_attempts",
+    }
+)
+
+
 def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **options) -> dict:
     """The costs report (keys in docs/reports.md#costs)."""
     ensure_table(con, "task_rollup")

@@ -171,6 +171,20 @@ def evidence(rows: list[dict], stale_after_days: float) -> list[dict]:
     return out
 
 
+# the numbers a --fail-on condition may name (tests/test_sample_fleet_findings.py keeps it true)
+NUMBERS = frozenset(
+    {
+        "attempts",
+        "baseline_tasks",
+        "evidence_age_days",
+        "evidence_tasks",
+        "family_z",
+        "share",
+        "tasks_on_current_model",
+    }
+)
+
+
 def build(
     con: duckdb.DuckDBPyConnection,
     config: Config,

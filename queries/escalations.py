@@ -11,6 +11,28 @@ from queries.filters import Filters
 from queries.report import fmt_rate, fmt_usd, format_table
 from queries.stats import rate_fields, ratio, small_sample
 
+# the numbers a --fail-on condition may name (tests/test_sample_fleet_findings.py keeps it true)
+NUMBERS = frozenset(
+    {
+        "escalated_tasks",
+        "escalation_cost_usd",
+        "escalation_rate",
+        "escalation_tax",
+        "escalations",
+        "rescue_rate",
+        "rescued_tasks",
+        "retried_tasks",
+        "retries",
+        "retry_rate",
+        "skip_tier_escalations",
+        "skip_tier_tasks",
+        "spend_usd",
+        "step_downs",
+        "superseded_attempts",
+        "tasks",
+    }
+)
+
 
 def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **options) -> dict:
     """The escalations report (keys in docs/reports.md#escalations)."""

@@ -390,6 +390,14 @@ def _recalibrations(ctx: _Context, rows: list[dict]) -> list[dict]:
     return out
 
 
+# the numbers a --fail-on condition may name (tests/test_sample_fleet_findings.py keeps it true)
+NUMBERS = frozenset(
+    {
+        "monthly_usd_impact",
+    }
+)
+
+
 def build(
     con: duckdb.DuckDBPyConnection,
     config: Config,

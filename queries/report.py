@@ -132,6 +132,13 @@ def gate_failures(result: dict, condition: str) -> list[str]:
             f"e.g. --fail-on 'escalation_rate>0.3'"
         )
     key, op, limit = match.group(1), match.group(2), float(match.group(3))
+    name = result.get("report")
+    numbers = report_module(name).NUMBERS
+    if key not in numbers:
+        raise QueryError(
+            f"--fail-on {condition!r}: the {name} report has no number {key!r}; its numbers "
+            f"are {', '.join(sorted(numbers))}"
+        )
     if result.get("empty"):
         return []
     rows = [("overall", result)] + [
@@ -142,19 +149,6 @@ def gate_failures(result: dict, condition: str) -> list[str]:
         if isinstance(row, dict)
     ]
     found = [(where, row) for where, row in rows if key in row]
-    if not found:
-        numeric = sorted(
-            {
-                k
-                for _, row in rows
-                for k, v in row.items()
-                if isinstance(v, int | float) and not isinstance(v, bool)
-            }
-        )
-        raise QueryError(
-            f"--fail-on {condition!r}: the {result.get('report')} report has no {key!r}; "
-            f"its numbers are {', '.join(numeric)}"
-        )
     failures = []
     for where, row in found:
         value = row[key]

@@ -21,6 +21,34 @@ def _mix(rows: list[dict], mix: str) -> list[dict]:
     return [{"tier": r["tier"], key: r["n"], "share": ratio(r["n"], total)} for r in part]
 
 
+# the numbers a --fail-on condition may name (tests/test_sample_fleet_findings.py keeps it true)
+NUMBERS = frozenset(
+    {
+        "attempts",
+        "attempts_per_day",
+        "cost_usd_per_day",
+        "cost_usd_per_month",
+        "days",
+        "downstream_failure_rate",
+        "downstream_failures",
+        "escalated_tasks",
+        "escalation_rate",
+        "executor_attempts",
+        "failure_rate",
+        "failures",
+        "first_pass_failure_rate",
+        "first_pass_failures",
+        "realized_usd",
+        "task_types",
+        "tasks",
+        "tasks_per_day",
+        "tasks_without_planner_tier",
+        "unpriced_attempts",
+        "usd",
+    }
+)
+
+
 def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **options) -> dict:
     """The summary report (keys in docs/reports.md#summary)."""
     ensure_table(con, "task_rollup")

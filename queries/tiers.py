@@ -46,6 +46,22 @@ def _mark_worse(rows: list[dict], tier_key: str, ranks: dict[str, int]) -> None:
         ]
 
 
+# the numbers a --fail-on condition may name (tests/test_sample_fleet_findings.py keeps it true)
+NUMBERS = frozenset(
+    {
+        "downstream_failure_rate",
+        "downstream_failures",
+        "escalated_tasks",
+        "escalation_rate",
+        "failure_rate",
+        "failures",
+        "first_pass_failure_rate",
+        "first_pass_failures",
+        "tasks",
+    }
+)
+
+
 def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **options) -> dict:
     """The tiers report (keys in docs/reports.md#tiers)."""
     ensure_table(con, "task_rollup")

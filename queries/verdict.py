@@ -47,6 +47,18 @@ def _condition(name: str, met: bool, value, threshold, detail: str) -> dict:
             "detail": detail}  # fmt: skip
 
 
+# the numbers a --fail-on condition may name (tests/test_sample_fleet_findings.py keeps it true)
+NUMBERS = frozenset(
+    {
+        "engineering_usd_per_month",
+        "monthly_saving_usd",
+        "tasks_per_day",
+        "threshold",
+        "value",
+    }
+)
+
+
 def build(
     con: duckdb.DuckDBPyConnection,
     config: Config,

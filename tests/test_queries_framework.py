@@ -329,8 +329,13 @@ def test_gate_failures_reads_conditions_and_skips_undefined_rates():
         "by_task_type task_type 'c': escalation_rate 0.3 >= 0.3 (small sample)",
     ]
     assert gate_failures(result, "escalation_rate<0.26") == ["overall: escalation_rate 0.25 < 0.26"]
-    assert gate_failures({"report": "costs", "empty": True, "message": "…"}, "x>1") == []
+    empty = {"report": "costs", "empty": True, "message": "…"}
+    assert gate_failures(empty, "realized_usd>1") == []  # an empty selection passes
+    with pytest.raises(QueryError, match="has no number 'x'"):  # a misspelt key never does
+        gate_failures(empty, "x>1")
     with pytest.raises(QueryError, match="not a condition"):
         gate_failures(result, "escalation_rate > high")
-    with pytest.raises(QueryError, match="has no 'cost'"):
+    with pytest.raises(QueryError, match="has no number 'cost'"):
         gate_failures(result, "cost>1")
+    with pytest.raises(QueryError, match="has no number 'first_day'"):  # a date, not a number
+        gate_failures({"report": "summary", "first_day": "2026-03-01"}, "first_day>0")

@@ -23,7 +23,7 @@ from ingest.config import load_config
 from ingest.load import ingest_paths
 from ingest.store import open_store
 from queries import Filters
-from queries.report import build_report
+from queries.report import REPORTS, build_report, report_module
 
 SAMPLE_DATA = Path(__file__).resolve().parent.parent / "sample_data"
 DEFAULT = load_config(None)
@@ -53,7 +53,8 @@ def reports(tmp_path_factory):
     assert files, "sample_data/ is empty"
     result = ingest_paths(db, files, DEFAULT)
     assert result.totals["rejected"] == 0
-    names = ("tiers", "escalations", "calibration", "drift", "recommendations", "verdict")
+    names = ("summary", "tiers", "escalations", "costs", "calibration", "drift")
+    names += ("recommendations", "verdict")
     with open_store(db) as con:
         return {name: build_report(con, name, DEFAULT, Filters()) for name in names}
 
@@ -172,3 +173,23 @@ def test_every_json_key_is_documented(reports, name):
         k for k in json_keys(reports[name], DATA_KEYED) - common if f"`{k}`" not in section
     )
     assert not missing, f"docs/reports.md ## {name} does not document {missing}"
+
+
+def numbers_in(result: dict) -> set[str]:
+    """The keys holding a number at the top level of a report result or in a row of one of
+    its top-level lists: where --fail-on looks (docs/reports.md)."""
+    rows = [result] + [r for v in result.values() if isinstance(v, list) for r in v]
+    return {
+        k
+        for row in rows
+        if isinstance(row, dict)
+        for k, v in row.items()
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    }
+
+
+@pytest.mark.parametrize("name", list(REPORTS))
+def test_each_reports_gate_keys_are_the_numbers_it_gives(reports, name):
+    # --fail-on checks a key against NUMBERS even when the store is empty, so NUMBERS must be
+    # exactly the numbers the report gives on a fleet that has every finding
+    assert report_module(name).NUMBERS == numbers_in(reports[name]), name

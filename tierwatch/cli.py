@@ -13,7 +13,7 @@ import click
 import duckdb
 
 from ingest.config import ConfigError
-from ingest.store import StoreError
+from ingest.store import StoreError, explain
 
 EXIT_USAGE = 2
 
@@ -52,6 +52,9 @@ class TierwatchGroup(click.Group):
                 "more with TIERWATCH_INGEST_MEMORY=4GB, or free memory on this machine",
                 err=True,
             )
+            sys.exit(EXIT_USAGE)
+        except (duckdb.Error, OSError) as e:
+            click.echo(f"tierwatch: error: {explain(e)}", err=True)
             sys.exit(EXIT_USAGE)
 
 
