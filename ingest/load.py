@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ingest import sources, store, validate
+from ingest import identity, sources, store, validate
 from ingest.config import Config
 
 FORMATS = ("jsonl", "csv", "parquet") + sources.SOURCES
@@ -500,21 +500,12 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-_HASHED = (
-    "kind, task_id, role, attempt, ts, task_type, tier, planner_tier, model, input_tokens, "
-    "output_tokens, cached_input_tokens, cost_usd, confidence, confidence_source, status, "
-    "escalation_reason, downstream_failure, plan_id, fleet, agent, latency_ms, detected_by, extra"
-)
 _ATTEMPT_COLUMNS = (
     "task_id, role, attempt, ts, task_type, tier, planner_tier, model, input_tokens, "
     "output_tokens, cached_input_tokens, cost_usd, confidence, confidence_label, "
     "confidence_source, status, escalation_reason, downstream_failure, plan_id, fleet, agent, "
     "latency_ms, extra, record_hash, file_id, line"
 )
-
-
-def _hash_terms() -> str:
-    return ", ".join(f"coalesce(cast({c.strip()} as varchar), chr(0))" for c in _HASHED.split(","))
 
 
 def _load_chunk(
@@ -543,29 +534,48 @@ def _load_chunk(
     if mapping:
         con.executemany("insert into model_tier values (?, ?)", mapping)
 
-    # records that are not JSON objects at all never reach the field checks
+    # records that are not JSON objects at all never reach the field checks, nor do records
+    # that name a field twice (JSON readers disagree on which value wins)
     con.execute(
         """
         update stage set parse_error = case
             when not json_valid(doc) then 'not valid JSON' || case
                 when right(rtrim(raw), 1) <> '}' then ' (the line looks cut off)' else '' end
                 || '; each line must be one complete JSON object'
-            else 'record is a JSON ' || lower(json_type(doc)) || ', must be a JSON object' end
-        where parse_error is null and (not json_valid(doc) or json_type(doc) <> 'OBJECT')
+            when json_type(doc) <> 'OBJECT' then
+                'record is a JSON ' || lower(json_type(doc)) || ', must be a JSON object'
+            else 'field "' || list_sort(list_filter(
+                    list_distinct(json_keys(doc)),
+                    lambda k: len(list_filter(json_keys(doc), lambda x: x = k)) > 1))[1]
+                || '" appears more than once in the record; keep one (readers disagree on '
+                || 'which value wins)'
+            end
+        where parse_error is null and (
+            not json_valid(doc) or json_type(doc) <> 'OBJECT'
+            or len(json_keys(case when json_valid(doc) and json_type(doc) = 'OBJECT'
+                                  then doc end))
+               <> len(list_distinct(json_keys(case when json_valid(doc) then doc end))))
         """
     )
-    params = {"ladder": list(config.ladder), "known_patch": validate.known_patch()}
+    identity.register(con)
+    params = {
+        "ladder": list(config.ladder),
+        "attempt_patch": validate.known_patch("attempt"),
+        "downstream_patch": validate.known_patch("downstream_failure"),
+    }
     con.execute(
         f"create or replace temp table checked as {validate.check_sql()}",
         params,
     )
-    # identity and content of each good record
+    # identity and content of each good record. The first record of an identity (the
+    # stored one, else the first of this chunk) is the one accepted: every other record of
+    # the identity is compared with it, never with a record that was itself rejected.
     con.execute(
         f"""
         create or replace temp table good as
         select c.*,
-            -- NULL is written as chr(0), so that no two different records share a text
-            md5(concat_ws(chr(31), {_hash_terms()})) as record_hash,
+            case when c.kind = 'attempt' then {identity.attempt_hash_sql("c.")}
+                 else {identity.downstream_hash_sql("c.")} end as record_hash,
             row_number() over (
                 partition by c.kind, task_id,
                     case when c.kind = 'attempt' then role else coalesce(detected_by, '') end,
@@ -576,7 +586,6 @@ def _load_chunk(
         where problem is null
         """
     )
-    # first of each identity in this chunk, against what the store already holds
     con.execute(
         """
         create or replace temp table verdicts as
@@ -603,7 +612,6 @@ def _load_chunk(
             ) as a
               on g.kind = 'attempt' and a.task_id = g.task_id and a.role = g.role
              and a.attempt = g.attempt
-            where g.nth = 1
             union all
             select g.line, d.record_hash, d.file_id, d.line
             from good as g
@@ -614,15 +622,14 @@ def _load_chunk(
             ) as d
               on g.kind = 'downstream_failure' and d.task_id = g.task_id and d.ts = g.ts
              and coalesce(d.detected_by, '') = coalesce(g.detected_by, '')
-            where g.nth = 1
         )
         select f.line,
             case
-                when f.nth > 1 and f.hash = f.first_hash then 'duplicate'
-                when f.nth > 1 then 'conflict_here'
-                when e.stored_hash is null then 'new'
                 when e.stored_hash = f.hash then 'duplicate'
-                else 'conflict_stored'
+                when e.stored_hash is not null then 'conflict_stored'
+                when f.nth = 1 then 'new'
+                when f.hash = f.first_hash then 'duplicate'
+                else 'conflict_here'
             end as verdict,
             f.first_line, e.stored_file, e.stored_line
         from firsts as f
@@ -972,6 +979,8 @@ def ingest_paths(
             except duckdb.OutOfMemoryException:
                 report.errors.append((str(f), _out_of_memory(str(f))))
             except (duckdb.Error, OSError) as e:
+                if not store.is_store_failure(e):
+                    raise
                 # the store itself failed (a full disk, a damaged file): later files would too
                 later = len(files) - files.index(f) - 1
                 rest = f"; the {later} files after it were not tried" if later else ""

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from ingest import identity
 from ingest.config import Config
 
 DB_ENV = "TIERWATCH_DB"
@@ -71,7 +72,10 @@ def explain(e: BaseException) -> str:
     if isinstance(e, OSError):
         where = f"{e.filename}: " if e.filename else ""
         return f"{where}{e.strerror or text}; check that the path exists and can be read"
-    return f"DuckDB failed: {text}"
+    return (
+        f"DuckDB failed: {text}. If the database file is fine, this is a bug in tierwatch: "
+        f"please report it with this message"
+    )
 
 
 def db_path(path: str | os.PathLike | None = None) -> Path:
@@ -218,6 +222,7 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str | os.PathLike = "the datab
         "create table if not exists schema_version (version integer not null, "
         "applied_at timestamp not null default current_timestamp)"
     )
+    identity.register(con)  # the record hash's macros, which migration 005 uses
     for version, sql in _migrations():
         if version <= current:
             continue

@@ -134,7 +134,8 @@ def _checks(f: Field, v: str, t: str) -> tuple[list[tuple[str, str]], str]:
         return checks, v
 
     if f.kind == "integer":
-        rule = "an integer" + _bound(f)
+        # the schema bounds every integer by the store column it lands in (BIGINT, INTEGER)
+        rule = "an integer" + (f" >= {int(f.minimum)}" if f.minimum is not None else "")
         value = f"try_cast({v} as bigint)"
         checks.append(
             (
@@ -144,7 +145,11 @@ def _checks(f: Field, v: str, t: str) -> tuple[list[tuple[str, str]], str]:
                 reason(rule),
             )
         )
-        checks.append((f"{value} is null", reason(rule + ", and at most 9223372036854775807")))
+        too_big = f"{value} is null"
+        if f.maximum is not None and int(f.maximum) < 2**63 - 1:
+            too_big += f" or {value} > {int(f.maximum)}"
+        most = int(f.maximum) if f.maximum is not None else 2**63 - 1
+        checks.append((too_big, reason(f"{rule}, and at most {most}")))
         if f.minimum is not None:
             checks.append((f"{value} < {int(f.minimum)}", reason(rule)))
         return checks, value
@@ -155,7 +160,7 @@ def _checks(f: Field, v: str, t: str) -> tuple[list[tuple[str, str]], str]:
         if labels:
             rule += " or one of " + ", ".join(labels)
         words = ", ".join(_lit(k) for k in labels)
-        is_label = f"({is_text} and lower({v}) in ({words}))" if labels else "false"
+        is_label = f"({is_text} and lower(trim({v})) in ({words}))" if labels else "false"
         number = f"try_cast({v} as double)"
         checks.append(
             (
@@ -169,7 +174,7 @@ def _checks(f: Field, v: str, t: str) -> tuple[list[tuple[str, str]], str]:
         value = number
         if labels:
             cases = " ".join(f"when {_lit(k)} then {val}" for k, val in labels.items())
-            value = f"(case lower({v}) {cases} else {number} end)"
+            value = f"(case lower(trim({v})) {cases} else {number} end)"
         if f.minimum is not None:
             checks.append((f"{value} < {f.minimum}", reason(rule)))
         if f.maximum is not None:
@@ -191,21 +196,22 @@ def _checks(f: Field, v: str, t: str) -> tuple[list[tuple[str, str]], str]:
         allowed = ", ".join(_lit(e) for e in f.enum)
         checks.append(
             (
-                f"case when {is_text} then lower({v}) not in ({allowed}) else true end",
+                f"case when {is_text} then lower(trim({v})) not in ({allowed}) else true end",
                 reason("one of " + ", ".join(f.enum)),
             )
         )
-        return checks, f"lower({v})"
+        return checks, f"lower(trim({v}))"
 
     if f.kind == "tier":
         checks.append(
             (
-                f"case when {is_text} then not list_contains($ladder, lower({v})) else true end",
+                f"case when {is_text} then not list_contains($ladder, lower(trim({v}))) "
+                f"else true end",
                 f"{reason('a tier on the ladder ')} || array_to_string($ladder, ' < ') || "
                 f"{_lit(' (tier names come from tierwatch.toml)')}",
             )
         )
-        return checks, f"lower({v})"
+        return checks, f"lower(trim({v}))"
 
     if f.kind == "timestamp":
         # epoch seconds must land in [1970, 2100): beyond is most often milliseconds.
@@ -244,7 +250,7 @@ def _timestamp_columns(name: str, v: str, t: str) -> str:
         f"case when {epoch} >= 0 and {epoch} < 4102444800 "
         f"then try_cast(to_timestamp({epoch}) as timestamp) "
         f"when {is_text} and regexp_full_match({v}, '{_TS}') "
-        f"then try_cast(try_cast({v} as timestamptz) as timestamp) end as {name}__parsed"
+        f"then try_cast(try_cast(upper({v}) as timestamptz) as timestamp) end as {name}__parsed"
     )
 
 
@@ -316,8 +322,9 @@ def paths() -> tuple[str, ...]:
 def check_sql() -> str:
     """SQL over temp table `stage(line, raw, doc, typed, parse_error)` and `model_tier`.
 
-    Parameters: $ladder (tier names, cheapest first) and $known_patch (a JSON merge patch
-    removing the known fields, leaving the extra ones). Yields one row per record with
+    Parameters: $ladder (tier names, cheapest first), $attempt_patch and $downstream_patch
+    (JSON merge patches removing the fields each kind of record knows, leaving the extra
+    ones; see `known_patch`). Yields one row per record with
     `kind` (attempt / downstream_failure), `problem` (struct field, reason; null when the
     record is good) and the typed values.
     """
@@ -350,6 +357,14 @@ def check_sql() -> str:
     attempt_problem, a = _problem_expr(attempt_fields(), names, {"tier": missing_tier})
     df_problem, d = _problem_expr(downstream_fields(), names)
     conf_i = names.index("confidence") + 1
+
+    def present(fields: tuple[Field, ...]) -> str:
+        # a present field has a value in v, or a JSON type in t (a JSON null is present)
+        return ", ".join(
+            f"coalesce(c.t[{names.index(f.name) + 1}], c.v[{names.index(f.name) + 1}])"
+            for f in fields
+        )
+
     conf = next(f for f in attempt_fields() if f.name == "confidence")
     labels = "(" + ", ".join(_lit(label) for label, _ in conf.labels) + ")"
     return f"""
@@ -363,7 +378,7 @@ with pulled as (
     where parse_error is null
 ),
 kinded as (
-    select *, lower(coalesce(v[{rec}], 'attempt')) as kind, {helpers} from pulled
+    select *, lower(trim(coalesce(v[{rec}], 'attempt'))) as kind, {helpers} from pulled
 ),
 checked as (
     select
@@ -377,12 +392,16 @@ checked as (
         {", ".join(f"{expr} as {name}" for name, expr in a.items() if name != "tier")},
         coalesce({a["tier"]}, model_tier.tier) as tier,
         {d["detected_by"]} as detected_by,
-        case when lower(c.v[{conf_i}]) in {labels} then lower(c.v[{conf_i}]) end
+        case when lower(trim(c.v[{conf_i}])) in {labels} then lower(trim(c.v[{conf_i}])) end
             as confidence_label,
-        -- fields the format does not know, kept as given; most records have none
-        case when len(json_keys(c.doc))
-                > list_count(coalesce(c.t, c.v))
-            then nullif(cast(json_merge_patch(c.doc, $known_patch) as varchar), '{{}}')
+        -- fields the format does not know for the record's kind, kept as given; most
+        -- records have none, and skip the merge patch
+        case when c.kind = 'downstream_failure' then
+            case when len(json_keys(c.doc)) > list_count([{present(downstream_fields())}])
+                then nullif(cast(json_merge_patch(c.doc, $downstream_patch) as varchar), '{{}}')
+            end
+        when len(json_keys(c.doc)) > list_count([{present(attempt_fields())}])
+            then nullif(cast(json_merge_patch(c.doc, $attempt_patch) as varchar), '{{}}')
         end as extra
     from kinded as c
     left join model_tier on model_tier.model = c.v[{model_i}]
@@ -400,6 +419,8 @@ from stage where parse_error is not null
 """
 
 
-def known_patch() -> str:
-    """A JSON merge patch that removes every known field: applied to a record, the extras."""
-    return json.dumps({name: None for name in known_names()})
+def known_patch(kind: str = "attempt") -> str:
+    """A JSON merge patch that removes every field records of `kind` know: applied to a
+    record, its extras. A downstream failure's extras include attempt fields it carries."""
+    fields = attempt_fields() if kind == "attempt" else downstream_fields()
+    return json.dumps({f.name: None for f in fields})
