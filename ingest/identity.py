@@ -83,10 +83,13 @@ def register(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_macro("downstream_hash", DOWNSTREAM_HASHED))
 
 
-def attempt_hash_sql(prefix: str = "") -> str:
-    """SQL calling attempt_hash on the columns of `prefix` (e.g. "g.")."""
-    return f"attempt_hash({', '.join(prefix + c for c in ATTEMPT_HASHED)})"
+def attempt_hash_sql(prefix: str = "", extra: str = "extra") -> str:
+    """SQL calling attempt_hash on the columns of `prefix` (e.g. "g."); `extra` names the
+    unknown fields' column in full."""
+    args = [extra if c == "extra" else prefix + c for c in ATTEMPT_HASHED]
+    return f"attempt_hash({', '.join(args)})"
 
 
-def downstream_hash_sql(prefix: str = "") -> str:
-    return f"downstream_hash({', '.join(prefix + c for c in DOWNSTREAM_HASHED)})"
+def downstream_hash_sql(prefix: str = "", extra: str = "extra") -> str:
+    args = [extra if c == "extra" else prefix + c for c in DOWNSTREAM_HASHED]
+    return f"downstream_hash({', '.join(args)})"

@@ -558,14 +558,16 @@ def _load_chunk(
         """
     )
     identity.register(con)
-    params = {
-        "ladder": list(config.ladder),
-        "attempt_patch": validate.known_patch("attempt"),
-        "downstream_patch": validate.known_patch("downstream_failure"),
-    }
     con.execute(
         f"create or replace temp table checked as {validate.check_sql()}",
-        params,
+        {"ladder": list(config.ladder)},
+    )
+    con.execute(
+        validate.EXTRAS_SQL,
+        {
+            "attempt_patch": validate.known_patch("attempt"),
+            "downstream_patch": validate.known_patch("downstream_failure"),
+        },
     )
     # identity and content of each good record. The first record of an identity (the
     # stored one, else the first of this chunk) is the one accepted: every other record of
@@ -573,17 +575,17 @@ def _load_chunk(
     con.execute(
         f"""
         create or replace temp table good as
-        select c.*,
-            case when c.kind = 'attempt' then {identity.attempt_hash_sql("c.")}
-                 else {identity.downstream_hash_sql("c.")} end as record_hash,
+        select c.* exclude (has_extra), x.extra,
+            case when c.kind = 'attempt' then {identity.attempt_hash_sql("c.", "x.extra")}
+                 else {identity.downstream_hash_sql("c.", "x.extra")} end as record_hash,
             row_number() over (
                 partition by c.kind, task_id,
                     case when c.kind = 'attempt' then role else coalesce(detected_by, '') end,
                     case when c.kind = 'attempt' then cast(attempt as varchar)
                          else cast(ts as varchar) end
                 order by line) as nth
-        from checked as c
-        where problem is null
+        from checked as c left join extras as x using (line)
+        where c.problem is null
         """
     )
     con.execute(

@@ -322,9 +322,7 @@ def paths() -> tuple[str, ...]:
 def check_sql() -> str:
     """SQL over temp table `stage(line, raw, doc, typed, parse_error)` and `model_tier`.
 
-    Parameters: $ladder (tier names, cheapest first), $attempt_patch and $downstream_patch
-    (JSON merge patches removing the fields each kind of record knows, leaving the extra
-    ones; see `known_patch`). Yields one row per record with
+    Parameter: $ladder (tier names, cheapest first). Yields one row per record with
     `kind` (attempt / downstream_failure), `problem` (struct field, reason; null when the
     record is good) and the typed values.
     """
@@ -394,15 +392,12 @@ checked as (
         {d["detected_by"]} as detected_by,
         case when lower(trim(c.v[{conf_i}])) in {labels} then lower(trim(c.v[{conf_i}])) end
             as confidence_label,
-        -- fields the format does not know for the record's kind, kept as given; most
-        -- records have none, and skip the merge patch
+        -- whether the record has fields the format does not know for its kind (most have
+        -- none); EXTRAS_SQL fills them in, in a statement of its own
         case when c.kind = 'downstream_failure' then
-            case when len(json_keys(c.doc)) > list_count([{present(downstream_fields())}])
-                then nullif(cast(json_merge_patch(c.doc, $downstream_patch) as varchar), '{{}}')
-            end
-        when len(json_keys(c.doc)) > list_count([{present(attempt_fields())}])
-            then nullif(cast(json_merge_patch(c.doc, $attempt_patch) as varchar), '{{}}')
-        end as extra
+            len(json_keys(c.doc)) > list_count([{present(downstream_fields())}])
+        else len(json_keys(c.doc)) > list_count([{present(attempt_fields())}])
+        end as has_extra
     from kinded as c
     left join model_tier on model_tier.model = c.v[{model_i}]
 )
@@ -416,6 +411,21 @@ union all by name
 select line, raw, 'unreadable' as kind,
        {{'field': null, 'reason': parse_error}} as problem
 from stage where parse_error is not null
+"""
+
+
+# The fields a record has that the format does not know for its kind, kept as given: temp
+# table extras(line, extra) for the good records of `checked` that have some. Parameters
+# $attempt_patch and $downstream_patch (see known_patch). Apart from CHECK_SQL because
+# DuckDB's merge patch inside that one statement held memory for every record of a block:
+# 3,000 records with 10 KB of unknown fields each ran out of a 1 GB limit.
+EXTRAS_SQL = """
+create or replace temp table extras as
+select c.line, nullif(cast(json_merge_patch(s.doc,
+        case when c.kind = 'downstream_failure' then $downstream_patch else $attempt_patch end)
+        as varchar), '{}') as extra
+from checked as c join stage as s using (line)
+where c.has_extra and c.problem is null
 """
 
 
