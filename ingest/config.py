@@ -29,6 +29,16 @@ SETTINGS: tuple[tuple[str, float, str], ...] = (
     ),
     ("min_tasks_per_day", 300.0, "volume above which routing can pay off (the verdict)"),
     ("stale_after_days", 90.0, "routing evidence older than this is flagged stale"),
+    (
+        "max_gzip_expansion",
+        100.0,
+        "a .gz input may expand to at most this many times its size (a gzip bomb is refused)",
+    ),
+    (
+        "max_record_mb",
+        64.0,
+        "the longest record (a line, a CSV row, a Parquet row) read; a longer one refuses its file",
+    ),
 )
 
 DEFAULT_TIERS: tuple[dict, ...] = (

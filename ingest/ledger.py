@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import duckdb
 
 
@@ -54,13 +56,14 @@ def waiting(con: duckdb.DuckDBPyConnection) -> dict:
 
 def rejects(
     con: duckdb.DuckDBPyConnection, path: str | None = None, limit: int | None = None
-) -> list[dict]:
-    """Quarantined records (of the latest ingest of `path`, or of every file), in file order.
+) -> Iterator[dict]:
+    """Quarantined records (of the latest ingest of `path`, or of every file), in file order,
+    fetched a block at a time: a million rejects are listed in the memory of a few thousand.
 
     Each has the file, its line (or Parquet row), the field at fault, the reason and the
     record's text as read.
     """
-    rows = con.execute(
+    result = con.execute(
         """
         with latest as (
             select path, max(file_id) as file_id from ingested_files group by path
@@ -73,5 +76,10 @@ def rejects(
         limit $limit
         """,
         {"path": path, "limit": limit if limit is not None else 2**62},
-    ).fetchall()
-    return [dict(zip(("path", "line", "field", "reason", "raw"), r, strict=True)) for r in rows]
+    )
+    while block := result.fetchmany(REJECTS_BLOCK):
+        for r in block:
+            yield dict(zip(("path", "line", "field", "reason", "raw"), r, strict=True))
+
+
+REJECTS_BLOCK = 5_000

@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 
 from ingest import identity, sources, store, validate
 from ingest.config import Config
+from ingest.inputs import InputLimit, Limits, Progress, open_input
 
 FORMATS = ("jsonl", "csv", "parquet") + sources.SOURCES
 SUFFIXES = {
@@ -53,8 +54,6 @@ BLOCK_BYTES = 64 << 20  # JSONL bytes staged at a time (whole lines)
 INGEST_MEMORY_LIMIT = os.environ.get("TIERWATCH_INGEST_MEMORY", "1GB")  # DuckDB's, per load
 MAX_RAW_CHARS = 10_000  # a rejected record's text is kept up to this length
 REJECTS_SHOWN = 100
-
-Progress = Callable[[int], None]  # called with bytes read since the last call
 
 
 class IngestError(Exception):
@@ -249,38 +248,15 @@ def _clip(text: str) -> str:
     return text if len(text) <= MAX_RAW_CHARS else text[:MAX_RAW_CHARS] + "…"
 
 
-class _CountingReader(io.RawIOBase):
-    """Counts the bytes read from the file on disk, for the progress bar."""
-
-    def __init__(self, f, progress: Progress | None):
-        self._f, self._progress = f, progress
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:
-        data = self._f.read(len(b))
-        n = len(data)
-        b[:n] = data
-        if self._progress and n:
-            self._progress(n)
-        return n
-
-
-def _binary(path: Path, progress: Progress | None) -> io.BufferedReader:
-    raw = open(path, "rb")  # noqa: SIM115 - closed with the returned reader
-    counted = io.BufferedReader(_CountingReader(raw, progress), buffer_size=1 << 20)
-    if counted.peek(2)[:2] == b"\x1f\x8b":
-        return io.BufferedReader(gzip.GzipFile(fileobj=counted, mode="rb"), buffer_size=1 << 20)
-    return counted
-
-
-def read_jsonl(path: Path, progress: Progress | None = None) -> Iterator[pa.RecordBatch]:
+def read_jsonl(
+    path: Path, progress: Progress | None = None, limits: Limits | None = None
+) -> Iterator[pa.RecordBatch]:
     """JSONL in blocks of whole lines: split and UTF-8 checked by Arrow, not line by line."""
+    limits = limits or Limits()
     number = 0  # lines before the block
     carry = b""
     first = True
-    with _binary(path, progress) as f:
+    with open_input(path, progress, limits) as f:
         while True:
             data = f.read(BLOCK_BYTES)
             if not data:
@@ -289,23 +265,31 @@ def read_jsonl(path: Path, progress: Progress | None = None) -> Iterator[pa.Reco
             cut = block.rfind(b"\n")
             if cut < 0:
                 carry = block
+                if len(carry) > limits.record_bytes:
+                    raise limits.record_too_long(str(path), f"line {number + 1}")
                 continue
             carry = block[cut + 1 :]
-            batch = _jsonl_block(path, block[:cut], number, first)
+            batch = _jsonl_block(path, block[:cut], number, first, limits)
             number += block.count(b"\n", 0, cut) + 1
             first = False
             if batch.num_rows:
                 yield batch
     if carry:
-        batch = _jsonl_block(path, carry, number, first)
+        batch = _jsonl_block(path, carry, number, first, limits)
         if batch.num_rows:
             yield batch
 
 
-def _jsonl_block(path: Path, block: bytes, before: int, first: bool) -> pa.RecordBatch:
+def _jsonl_block(
+    path: Path, block: bytes, before: int, first: bool, limits: Limits
+) -> pa.RecordBatch:
     if first and block.startswith(b"\xef\xbb\xbf"):
         block = block[3:]
     parts = pa.array(block.split(b"\n"), pa.binary())
+    lengths = pc.binary_length(parts)
+    if pc.max(lengths).as_py() > limits.record_bytes:
+        at = pc.index(pc.greater(lengths, limits.record_bytes), True).as_py()
+        raise limits.record_too_long(str(path), f"line {before + at + 1}")
     lines = pa.array(np.arange(before + 1, before + len(parts) + 1, dtype=np.int64))
     try:
         text = parts.cast(pa.string())  # checks UTF-8
@@ -348,16 +332,69 @@ def _jsonl_block(path: Path, block: bytes, before: int, first: bool) -> pa.Recor
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8, kept as surrogates
 
 
-def read_csv(path: Path, progress: Progress | None = None) -> Iterator[pa.RecordBatch]:
+class _CsvLines:
+    """The physical lines of a CSV text for csv.reader, one at a time: which lines each row
+    took, lines given back to be read again, and no line longer than the record limit."""
+
+    def __init__(self, text: io.TextIOBase, path: Path, limits: Limits):
+        self.text, self.path, self.limits = text, path, limits
+        self.number = 0  # lines read from the text
+        self.back: list[tuple[int, str]] = []  # given back, the next one last
+        self.taken: list[tuple[int, str]] = []  # (line number, text) of the row being read
+        self.taken_chars = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        if self.back:
+            number, line = self.back.pop()
+        else:
+            line = self.text.readline(self.limits.record_bytes + 1)
+            if not line:
+                raise StopIteration
+            self.number += 1
+            number = self.number
+            if len(line) > self.limits.record_bytes:
+                raise self.limits.record_too_long(str(self.path), f"line {number}")
+        self.taken.append((number, line))
+        self.taken_chars += len(line)
+        if self.taken_chars > self.limits.record_bytes and len(self.taken) > 1:
+            raise _RunawayQuote  # a quote left open: the row would swallow the file
+        return line
+
+    def start_row(self) -> None:
+        self.taken, self.taken_chars = [], 0
+
+    def give_back(self, lines: list[tuple[int, str]]) -> None:
+        self.back.extend(reversed(lines))
+
+
+class _RunawayQuote(Exception):
+    pass
+
+
+def read_csv(
+    path: Path, progress: Progress | None = None, limits: Limits | None = None
+) -> Iterator[pa.RecordBatch]:
+    """CSV rows as staged records. A row may span lines only inside a quoted value, and only
+    when it then has the header's number of values: a quote left open is a reject naming its
+    line, and the lines after it are read again as rows of their own."""
+    limits = limits or Limits()
+    csv.field_size_limit(max(limits.record_bytes, 1))
     with io.TextIOWrapper(
-        _binary(path, progress), encoding="utf-8-sig", errors="surrogateescape", newline=""
+        open_input(path, progress, limits),
+        encoding="utf-8-sig",
+        errors="surrogateescape",
+        newline="",
     ) as text:
-        reader = csv.reader(text)
+        source = _CsvLines(text, path, limits)
+        reader = csv.reader(source, strict=True)
         try:
             header = next(reader)
         except StopIteration:
             return
-        except csv.Error as e:
+        except (csv.Error, _RunawayQuote) as e:
             raise IngestError(f"{path}: the CSV header cannot be read: {e}") from None
         header = [h.strip() for h in header]
         if not any(header):
@@ -366,6 +403,11 @@ def read_csv(path: Path, progress: Progress | None = None) -> Iterator[pa.Record
         if blanks:
             raise IngestError(
                 f"{path}: CSV header column {blanks[0]} has no name; name every column"
+            )
+        twice = sorted({h for h in header if header.count(h) > 1})
+        if twice:
+            raise IngestError(
+                f"{path}: CSV header names the column {twice[0]} twice; name each column once"
             )
         required = [f.name for f in validate.attempt_fields() if f.required and f.name != "tier"]
         absent = [name for name in required if name not in header]
@@ -378,36 +420,54 @@ def read_csv(path: Path, progress: Progress | None = None) -> Iterator[pa.Record
         raws: list[str] = []
         docs: list[str | None] = []
         errors: list[str | None] = []
+
+        def reject(number: int, raw: str, reason: str) -> None:
+            lines.append(number)
+            raws.append(_clip(raw.rstrip("\r\n")))
+            docs.append(None)
+            errors.append(reason)
+
         while True:
-            start = reader.line_num + 1
+            source.start_row()
             try:
                 row = next(reader)
             except StopIteration:
                 break
-            except csv.Error as e:
-                lines.append(start)
-                raws.append("")
-                docs.append(None)
-                errors.append(f"row cannot be parsed as CSV: {e}")
+            except (csv.Error, _RunawayQuote) as e:
+                taken = source.taken
+                if not taken:
+                    break
+                (number, first), rest = taken[0], taken[1:]
+                if rest or isinstance(e, _RunawayQuote):
+                    reject(number, first, _open_quote(number, len(taken)))
+                    source.give_back(rest)
+                else:
+                    reject(number, first, f"row cannot be parsed as CSV: {e}")
                 continue
-            number = start
+            taken = source.taken
+            number = taken[0][0]
+            raw = "".join(t for _, t in taken)
+            if len(taken) > 1 and len(row) != len(header):
+                # a quoted value ran over line ends and the row came out wrong: the quote was
+                # left open on the first line; read the others again as rows of their own
+                reject(number, taken[0][1], _open_quote(number, len(taken)))
+                source.give_back(taken[1:])
+                continue
             if not row or all(not cell.strip() for cell in row):
                 continue
-            raw = _clip(",".join(row))
-            lines.append(number)
-            if _NOT_UTF8.search("".join(row)):
-                raws.append(raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
-                docs.append(None)
-                errors.append("row is not valid UTF-8; save the file as UTF-8")
+            if _NOT_UTF8.search(raw):
+                shown = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                reject(number, shown, "row is not valid UTF-8; save the file as UTF-8")
             elif len(row) != len(header):
-                raws.append(raw)
-                docs.append(None)
-                errors.append(
+                reject(
+                    number,
+                    raw,
                     f"row has {len(row)} values but the header names {len(header)} columns; "
-                    f"quote values that contain commas"
+                    f"quote values that contain commas",
                 )
             else:
-                raws.append(raw)
+                lines.append(number)
+                raws.append(_clip(raw.rstrip("\r\n")))
                 cells = (c.strip() for c in row)
                 docs.append(json.dumps({k: c for k, c in zip(header, cells, strict=True) if c}))
                 errors.append(header_problem)
@@ -418,43 +478,88 @@ def read_csv(path: Path, progress: Progress | None = None) -> Iterator[pa.Record
             yield _chunk(lines, raws, docs, False, errors)
 
 
+def _open_quote(number: int, spanned: int) -> str:
+    return (
+        f"a quote opened on line {number} is not closed on that line, and reading on "
+        f"across {spanned - 1} more line(s) does not give a row; close the quote (a quote "
+        f'inside a quoted value is written twice: "")'
+    )
+
+
 def read_parquet(
-    path: Path, progress: Progress | None = None, con: duckdb.DuckDBPyConnection | None = None
+    path: Path, progress: Progress | None = None, limits: Limits | None = None
 ) -> Iterator[pa.RecordBatch]:
+    """Parquet rows as staged records, typed as their columns are. A file whose row groups
+    hold more rows than its footer says is refused: the footer is what a reader (and the
+    dashboard's upload limit) trusts."""
+    limits = limits or Limits()
     try:
         pf = pq.ParquetFile(path)
-    except (pa.ArrowInvalid, OSError) as e:
+    except (pa.ArrowException, OSError) as e:
         raise IngestError(f"{path}: not a readable Parquet file ({e})") from None
     size = path.stat().st_size
-    rows = max(pf.metadata.num_rows, 1)
+    claimed = pf.metadata.num_rows
     line = 0
     scratch = store.connect_memory()
     try:
-        for batch in pf.iter_batches(batch_size=CHUNK_RECORDS):  # noqa: B007 - read by name in SQL
+        for batch in _parquet_batches(pf, path):  # noqa: B007 - read by name in SQL
+            if line + batch.num_rows > claimed:
+                raise IngestError(
+                    f"{path}: holds more rows than its footer says ({claimed:,}); the file is "
+                    f"damaged or was not written by a Parquet writer, and nothing of it was "
+                    f"stored. Write it again (e.g. with pyarrow or DuckDB)"
+                )
             # DuckDB writes each row as a JSON object, keeping column types (ints stay ints)
             docs = scratch.execute("select to_json(b) as doc from batch as b").fetchall()
             docs = [d[0] for d in docs]
             n = len(docs)
+            longest = max((len(d) for d in docs), default=0)
+            if longest > limits.record_bytes:
+                at = next(k for k, d in enumerate(docs) if len(d) == longest)
+                raise limits.record_too_long(str(path), f"row {line + at + 1}")
             lines = list(range(line + 1, line + n + 1))
             line += n
             if progress:
-                progress(size * n // rows)
+                progress(size * n // max(claimed, 1))
             yield _chunk(lines, [_clip(d) for d in docs], docs, True, [None] * n)
     finally:
         scratch.close()
+
+
+def _parquet_batches(pf: pq.ParquetFile, path: Path) -> Iterator[pa.RecordBatch]:
+    batches = pf.iter_batches(batch_size=CHUNK_RECORDS)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except (pa.ArrowException, OSError) as e:
+            raise IngestError(f"{path}: cannot be read ({e}); nothing of it was stored") from None
+        yield batch
 
 
 READERS = {"jsonl": read_jsonl, "csv": read_csv, "parquet": read_parquet}
 
 
 def read_source(
-    form: str, path: Path, label: str, config: Config, result: FileResult
+    form: str,
+    path: Path,
+    label: str,
+    config: Config,
+    result: FileResult,
+    limits: Limits | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """A source file (OTLP, LiteLLM, Langfuse) as staged blocks of v1 attempt records; what
     is not a model call is counted in `result.skipped_kinds`."""
     yield from _record_blocks(
         lambda: sources.read(
-            form, path, label, config.tier_for_model, config.sources, result.skipped_kinds
+            form,
+            path,
+            label,
+            config.tier_for_model,
+            config.sources,
+            result.skipped_kinds,
+            limits or Limits(),
         )
     )
 
@@ -754,10 +859,11 @@ def ingest_file(
         if progress:
             progress(size)
     else:
+        limits = Limits.of(config.settings)
         batches = (
-            read_source(form, path, label, config, result)
+            read_source(form, path, label, config, result, limits)
             if form in sources.SOURCES
-            else READERS[form](path, progress)
+            else READERS[form](path, progress, limits)
         )
         stage_blocks(con, batches, config, file_id, label, result)
 
@@ -799,6 +905,9 @@ def stage_blocks(
     except (OSError, EOFError, gzip.BadGzipFile, zlib_error()) as e:
         _undo(con)
         raise IngestError(f"{label}: cannot be read ({e})") from None
+    except InputLimit as e:
+        _undo(con)
+        raise IngestError(str(e)) from None
     except duckdb.OutOfMemoryException:
         _undo(con)
         raise IngestError(_out_of_memory(label)) from None

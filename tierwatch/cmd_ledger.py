@@ -79,19 +79,32 @@ def rejects(path, db, limit, out):
     With PATH (as `tierwatch files` shows it), only that file's latest ingest. Fix the
     records and load the file again: the good ones already loaded count as duplicates.
     """
-    with open_store(db, wait=CLI_LOCK_WAIT) as con:
+    with open_store(db, wait=CLI_LOCK_WAIT) as con:  # streamed: rejects can be millions
         rows = ledger.rejects(con, path, limit)
-    if out == "json":
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
-    elif out == "csv":
-        writer = csv.DictWriter(sys.stdout, fieldnames=["path", "line", "field", "reason", "raw"])
-        writer.writeheader()
-        writer.writerows(rows)
-    elif not rows:
-        click.echo("no quarantined records" + (f" for {path}" if path else ""))
-    else:
-        for r in rows:
-            click.echo(f"{r['path']} line {r['line']}: {r['reason']}")
+        if out == "json":
+            _json_array(rows)
+        elif out == "csv":
+            fields = ["path", "line", "field", "reason", "raw"]
+            writer = csv.DictWriter(sys.stdout, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(rows)
+        else:
+            shown = 0
+            for r in rows:
+                click.echo(f"{r['path']} line {r['line']}: {r['reason']}")
+                shown += 1
+            if not shown:
+                click.echo("no quarantined records" + (f" for {path}" if path else ""))
+
+
+def _json_array(rows) -> None:
+    """What json.dumps(list(rows), indent=2) prints, written a row at a time."""
+    first = True
+    for row in rows:
+        text = json.dumps(row, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+        sys.stdout.write(("[\n  " if first else ",\n  ") + text)
+        first = False
+    sys.stdout.write("[]\n" if first else "\n]\n")
 
 
 COMMANDS = [files, rejects]

@@ -13,7 +13,6 @@ fact, in order of preference, overridable under `[sources.NAME]` in tierwatch.to
 from __future__ import annotations
 
 import copy
-import gzip
 import io
 import json
 import re
@@ -25,6 +24,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from ingest.inputs import Limits, open_input
 from ingest.sources import otlp, records
 from ingest.sources.calls import Call, Folded, attempts
 
@@ -81,11 +81,8 @@ def check_overrides(raw, where: str) -> dict:
     return out
 
 
-def _open(path: Path) -> io.BufferedIOBase:
-    f = open(path, "rb")  # noqa: SIM115 - closed by the caller
-    if f.peek(2)[:2] == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=f, mode="rb")  # type: ignore[return-value]
-    return f
+def _open(path: Path, limits: Limits | None = None) -> io.BufferedIOBase:
+    return open_input(path, limits=limits)
 
 
 def _classify(record) -> str | None:
@@ -155,15 +152,17 @@ def read(
     tier_of: Callable[[str], str | None],
     overrides: dict | None,
     skipped: Counter,
+    limits: Limits | None = None,
 ) -> Iterator[tuple[int, str, dict | None, str | None, str]]:
     """(record number, raw text, v1 record or None, parse problem, locator) per record of a
-    source file; what is not a model call is added to `skipped` by kind."""
+    source file; what is not a model call is added to `skipped` by kind. InputLimit when the
+    file holds more than `limits` allow."""
     m = mapping(overrides)
     if source == "otlp":
-        yield from _read_otlp(path, label, tier_of, overrides, skipped)
+        yield from _read_otlp(path, label, tier_of, overrides, skipped, limits or Limits())
         return
     try:
-        with _open(path) as f:
+        with _open(path, limits) as f:
             data = f.read()
     except (OSError, EOFError, zlib.error) as e:
         raise SourceError(f"{label}: cannot be read ({e})") from None
@@ -216,7 +215,7 @@ def _numbered(folded: list[Folded], bad: list, counts: Counter, skipped: Counter
 OTLP_BLOCK_SPANS = 50_000  # spans read before the traces whose root came are folded
 
 
-def _read_otlp(path: Path, label: str, tier_of, overrides, skipped: Counter):
+def _read_otlp(path: Path, label: str, tier_of, overrides, skipped: Counter, limits: Limits):
     """An OTLP file's records. One request per line (a Collector's file exporter) is read
     in blocks, so that memory does not grow with the file: a trace is folded into
     attempts one block after the block its root span came in (spans end children first,
@@ -224,11 +223,11 @@ def _read_otlp(path: Path, label: str, tier_of, overrides, skipped: Counter):
     at the end. A pretty-printed single document, or protobuf, is read whole."""
     m = mapping(overrides)["otlp"]
     try:
-        f = _open(path)
+        f = _open(path, limits)
         with f:
             first, blank = b"", 0
             while not first.strip():
-                first = f.readline()
+                first = _line(f, limits, label, blank + 1)
                 if not first:
                     break
                 blank += 0 if first.strip() else 1
@@ -239,7 +238,7 @@ def _read_otlp(path: Path, label: str, tier_of, overrides, skipped: Counter):
                 yield from read_spans(items, tier_of, overrides, skipped)
                 return
             folding = _BlockFolder(m, tier_of, skipped)
-            for number, raw in enumerate(_lines(first, f), start=blank + 1):
+            for number, raw in enumerate(_lines(first, f, limits, label, blank), start=blank + 1):
                 folding.add(_request_items(number, raw))
                 if folding.spans_in_block >= OTLP_BLOCK_SPANS:
                     yield from folding.fold(final=False)
@@ -248,9 +247,20 @@ def _read_otlp(path: Path, label: str, tier_of, overrides, skipped: Counter):
         raise SourceError(f"{label}: cannot be read ({e})") from None
 
 
-def _lines(first: bytes, f) -> Iterator[bytes]:
+def _lines(first: bytes, f, limits: Limits, label: str, before: int) -> Iterator[bytes]:
     yield first
-    yield from f
+    number = before + 1
+    while line := _line(f, limits, label, number + 1):
+        number += 1
+        yield line
+
+
+def _line(f, limits: Limits, label: str, number: int) -> bytes:
+    """The next line of `f`, at most the record limit long (InputLimit past it)."""
+    line = f.readline(limits.record_bytes + 1)
+    if len(line) > limits.record_bytes:
+        raise limits.record_too_long(label, f"line {number}")
+    return line
 
 
 def _is_request_line(line: bytes) -> bool:
