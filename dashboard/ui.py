@@ -81,7 +81,7 @@ def table(frame: pd.DataFrame, name: str, *, caption: str | None = None, **kwarg
     shown = frame.copy()
     for c in shown.columns:
         if shown[c].dtype == object or pd.api.types.is_string_dtype(shown[c]):
-            shown[c] = shown[c].where(shown[c].notna(), "")
+            shown[c] = _displayable(shown[c])
     st.dataframe(shown, hide_index=True, width="stretch", column_config=config, **kwargs)
     st.download_button(
         f"Download {name} as CSV",
@@ -90,6 +90,22 @@ def table(frame: pd.DataFrame, name: str, *, caption: str | None = None, **kwarg
         mime="text/csv",
         key=f"csv-{_slug(name)}",
     )
+
+
+def _displayable(column: pd.Series) -> pd.Series:
+    """An object column as one Arrow type: text with blanks for absent values, or
+    true/false with blanks (a column of flags that some rows lack), or else every value
+    as its text."""
+    present = column[column.notna()]
+    if all(isinstance(v, str) for v in present):
+        return column.where(column.notna(), "")
+    if all(isinstance(v, bool) for v in present):
+        return column.astype("boolean")
+    return column.map(lambda v: "" if _absent(v) else str(v))
+
+
+def _absent(value) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
 
 
 def _is_share(column: str) -> bool:

@@ -240,6 +240,11 @@ def test_every_page_upload_and_a_flag_in_a_real_browser(sample_db, tmp_path):
         assert page.get_by_text("checked in a <b>real</b> browser").count() >= 1
         assert flagged.startswith(f"{task_type} → opus")
         screenshot(page, "retiering-flagged")
+    # and the server said nothing alarming while serving them (a table Arrow could not
+    # convert once logged a traceback on the Re-tiering page)
+    (log,) = tmp_path.glob("dashboard-*.log")
+    text = log.read_text()
+    assert "Traceback" not in text and "Arrow table was unsuccessful" not in text, text[-3000:]
 
 
 def test_demo_loads_the_sample_fleet_into_an_empty_database_and_serves_it(tmp_path):
