@@ -112,7 +112,8 @@ def detect(path: Path) -> str | None:
         text = head.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         if e.start < len(head) - 4:  # not text at all: an OTLP protobuf request?
-            return "otlp" if _looks_like_protobuf(head) else None
+            named_text = Path(name).suffix in _TEXT_SUFFIXES  # not what its name says
+            return "otlp" if not named_text and _looks_like_protobuf(head) else None
         text = head[: e.start].decode("utf-8-sig")
     stripped = text.lstrip()
     if stripped.startswith("{") and _OTLP_KEY.search(head[:65536]):
@@ -140,9 +141,25 @@ def detect(path: Path) -> str | None:
     return None
 
 
+_TEXT_SUFFIXES = {".jsonl", ".ndjson", ".json", ".csv"}
+
+
 def _looks_like_protobuf(head: bytes) -> bool:
-    # ExportTraceServiceRequest starts with field 1 (resource_spans), length-delimited
-    return head[:1] == b"\x0a"
+    """ExportTraceServiceRequest starts with field 1 (resource_spans), length-delimited,
+    and a ResourceSpans with field 1 (resource) or 2 (scope_spans)."""
+    if head[:1] != b"\x0a":
+        return False
+    i, length, shift = 1, 0, 0
+    while i < len(head) and i < 11:  # the varint length of the first ResourceSpans
+        byte = head[i]
+        length |= (byte & 0x7F) << shift
+        shift += 7
+        i += 1
+        if byte < 0x80:
+            break
+    else:
+        return False
+    return length > 0 and i < len(head) and head[i : i + 1] in (b"\x0a", b"\x12")
 
 
 def read(
