@@ -474,3 +474,20 @@ def test_names_in_charts_are_escaped_for_plotly_markup():
     )
     # Plotly renders <b> as bold; escaped, it shows the characters; * marks a small sample
     assert list(fig.data[0].x) == ["&lt;b&gt;x&lt;/b&gt; &amp; y *"]
+
+
+def test_a_damaged_database_says_so_on_every_page_not_a_traceback(db):
+    size = db.stat().st_size  # overwrite the middle: DuckDB's block checksums catch it
+    with open(db, "r+b") as f:
+        f.seek(size // 4)
+        f.write(b"\xff" * (size // 2))
+    st.cache_data.clear()
+    for page in ("overview", "escalations", "retiering"):
+        at = AppTest.from_file(str(APP), default_timeout=60)
+        at.run()
+        if page != "overview":
+            at.switch_page(PAGES[page]).run()
+        assert not at.exception, [e.value for e in at.exception]
+        shown = " ".join(e.value for e in at.error) + " ".join(i.value for i in at.info)
+        assert "the database file is damaged" in shown, (page, shown)
+        assert "Restore it from a copy" in shown
