@@ -19,18 +19,10 @@ import duckdb
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_cli_ingest import GOOD
 
 from ingest.config import ConfigError, parse_config
 from ingest.store import SCHEMA_VERSION
-
-GOOD = {
-    "task_id": "t1",
-    "ts": "2026-03-01T10:00:00Z",
-    "task_type": "html_extraction",
-    "tier": "haiku",
-    "input_tokens": 2000,
-    "output_tokens": 500,
-}
 
 
 def tierwatch(*args: str, cwd: Path, preexec_fn=None, user: int | None = None):

@@ -10,38 +10,19 @@ import gzip
 import hashlib
 import json
 import struct
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from test_cli_ingest import GOOD, tierwatch
 
 from ingest import identity
 from ingest.config import load_config
 from ingest.load import ingest_paths
 
 CONFIG = load_config(None)
-GOOD = {
-    "task_id": "t1",
-    "ts": "2026-03-01T12:00:00Z",
-    "task_type": "x",
-    "tier": "haiku",
-    "input_tokens": 10,
-    "output_tokens": 5,
-}
-
-
-def tierwatch(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "tierwatch", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def stored(db: Path) -> tuple[int, int]:
