@@ -418,7 +418,7 @@ class Collector:
         with store.open_store(s.db, read_only=False, wait=s.lock_wait_seconds) as con:
             con.execute(f"set memory_limit = '{load.INGEST_MEMORY_LIMIT}'")
             store.ensure_ladder(con, s.config)
-            load.clear_staging(con)
+            store.clear_staging(con)
             file_id = con.execute("select nextval('file_id_seq')").fetchall()[0][0]
             label = f"{s.label} batch {file_id} at {started:%Y-%m-%d %H:%M:%S}Z"
             result = load.FileResult(path=label, format=FORMAT)

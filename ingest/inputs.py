@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.config import SETTINGS
+
 Progress = Callable[[int], None]  # called with bytes read since the last call
 MB = 1 << 20
 EXPANSION_FLOOR = 64 * MB  # a small .gz may always expand this far
@@ -28,10 +30,15 @@ class InputLimit(Exception):
     """A file that holds more than its limits allow; the message says which and what to do."""
 
 
+_DEFAULTS = {name: default for name, default, _ in SETTINGS}
+
+
 @dataclass(frozen=True)
 class Limits:
-    gzip_expansion: float = 100.0
-    record_mb: float = 64.0
+    """The two settings, by default their defaults in ingest/config.py's SETTINGS."""
+
+    gzip_expansion: float = _DEFAULTS["max_gzip_expansion"]
+    record_mb: float = _DEFAULTS["max_record_mb"]
 
     @property
     def record_bytes(self) -> int:
@@ -39,10 +46,8 @@ class Limits:
 
     @classmethod
     def of(cls, settings: dict[str, float]) -> Limits:
-        return cls(
-            gzip_expansion=settings.get("max_gzip_expansion", cls.gzip_expansion),
-            record_mb=settings.get("max_record_mb", cls.record_mb),
-        )
+        """The limits of a config's settings (Config.settings holds every setting)."""
+        return cls(settings["max_gzip_expansion"], settings["max_record_mb"])
 
     def record_too_long(self, label: str, where: str) -> InputLimit:
         return InputLimit(

@@ -850,7 +850,7 @@ def ingest_file(
         None,
     )
 
-    clear_staging(con)  # what a load that died left behind
+    store.clear_staging(con)  # what a load that died left behind
     file_id = con.execute("select nextval('file_id_seq')").fetchall()[0][0]
     if earlier is not None:
         result.read, result.skipped = earlier[0], earlier[1]
@@ -949,7 +949,7 @@ def commit_staged(
                 "union select task_id from staging_downstream_failures"
             )
             store.refresh_tasks(con)
-            clear_staging(con)
+            store.clear_staging(con)
             result.skipped = sum(result.skipped_kinds.values())
             result.read += result.skipped
         if also is not None:
@@ -1033,14 +1033,9 @@ def _undo(con: duckdb.DuckDBPyConnection, rollback: bool = False) -> None:
     try:
         if rollback:
             con.execute("rollback")
-        clear_staging(con)
+        store.clear_staging(con)
     except duckdb.Error:
         pass
-
-
-def clear_staging(con: duckdb.DuckDBPyConnection) -> None:
-    for table in ("staging_attempts", "staging_downstream_failures", "staging_rejects"):
-        con.execute(f"delete from {table}")
 
 
 def zlib_error() -> type[Exception]:

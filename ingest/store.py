@@ -50,21 +50,21 @@ def is_store_failure(e: BaseException) -> bool:
     return isinstance(e, duckdb.Error) and any(w in text for w in _FAILURE_WORDS)
 
 
-_FAILURE_WORDS = ("corrupt", "checksum", "no space left", "file too large", "disk quota")
+_DAMAGED_WORDS = ("corrupt", "checksum")
+_FULL_WORDS = ("no space left", "file too large", "disk quota")
+_FAILURE_WORDS = _DAMAGED_WORDS + _FULL_WORDS
 
 
 def explain(e: BaseException) -> str:
     """One line for an error from the disk or the database file, saying what to do."""
     text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
     lowered = text.lower()
-    if (isinstance(e, OSError) and e.errno in _FULL) or any(
-        word in lowered for word in _FAILURE_WORDS[2:]
-    ):
+    if (isinstance(e, OSError) and e.errno in _FULL) or any(w in lowered for w in _FULL_WORDS):
         return (
             f"the disk is full ({text}); what was being written was not committed and the "
             f"store holds what it held before. Free some space and run the command again"
         )
-    if isinstance(e, duckdb.Error) and ("corrupt" in lowered or "checksum" in lowered):
+    if isinstance(e, duckdb.Error) and any(w in lowered for w in _DAMAGED_WORDS):
         return (
             f"the database file is damaged ({text}). Restore it from a copy, or rebuild it: "
             f"load the same logs into a new file with tierwatch ingest PATH --db NEW.duckdb"
@@ -165,6 +165,10 @@ def _connect(path: str | os.PathLike | None, *, read_only: bool) -> duckdb.DuckD
         raise StoreError(f"cannot open {p}: {explain(e)}") from None
     except duckdb.Error as e:
         raise StoreError(f"cannot open {p}: {explain(e)}") from None
+    return _configured(con)
+
+
+def _configured(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     con.execute("set TimeZone = 'UTC'")
     # DuckDB's own bar would draw on stdout for long statements and break --json output
     con.execute("set enable_progress_bar = false")
@@ -198,10 +202,7 @@ def _check_kind(p: Path) -> None:
 
 def connect_memory() -> duckdb.DuckDBPyConnection:
     """A scratch in-memory connection with the store's settings (UTC, no extensions)."""
-    con = duckdb.connect(config=CONNECT_CONFIG)
-    con.execute("set TimeZone = 'UTC'")
-    con.execute("set enable_progress_bar = false")
-    return con
+    return _configured(duckdb.connect(config=CONNECT_CONFIG))
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
@@ -236,10 +237,14 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str | os.PathLike = "the datab
             raise
         current = version
     if current > 0:
-        # what a load that died left behind: no query reads it, and it takes room
-        for table in ("staging_attempts", "staging_downstream_failures", "staging_rejects"):
-            con.execute(f"delete from {table}")
+        clear_staging(con)  # what a load that died left behind: no query reads it
     return current
+
+
+def clear_staging(con: duckdb.DuckDBPyConnection) -> None:
+    """Empty the staging tables a load writes its blocks to (migration 002)."""
+    for table in ("staging_attempts", "staging_downstream_failures", "staging_rejects"):
+        con.execute(f"delete from {table}")
 
 
 def _check_empty(con: duckdb.DuckDBPyConnection, path: str | os.PathLike) -> None:
@@ -281,9 +286,9 @@ def open_store(
         raise StoreError(f"cannot create {p}: folder {p.parent} does not exist")
     con = connect(p, read_only=read_only, wait=wait)
     try:
-        _check_version(p, schema_version(con))
+        version = schema_version(con)
+        _check_version(p, version)
         if read_only:
-            version = schema_version(con)
             if version == 0:
                 raise StoreMissing(
                     f"{p} is not a tierwatch database (no schema_version table); "

@@ -81,10 +81,6 @@ def check_overrides(raw, where: str) -> dict:
     return out
 
 
-def _open(path: Path, limits: Limits | None = None) -> io.BufferedIOBase:
-    return open_input(path, limits=limits)
-
-
 def _classify(record) -> str | None:
     if otlp.is_otlp_document(record):
         return "otlp"
@@ -101,7 +97,7 @@ def detect(path: Path) -> str | None:
     """The source a file holds, by its content: otlp, litellm, langfuse, or None (a v1 log
     or something else, left to the v1 readers)."""
     try:
-        with _open(path) as f:
+        with open_input(path) as f:
             head = f.read(SNIFF_BYTES)
     except (OSError, EOFError, zlib.error):
         return None
@@ -179,7 +175,7 @@ def read(
         yield from _read_otlp(path, label, tier_of, overrides, skipped, limits or Limits())
         return
     try:
-        with _open(path, limits) as f:
+        with open_input(path, limits=limits) as f:
             data = f.read()
     except (OSError, EOFError, zlib.error) as e:
         raise SourceError(f"{label}: cannot be read ({e})") from None
@@ -240,7 +236,7 @@ def _read_otlp(path: Path, label: str, tier_of, overrides, skipped: Counter, lim
     at the end. A pretty-printed single document, or protobuf, is read whole."""
     m = mapping(overrides)["otlp"]
     try:
-        f = _open(path, limits)
+        f = open_input(path, limits=limits)
         with f:
             first, blank = b"", 0
             while not first.strip():
