@@ -30,6 +30,24 @@ SETTINGS: tuple[tuple[str, float, str], ...] = (
     ("min_tasks_per_day", 300.0, "volume above which routing can pay off (the verdict)"),
     ("stale_after_days", 90.0, "routing evidence older than this is flagged stale"),
     (
+        "prior_tasks",
+        5.0,
+        "the what-if shrinks a task type's rate on a tier toward the fleet's by this many "
+        "pseudo-tasks, and borrows the fleet's rate with only these behind it where the type "
+        "has none",
+    ),
+    (
+        "min_evidence_tasks",
+        30.0,
+        "the optimiser moves a task type to a tier only with at least this many of its tasks "
+        "started there; a move with fewer goes to the exploration plan",
+    ),
+    (
+        "exploration_days",
+        14.0,
+        "an exploration plan aims to collect its tasks within this many days",
+    ),
+    (
         "max_gzip_expansion",
         100.0,
         "a .gz input may expand to at most this many times its size (a gzip bomb is refused)",

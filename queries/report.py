@@ -30,6 +30,12 @@ REPORTS: dict[str, tuple[str, str]] = {
     "drift": ("queries.drift", "model version changes and stale routing evidence"),
     "recommendations": ("queries.recommendations", "re-tiering recommendations per task type"),
     "verdict": ("queries.verdict", "should this fleet route at all?"),
+    "simulate": ("queries.simulate", "what the routing table (flags applied) would cost and fail"),
+    "frontier": ("queries.frontier", "one-tier fleets, routings and the oracle on cost x failure"),
+    "optimize": (
+        "queries.optimize",
+        "the cheapest table the evidence supports, and what to explore",
+    ),
 }
 
 

@@ -22,6 +22,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "accepted_wrong_values": (),
     "task_outcomes_daily": (),
     "skip_tier_steps_daily": (),
+    "chain_shapes": (),
 }
 CALIBRATION = ("executor_confidence_totals", "accepted_wrong_values", "task_outcomes_daily")
 DRIFT = ("executor_models_daily", "task_outcomes_daily")

@@ -77,9 +77,18 @@ def _register() -> None:
         cmd_ledger,
         cmd_report,
         cmd_sample,
+        cmd_whatif,
     )
 
-    for module in (cmd_ingest, cmd_collect, cmd_ledger, cmd_report, cmd_sample, cmd_dashboard):
+    for module in (
+        cmd_ingest,
+        cmd_collect,
+        cmd_ledger,
+        cmd_report,
+        cmd_whatif,
+        cmd_sample,
+        cmd_dashboard,
+    ):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -17,6 +17,70 @@ EXIT_GATE = 1
 _LIST = "\n".join(f"  {name:<16} {about}" for name, (_, about) in REPORTS.items())
 
 
+def selection_options(command):
+    """--db, --config, the selection, --json and --fail-on: what every report command takes."""
+    for option in reversed(
+        [
+            db_option,
+            config_option,
+            click.option("--since", metavar="DATE", help="First UTC day to include (YYYY-MM-DD)."),
+            click.option(
+                "--until", metavar="DATE", help="Last UTC day to include (YYYY-MM-DD, inclusive)."
+            ),
+            click.option(
+                "--fleet",
+                "fleets",
+                multiple=True,
+                metavar="NAME",
+                help="Only this fleet (repeatable).",
+            ),
+            click.option(
+                "--task-type",
+                "task_types",
+                multiple=True,
+                metavar="NAME",
+                help="Only this task type (repeatable).",
+            ),
+            click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
+            click.option(
+                "--fail-on",
+                "conditions",
+                multiple=True,
+                metavar="KEY>NUMBER",
+                help="Exit 1 when this holds anywhere in the report, e.g. 'escalation_rate>0.3' "
+                "(also >=, <, <=; repeatable). Keys: docs/reports.md.",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def run_report(name, db, config_path, since, until, fleets, task_types, as_json, conditions,
+               **options) -> dict:  # fmt: skip
+    """Build report `name`, print it (text or JSON), apply the --fail-on gate: exit 2 on a
+    bad selection or condition, 1 when a condition holds. Returns the result."""
+    config = load_config(config_path)
+    try:
+        filters = Filters.parse(since=since, until=until, fleets=fleets, task_types=task_types)
+        with open_store(db, read_only=True, wait=CLI_LOCK_WAIT) as con:
+            result = build_report(con, name, config, filters, **options)
+        failures = [f for condition in conditions for f in gate_failures(result, condition)]
+    except QueryError as e:
+        click.echo(f"tierwatch: error: {e}", err=True)
+        sys.exit(EXIT_USAGE)
+    if as_json:
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False, allow_nan=False))
+    else:
+        click.echo(render_text(name, result))
+    if failures:
+        click.echo(f"tierwatch: --fail-on: {len(failures)} failing:", err=True)
+        for failure in failures:
+            click.echo(f"  {failure}", err=True)
+        sys.exit(EXIT_GATE)
+    return result
+
+
 @click.command(
     help=f"""Print one routing analysis of the fleet in the store.
 
@@ -38,48 +102,9 @@ config.
 """
 )
 @click.argument("name", metavar="REPORT", type=click.Choice(list(REPORTS)))
-@db_option
-@config_option
-@click.option("--since", metavar="DATE", help="First UTC day to include (YYYY-MM-DD).")
-@click.option("--until", metavar="DATE", help="Last UTC day to include (YYYY-MM-DD, inclusive).")
-@click.option(
-    "--fleet", "fleets", multiple=True, metavar="NAME", help="Only this fleet (repeatable)."
-)
-@click.option(
-    "--task-type",
-    "task_types",
-    multiple=True,
-    metavar="NAME",
-    help="Only this task type (repeatable).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-@click.option(
-    "--fail-on",
-    "conditions",
-    multiple=True,
-    metavar="KEY>NUMBER",
-    help="Exit 1 when this holds anywhere in the report, e.g. 'escalation_rate>0.3' "
-    "(also >=, <, <=; repeatable). Keys: docs/reports.md.",
-)
+@selection_options
 def report(name, db, config_path, since, until, fleets, task_types, as_json, conditions):
-    config = load_config(config_path)
-    try:
-        filters = Filters.parse(since=since, until=until, fleets=fleets, task_types=task_types)
-        with open_store(db, read_only=True, wait=CLI_LOCK_WAIT) as con:
-            result = build_report(con, name, config, filters)
-        failures = [f for condition in conditions for f in gate_failures(result, condition)]
-    except QueryError as e:
-        click.echo(f"tierwatch: error: {e}", err=True)
-        sys.exit(EXIT_USAGE)
-    if as_json:
-        click.echo(json.dumps(result, indent=2, ensure_ascii=False, allow_nan=False))
-    else:
-        click.echo(render_text(name, result))
-    if failures:
-        click.echo(f"tierwatch: --fail-on: {len(failures)} failing:", err=True)
-        for failure in failures:
-            click.echo(f"  {failure}", err=True)
-        sys.exit(EXIT_GATE)
+    run_report(name, db, config_path, since, until, fleets, task_types, as_json, conditions)
 
 
 COMMANDS = [report]

@@ -1,0 +1,160 @@
+"""The optimiser as a report: the cheapest per-task-type routing table the evidence
+supports (under a bound on failures, or with the cost of a downstream failure doing the
+trading), its simulation against the table the fleet runs, and the exploration plan for the
+moves the evidence cannot support yet (the model: queries/whatif.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+
+from ingest.config import Config
+from queries import whatif
+from queries.filters import Filters, QueryError
+from queries.report import fmt_rate, fmt_usd, format_table
+from queries.simulate import NUMBERS as SIMULATE_NUMBERS
+
+NUMBERS = SIMULATE_NUMBERS | frozenset(
+    {
+        "saving_usd_per_day",
+        "saving_usd_per_month",
+        "moves",
+        "exploration_tasks_needed",
+        "tasks_needed",
+        "days",
+    }  # fmt: skip
+)
+
+
+def build(
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    filters: Filters,
+    max_failure_rate: float | None = None,
+    max_downstream_per_day: float | None = None,
+    start: dt.date | None = None,
+    **options,
+) -> dict:
+    """The optimize report (keys in docs/reports.md#optimize)."""
+    if max_failure_rate is not None and max_downstream_per_day is not None:
+        raise QueryError("give one bound: --max-failure-rate or --max-downstream-per-day")
+    if max_failure_rate is not None and not 0 <= max_failure_rate <= 1:
+        raise QueryError(f"--max-failure-rate is {max_failure_rate:g}; a rate is from 0 to 1")
+    if max_downstream_per_day is not None and max_downstream_per_day < 0:
+        raise QueryError("--max-downstream-per-day cannot be negative")
+    bound, limit = (
+        ("max_failure_rate", max_failure_rate)
+        if max_failure_rate is not None
+        else ("max_downstream_per_day", max_downstream_per_day)
+        if max_downstream_per_day is not None
+        else (None, None)
+    )
+    ev = whatif.Evidence(con, config, filters)
+    result = whatif.optimise(ev, bound, limit)
+    table = {t: whatif.Route(t, o.tier) for t, o in result["choice"].items()}
+    proposed = whatif.simulate(ev, table)
+    current = whatif.simulate(ev, whatif.observed_table(ev))
+    plan = whatif.exploration(ev, result["choice"], result["menu"], start or dt.date.today())
+    moves = [r for r in proposed["task_types"] if r["changed"]]
+    saving = (
+        None
+        if proposed["usd_per_day"] is None or current["usd_per_day"] is None
+        else current["usd_per_day"] - proposed["usd_per_day"]
+    )
+    extra = {
+        e["task_type"]: {
+            "explore_tier": e["to_tier"],
+            "explore_one_in": e["one_in"],
+            "explore_until": e["until"],
+        }  # fmt: skip
+        for e in plan
+    }
+    return {
+        "bound": bound,
+        "limit": limit,
+        "feasible": result["feasible"],
+        "settings": {
+            "failure_cost_usd": ev.failure_cost,
+            "min_evidence_tasks": ev.config.settings["min_evidence_tasks"],
+            "prior_tasks": ev.prior_tasks,
+            "exploration_days": ev.config.settings["exploration_days"],
+        },
+        "moves": len(moves),
+        "saving_usd_per_day": saving,
+        "saving_usd_per_month": whatif.per_month(saving),
+        "current": {k: v for k, v in current.items() if k != "task_types"},
+        **proposed,
+        "exploration": plan,
+        "exploration_tasks_needed": sum(e["tasks_needed"] for e in plan),
+        "heuristics": [e["heuristic"] for e in plan],
+        "table": whatif.table_records(table, {t: v for t, v in extra.items() if t in table}),
+    }
+
+
+def render(result: dict) -> str:
+    if result["bound"] == "max_failure_rate":
+        bound = f"failure rate at most {fmt_rate(result['limit'])}"
+    elif result["bound"] == "max_downstream_per_day":
+        bound = f"at most {result['limit']:g} downstream failures a day"
+    else:
+        bound = (
+            f"no bound: each downstream failure costs "
+            f"{fmt_usd(result['settings']['failure_cost_usd'])}"
+        )
+    out = [f"Optimised routing table ({bound})"]
+    if not result["feasible"]:
+        out.append(
+            "NO TABLE the evidence supports meets the bound: shown is the one with the fewest "
+            "failures. Explore (below) or relax the bound."
+        )
+    cur = result["current"]
+    out += [
+        "",
+        format_table(
+            "The fleet: as run now and optimised (95% intervals)",
+            [("", lambda r: r[0]), ("as run", lambda r: r[1]), ("optimised", lambda r: r[2])],
+            [
+                ("cost per day", fmt_usd(cur["usd_per_day"]), fmt_usd(result["usd_per_day"])),
+                (
+                    "failure rate",
+                    fmt_rate(cur["failure_rate"], cur["failure_rate_ci"]),
+                    fmt_rate(result["failure_rate"], result["failure_rate_ci"]),
+                ),
+                (
+                    "downstream failures a day",
+                    _num(cur["downstream_failures_per_day"]),
+                    _num(result["downstream_failures_per_day"]),
+                ),
+            ],
+        ),
+        "",
+        format_table(
+            f"{result['moves']} move(s)",
+            [
+                ("task type", lambda r: r["task_type"]),
+                ("from", lambda r: r["realized_tier"]),
+                ("to", lambda r: r["tier"]),
+                ("per day", lambda r: fmt_usd(r["usd_per_day"])),
+                ("realized", lambda r: fmt_usd(r["realized_usd_per_day"])),
+                ("failure", lambda r: fmt_rate(r["failure_rate"], r["failure_rate_ci"])),
+            ],
+            [r for r in result["task_types"] if r["changed"]],
+        ),
+    ]
+    saving = result["saving_usd_per_day"]
+    if saving is not None:
+        adjusted = cur["failure_adjusted_usd_per_day"] - result["failure_adjusted_usd_per_day"]
+        out.append(
+            f"{'Saves' if saving >= 0 else 'Costs'} {fmt_usd(abs(saving))} a day "
+            f"({fmt_usd(abs(result['saving_usd_per_month']))} a month) "
+            f"{'' if saving >= 0 else 'more '}in calls against the table as run; with "
+            f"downstream failures priced, it saves {fmt_usd(adjusted)} a day."
+        )
+    out += ["", "Exploration plan (moves the evidence cannot support yet):"]
+    out += [f"- {h}" for h in result["heuristics"]] or ["(none)"]
+    return "\n".join(out)
+
+
+def _num(value) -> str:
+    return "unknown" if value is None else f"{value:,.1f}"
