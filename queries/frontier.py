@@ -15,7 +15,9 @@ from queries.filters import Filters
 from queries.report import fmt_rate, fmt_usd, format_table
 from queries.simulate import table_from
 
-NUMBERS = frozenset({"cost_per_task_usd", "failure_rate", "gap_recovered", "aiq", "aiq_one_tier"})
+NUMBERS = frozenset(
+    {"aiq", "aiq_one_tier", "cost_per_task_usd", "days", "failure_rate", "gap_recovered"}
+)
 
 
 def gap_recovered(failure: float | None, cheapest: float | None, oracle: float | None):

@@ -17,13 +17,21 @@ from queries.simulate import NUMBERS as SIMULATE_NUMBERS
 
 NUMBERS = SIMULATE_NUMBERS | frozenset(
     {
-        "saving_usd_per_day",
-        "saving_usd_per_month",
-        "moves",
+        "break_even_failure_rate",
+        "cost_usd",
+        "expected_failure_rate",
         "exploration_tasks_needed",
+        "explore_one_in",
+        "extra_cost_usd",
+        "moves",
+        "one_in",
+        "saving_usd_per_day",
+        "saving_usd_per_day_at_best",
+        "saving_usd_per_day_estimated",
+        "saving_usd_per_month",
         "tasks_needed",
-        "days",
-    }  # fmt: skip
+        "tasks_seen",
+    }
 )
 
 

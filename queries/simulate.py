@@ -16,21 +16,28 @@ TABLE_SOURCES = ("flags", "observed", "recommendations")
 
 NUMBERS = frozenset(
     {
-        "usd_per_day",
-        "usd_per_month",
-        "failure_adjusted_usd_per_day",
-        "executor_cost_per_task_usd",
         "cost_per_task_usd",
-        "first_pass_failure_rate",
-        "final_failure_rate",
+        "days",
         "downstream_failure_rate",
-        "failure_rate",
         "downstream_failures_per_day",
         "escalations_per_task",
+        "executor_cost_per_task_usd",
+        "failure_adjusted_usd_per_day",
+        "failure_cost_usd",
+        "failure_rate",
+        "final_failure_rate",
+        "first_pass_failure_rate",
         "known_share_of_tasks",
-        "realized_usd_per_day",
+        "realized_downstream_failure_rate",
+        "realized_downstream_failures_per_day",
         "realized_failure_rate",
+        "realized_final_failure_rate",
+        "realized_first_pass_failure_rate",
+        "realized_usd_per_day",
+        "tasks",
         "tasks_per_day",
+        "usd_per_day",
+        "usd_per_month",
     }
 )
 

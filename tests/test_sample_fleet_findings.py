@@ -54,7 +54,7 @@ def reports(tmp_path_factory):
     result = ingest_paths(db, files, DEFAULT)
     assert result.totals["rejected"] == 0
     names = ("summary", "tiers", "escalations", "costs", "calibration", "drift")
-    names += ("recommendations", "verdict")
+    names += ("recommendations", "verdict", "simulate", "frontier", "optimize")
     with open_store(db) as con:
         return {name: build_report(con, name, DEFAULT, Filters()) for name in names}
 
@@ -164,7 +164,10 @@ def test_verdict_on_the_sample(reports):
 DATA_KEYED = {"by_final_tier", "monthly_saving_usd_vs", "unit_cost_usd"}  # tier -> value maps
 
 
-@pytest.mark.parametrize("name", ["calibration", "drift", "recommendations", "verdict"])
+@pytest.mark.parametrize(
+    "name",
+    ["calibration", "drift", "recommendations", "verdict", "simulate", "frontier", "optimize"],
+)
 def test_every_json_key_is_documented(reports, name):
     docs = (Path(__file__).resolve().parent.parent / "docs" / "reports.md").read_text("utf-8")
     section = docs.split(f"\n## {name}\n", 1)[1].split("\n## ", 1)[0]

@@ -169,9 +169,7 @@ def test_the_articles_table_costs_its_4_14_a_day(tmp_path):
     #     400 x 0.5 / 12,006 x 0.5 / 6 x $0.0675                              = $0.0000937
     # $4.14 + $0.001441: still the article's $4.14 to the cent
     extra = (
-        400 * 0.5 / 12006 * 0.0135
-        + 75 * 0.5 / 2256 * 0.0675
-        + 400 * 0.5 / 12006 * 0.5 / 6 * 0.0675
+        400 * 0.5 / 12006 * 0.0135 + 75 * 0.5 / 2256 * 0.0675 + 400 * 0.5 / 12006 * 0.5 / 6 * 0.0675
     )
     escalating = {t: whatif.Route(t, r.tier) for t, r in one_rung.items()}
     result = _report(db, config, "simulate", table=escalating)
@@ -335,9 +333,9 @@ def routellm(tmp_path_factory):
             records.append(attempt(task, ts, r["task_type"], "weak", planner_tier="weak",
                                    status="ok" if r["weak"] else "failed", **common))  # fmt: skip
             if not r["weak"]:
+                status = "ok" if r["strong"] else "failed"
                 records.append(attempt(task, ts, r["task_type"], "strong", attempt=2,
-                                       planner_tier="weak",
-                                       status="ok" if r["strong"] else "failed", **common))  # fmt: skip
+                                       planner_tier="weak", status=status, **common))  # fmt: skip
         else:
             records.append(attempt(task, ts, r["task_type"], "strong", planner_tier="strong",
                                    status="ok" if r["strong"] else "failed", **common))  # fmt: skip

@@ -53,7 +53,7 @@ def simulate(table_source, db, config_path, since, until, fleets, task_types, as
     Per task type and for the fleet: cost per day and month, first-pass, final and
     downstream failure rates, each with a 95% interval, beside what was realized; every
     estimate says whether it was observed, borrowed (and from where) or is unknown
-    (docs/metrics.md#what-if). Task types the table leaves out stay where they run.
+    (docs/metrics.md, "What-if"). Task types the table leaves out stay where they run.
 
     Exit status: 0 with a result; 1 when a --fail-on condition holds (e.g.
     --fail-on 'failure_rate>0.05'); 2 for a bad table file, selection or condition.
@@ -102,7 +102,8 @@ def optimize(
     --max-downstream-per-day, to the cheapest table that meets it. A tier is open to a
     task type only with min_evidence_tasks of its tasks started there (or where it runs
     now); a move that would need more goes to the exploration plan: how many tasks, for
-    how long, at what cost, as a planner heuristic (docs/metrics.md#optimiser).
+    how long, at what cost, as a planner heuristic (docs/metrics.md, "Optimiser and
+    exploration plan").
 
     Exit status: 0 with a result; 1 when a --fail-on condition holds; 2 for a bad bound,
     selection, condition or --write path.
