@@ -31,6 +31,7 @@ PAGES = [
     st.Page(HERE / "views/confidence.py", title="Confidence", icon=":material/speed:"),
     st.Page(HERE / "views/drift.py", title="Drift", icon=":material/history:"),
     st.Page(HERE / "views/retiering.py", title="Re-tiering", icon=":material/flag:"),
+    st.Page(HERE / "views/whatif.py", title="What-if", icon=":material/science:"),
 ]
 if not settings.read_only:
     PAGES.append(st.Page(HERE / "views/upload.py", title="Upload", icon=":material/upload:"))

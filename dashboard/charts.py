@@ -299,3 +299,71 @@ def with_marks(fig: go.Figure, marks: list[tuple[str, str]]) -> go.Figure:
             font={"size": 10},
         )
     return fig
+
+
+FRONTIER_SYMBOLS = {
+    "realized": "diamond",
+    "table": "square",
+    "optimised": "star",
+    "oracle": "x",
+    "proposed": "circle-open",
+}
+
+
+def frontier(points: list[dict], ladder: Sequence[str], title: str) -> go.Figure:
+    """Cost per task against failure rate: the one-tier fleets joined by a line, and each
+    routing as its own marker, with its 95% interval as whiskers where it has one."""
+    colors = tier_colors(ladder)
+    fig = go.Figure()
+    one_tier = [p for p in points if p["kind"] == "one_tier" and p["known"]]
+    if one_tier:
+        fig.add_trace(
+            go.Scatter(
+                x=[p["cost_per_task_usd"] for p in one_tier],
+                y=[p["failure_rate"] for p in one_tier],
+                mode="lines+markers+text",
+                text=[label(p["name"]) for p in one_tier],
+                textposition="top right",
+                name="one-tier fleets",
+                line={"color": "#999", "dash": "dot"},
+                marker={
+                    "size": 11,
+                    "color": [colors.get(p["name"].removeprefix("all-"), "#333") for p in one_tier],
+                },
+                hovertemplate="%{text}: $%{x:.4f} a task, %{y:.1%} fail<extra></extra>",
+            )
+        )
+    for p in points:
+        if p["kind"] == "one_tier" or not p["known"]:
+            continue
+        ci = p.get("failure_rate_ci")
+        fig.add_trace(
+            go.Scatter(
+                x=[p["cost_per_task_usd"]],
+                y=[p["failure_rate"]],
+                mode="markers+text",
+                text=[label(p["name"])],
+                textposition="bottom right",
+                name=label(p["name"]),
+                marker={"size": 13, "symbol": FRONTIER_SYMBOLS.get(p["kind"], "circle")},
+                error_y=None
+                if not ci
+                else {
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [ci[1] - p["failure_rate"]],
+                    "arrayminus": [p["failure_rate"] - ci[0]],
+                },
+                hovertemplate="%{text}: $%{x:.4f} a task, %{y:.1%} fail<extra></extra>",
+            )
+        )
+    fig = _layout(
+        fig,
+        title,
+        height=440,
+        xaxis_title="executor cost per task (USD, log scale)",
+        yaxis_title="tasks that fail (finally or downstream)",
+    )
+    fig.update_xaxes(type="log", tickprefix="$")
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    return fig

@@ -105,9 +105,16 @@ def sidebar(options: dict) -> Filters:
     return filters
 
 
+# query parameters a page reads for itself, kept as they are: the What-if page's move
+PAGE_PARAMS = ("move", "to")
+
+
 def write_url(filters: Filters, options: dict) -> None:
-    """The selection as query parameters; a full range and empty lists are left out."""
-    wanted: dict[str, str | list[str]] = {}
+    """The selection as query parameters; a full range and empty lists are left out; a
+    page's own parameters (PAGE_PARAMS) are kept."""
+    wanted: dict[str, str | list[str]] = {
+        k: st.query_params.get_all(k) for k in PAGE_PARAMS if k in st.query_params
+    }
     if filters.since and filters.since != options["first_day"]:
         wanted["since"] = filters.since.isoformat()
     if filters.until and filters.until != options["last_day"]:

@@ -39,6 +39,17 @@ def snapshot(config=None):
     return data.snapshot(selection().filters, config)
 
 
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'])")
+
+
+def literal(text) -> str:
+    """User text for a place that renders markdown (alerts, captions, metric help): every
+    ASCII punctuation character backslash-escaped (CommonMark's escapes) and line breaks as
+    spaces, so a link, an image or a directive in it shows as the text it is."""
+    one_line = " ".join(str(text).split())
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", one_line)
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "table"
 
@@ -143,7 +154,27 @@ def usd(value: float | None) -> str:
         return "–"
     if abs(value) >= 100:
         return f"${value:,.0f}"
+    if 0 < abs(value) < 0.1:  # a cost per task: keep two significant digits
+        return f"${value:,.2g}" if abs(value) >= 0.001 else f"${value:,.5f}"
     return f"${value:,.2f}"
+
+
+def rate_ci(rate: float | None, interval=None) -> str:
+    """A rate with its interval, for people: `22.6% (21.3–24.0%)`; `unknown` without one."""
+    if rate is None:
+        return "unknown"
+    if not interval or interval[0] is None:
+        return f"{rate:.1%}"
+    return f"{rate:.1%} ({interval[0]:.1%}–{interval[1]:.1%})"
+
+
+def usd_ci(value: float | None, interval=None) -> str:
+    """Money with its interval: `$4.52 ($4.42–$4.66)`; `unknown` without a value."""
+    if value is None:
+        return "unknown"
+    if not interval or interval[0] is None:
+        return usd(value)
+    return f"{usd(value)} ({usd(interval[0])}–{usd(interval[1])})"
 
 
 def ci(interval) -> str:

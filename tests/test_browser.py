@@ -45,6 +45,7 @@ PAGES = [  # (url path, title on the page)
     ("confidence", "Confidence"),
     ("drift", "Drift"),
     ("retiering", "Re-tiering"),
+    ("whatif", "What-if"),
     ("upload", "Upload log files"),
 ]
 

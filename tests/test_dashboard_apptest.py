@@ -33,6 +33,7 @@ PAGES = {
     "confidence": "views/confidence.py",
     "drift": "views/drift.py",
     "retiering": "views/retiering.py",
+    "whatif": "views/whatif.py",
     "upload": "views/upload.py",
 }
 HOSTILE = 'it\'s 50% "<b>bold</b>" 分类 🚀'
@@ -491,3 +492,36 @@ def test_a_damaged_database_says_so_on_every_page_not_a_traceback(db):
         shown = " ".join(e.value for e in at.error) + " ".join(i.value for i in at.info)
         assert "the database file is damaged" in shown, (page, shown)
         assert "Restore it from a copy" in shown
+
+
+def test_the_what_if_page_shows_the_simulate_report_and_follows_a_move(db):
+    from queries import whatif
+
+    at = open_page("whatif")
+    flags = report_with(db, "simulate", table="flags")
+    assert metric(at, "Cost per day") == f"${flags['usd_per_day']:,.2f}"
+    assert metric(at, "Failure rate") == pct(flags["failure_rate"])
+    # the Re-tiering page links a move as ?move=...&to=...: the page simulates it
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params.update(move="status_check", to="sonnet")
+    at.switch_page(PAGES["whatif"]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = {r["task_type"]: whatif.Route(r["task_type"], r["tier"]) for r in flags["task_types"]}
+    table["status_check"] = whatif.Route("status_check", "sonnet", "opus")
+    moved = report_with(db, "simulate", table=table)
+    assert moved["usd_per_day"] < flags["usd_per_day"]  # sonnet is a fifth of opus a call
+    assert metric(at, "Cost per day") == f"${moved['usd_per_day']:,.2f}"
+    assert metric(at, "Failure rate") == pct(moved["failure_rate"])
+    # the optimiser's table, one click away
+    at = open_page("whatif")
+    at.radio(key="whatif-start").set_value("optimised").run()
+    assert not at.exception
+    optimised = report_with(db, "optimize")
+    assert metric(at, "Cost per day") == f"${optimised['usd_per_day']:,.2f}"
+    plan = table_with(at, "why this many")
+    assert list(plan["task type"]) == [e["task_type"] for e in optimised["exploration"]]
+
+
+def report_with(db, name, **options):
+    with open_store(db) as con:
+        return build_report(con, name, load_config(None), Filters(), **options)

@@ -47,6 +47,19 @@ else:
         caption="Each with its evidence (counts, rates, 95% intervals) and the estimated "
         "monthly cost change; small samples say so.",
     )
+    moves = [r for r in rows if r.get("to_tier") in ladder]
+    if moves:
+        with st.expander(
+            f"Simulate a move ({len(moves)}): its cost and failure on the What-if page"
+        ):
+            for r in moves:
+                st.page_link(
+                    "views/whatif.py",
+                    label=f"{ui.literal(r['task_type'])}: {r['from_tier']} → {r['to_tier']} "
+                    f"({r['action'].replace('_', ' ')})",
+                    icon=":material/science:",
+                    query_params={"move": r["task_type"], "to": r["to_tier"]},
+                )
 
 
 def _who_default() -> str:
