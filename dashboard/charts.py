@@ -341,9 +341,8 @@ def frontier(points: list[dict], ladder: Sequence[str], title: str) -> go.Figure
             go.Scatter(
                 x=[p["cost_per_task_usd"]],
                 y=[p["failure_rate"]],
-                mode="markers+text",
+                mode="markers",
                 text=[label(p["name"])],
-                textposition="bottom right",
                 name=label(p["name"]),
                 marker={"size": 13, "symbol": FRONTIER_SYMBOLS.get(p["kind"], "circle")},
                 error_y=None
@@ -360,10 +359,18 @@ def frontier(points: list[dict], ladder: Sequence[str], title: str) -> go.Figure
     fig = _layout(
         fig,
         title,
-        height=440,
+        height=460,
         xaxis_title="executor cost per task (USD, log scale)",
         yaxis_title="tasks that fail (finally or downstream)",
     )
-    fig.update_xaxes(type="log", tickprefix="$")
+    fig.update_layout(legend={"y": -0.22})
+    costs = [p["cost_per_task_usd"] for p in points if p["known"]]
+    ticks = [
+        m * 10.0**e
+        for e in range(-6, 3)
+        for m in (1, 2, 5)
+        if costs and min(costs) / 2 <= m * 10.0**e <= max(costs) * 2
+    ]
+    fig.update_xaxes(type="log", tickvals=ticks, ticktext=[f"${t:g}" for t in ticks])
     fig.update_yaxes(tickformat=".0%", rangemode="tozero")
     return fig

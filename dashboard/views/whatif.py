@@ -103,7 +103,7 @@ delta = (
 cols[0].metric(
     "Cost per day",
     ui.usd(result["usd_per_day"]) if result["usd_per_day"] is not None else "unknown",
-    None if delta is None else f"{ui.usd(delta)} against realized",
+    None if delta is None else f"{'-' if delta < 0 else '+'}{ui.usd(abs(delta))} against realized",
     delta_color="inverse",
     help="95% interval: " + ui.usd_ci(result["usd_per_day"], result["usd_per_day_ci"]),
 )
@@ -154,9 +154,9 @@ per_type = pd.DataFrame(
             "route": r["tier"] + ("" if r["ceiling"] == ladder[-1] else f" (up to {r['ceiling']})"),
             "was": r["realized_tier"],
             "cost a day": ui.usd_ci(r["usd_per_day"], r["usd_per_day_ci"]),
-            "realized a day": r["realized_usd_per_day"],
+            "realized a day": ui.usd(r["realized_usd_per_day"]),
             "failure": ui.rate_ci(r["failure_rate"], r["failure_rate_ci"]),
-            "realized failure": r["realized_failure_rate"],
+            "realized failure": ui.rate_ci(r["realized_failure_rate"]),
             "first pass fails": ui.rate_ci(
                 r["first_pass_failure_rate"], r["first_pass_failure_rate_ci"]
             ),
@@ -170,8 +170,6 @@ ui.table(
     "what-if by task type",
     caption="Simulated per task type (95% intervals), beside what the logs show.",
     column_config={
-        "realized a day": st.column_config.NumberColumn(format="dollar"),
-        "realized failure": st.column_config.NumberColumn(format="percent"),
         "evidence": st.column_config.TextColumn(
             help="observed: the type's own tasks on that tier; borrowed: some rate comes "
             "from other tasks (see below); unknown: nothing ever ran there"
@@ -221,10 +219,12 @@ ui.table(
         [
             {
                 "": p["name"],
-                "cost per task": p["cost_per_task_usd"],
+                "cost per task": ui.usd(p["cost_per_task_usd"])
+                if p["cost_per_task_usd"] is not None
+                else "unknown",
                 "failure": ui.rate_ci(p["failure_rate"], p.get("failure_rate_ci")),
-                "gap recovered": p.get("gap_recovered"),
-                "AIQ": p.get("aiq"),
+                "gap recovered": "" if p["gap_recovered"] is None else f"{p['gap_recovered']:.1%}",
+                "AIQ": "" if p["aiq"] is None else f"{p['aiq']:.3f}",
                 "note": p.get("note", ""),
             }
             for p in frontier["points"]
@@ -236,9 +236,12 @@ ui.table(
     "the area under the frontier with the routing added (RouterBench). The oracle runs each "
     "task once where its chain succeeded: it knows only the tiers the chains tried.",
     column_config={
-        "cost per task": st.column_config.NumberColumn(format="$%.4f"),
-        "gap recovered": st.column_config.NumberColumn(format="percent"),
-        "AIQ": st.column_config.NumberColumn(format="%.3f"),
+        "gap recovered": st.column_config.TextColumn(
+            help="The share of the cheapest one-tier fleet's failure gap to the oracle closed"
+        ),
+        "AIQ": st.column_config.TextColumn(
+            help="Area under the cost-quality frontier with this routing added (1 = perfect)"
+        ),
     },
 )
 
@@ -316,7 +319,7 @@ else:
         },
     )
     heuristics = "\n".join(f"- {h}" for h in optimised["heuristics"])
-    st.code(heuristics, language=None)
+    st.code(heuristics, language=None, wrap_lines=True)
     st.download_button(
         "Download the plan as planner heuristics",
         heuristics + "\n",
