@@ -28,6 +28,7 @@ The model (docs/metrics.md, "What-if"):
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import zlib
 
@@ -39,7 +40,7 @@ from queries import rollups, run
 from queries.costs import DAYS_PER_MONTH, OVERHEAD_ROLES, realized_spend
 from queries.filters import Filters, QueryError
 
-DRAWS = 4000
+DRAWS = 2000
 ENTRIES = ("first", "escalated")
 LOW, HIGH = 2.5, 97.5  # percentiles of the 95% interval
 
@@ -60,14 +61,22 @@ class Rate:
     def known(self) -> bool:
         return self.point is not None
 
-    def draws(self) -> np.ndarray:
+    @functools.cached_property
+    def _draws(self) -> np.ndarray:
         rng = np.random.default_rng(zlib.crc32(self.key.encode("utf-8")))
-        return rng.beta(self.alpha, self.beta, DRAWS)
+        values = rng.beta(self.alpha, self.beta, DRAWS)
+        values.flags.writeable = False
+        return values
+
+    def draws(self) -> np.ndarray:
+        return self._draws
+
+    @functools.cached_property
+    def _interval(self) -> list[float]:
+        return bounds(self._draws)
 
     def interval(self) -> list[float] | None:
-        if not self.known:
-            return None
-        return [float(v) for v in np.percentile(self.draws(), [LOW, HIGH])]
+        return list(self._interval) if self.known else None
 
 
 UNKNOWN = Rate(None, 1.0, 1.0, "unknown", "", 0, "")
@@ -145,7 +154,11 @@ class Evidence:
             (r["task_type"], r["tier"]): r["unit_cost_usd"]
             for r in run(con, "task_type_unit_costs", params)
         }
+        self.by_tier: dict[str, list[tuple[str, dict]]] = {}
+        for (_, tier, entry), stage in self.stages.items():
+            self.by_tier.setdefault(tier, []).append((entry, stage))
         self._rates: dict[tuple, Rate] = {}
+        self.cascades: dict[tuple, Outcome] = {}
 
     # -- volumes ---------------------------------------------------------------------------
 
@@ -158,11 +171,11 @@ class Evidence:
     # -- rates -----------------------------------------------------------------------------
 
     def _counts(self, task_type: str | None, tier: str, entries, numerator: str, of: str):
-        rows = [
-            s
-            for (t, k, e), s in self.stages.items()
-            if k == tier and e in entries and (task_type is None or t == task_type)
-        ]
+        if task_type is None:
+            rows = [s for e, s in self.by_tier.get(tier, ()) if e in entries]
+        else:
+            rows = [self.stages[(task_type, tier, e)] for e in entries
+                    if (task_type, tier, e) in self.stages]  # fmt: skip
         return sum(s[numerator] for s in rows), sum(s[of] for s in rows)
 
     def _estimate(self, task_type, tier, entries, numerator, of, words) -> Rate:
@@ -294,6 +307,20 @@ def cascade(
     first_stage_failure: float | None = None,
     optimistic: bool = False,
 ) -> Outcome:
+    """`_cascade`, computed once per route and evidence (the optimiser, the frontier and the
+    plan ask for the same routes again and again)."""
+    key = (route, first_stage_failure, optimistic)
+    if key not in ev.cascades:
+        ev.cascades[key] = _cascade(ev, route, first_stage_failure, optimistic)
+    return ev.cascades[key]
+
+
+def _cascade(
+    ev: Evidence,
+    route: Route,
+    first_stage_failure: float | None,
+    optimistic: bool,
+) -> Outcome:
     """Expected cost and failure of a task of `route.task_type` sent to `route.tier` first.
     With `first_stage_failure`, that rate replaces the estimate of the first stage's; with
     `optimistic`, every rate is at the low end of its 95% interval (point estimates only:
@@ -374,10 +401,15 @@ def _described(rate: Rate, tier: str, what: str) -> dict:
     }
 
 
+def bounds(values: np.ndarray) -> list[float]:
+    """The 2.5th and 97.5th percentiles of `values` (the draws at those ranks)."""
+    ranks = [round(LOW / 100 * (len(values) - 1)), round(HIGH / 100 * (len(values) - 1))]
+    low, high = np.partition(values, ranks)[ranks]
+    return [float(low), float(high)]
+
+
 def interval(values: np.ndarray | None) -> list[float] | None:
-    if values is None:
-        return None
-    return [float(v) for v in np.percentile(values, [LOW, HIGH])]
+    return None if values is None else bounds(values)
 
 
 def per_month(per_day: float | None) -> float | None:
