@@ -397,3 +397,60 @@ def test_the_simulator_predicts_real_policies(routellm):
     # the file's own numbers, as its README gives them: weak right on 68.1% of MMLU (so the
     # all-weak fleet fails about a third of the time), the strong one on 80.6%
     assert math.isclose(_truth(rows, None)[1], 1 - 0.68, abs_tol=0.02)
+
+
+# -- the commands -----------------------------------------------------------------------------
+
+
+def test_optimize_writes_a_table_that_simulate_reads_back(known, tmp_path):
+    import json
+
+    from test_cli_ingest import tierwatch
+
+    db, config = known
+    cfg = ["--db", str(db), "--config", config.source]
+    out = tmp_path / "table.yaml"
+    done = tierwatch("optimize", *cfg, "--write", str(out), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Exploration plan" in done.stdout and '"gated" tasks to sonnet' in done.stdout
+    assert f"wrote the optimised table to {out}" in done.stderr
+    text = out.read_text(encoding="utf-8")
+    assert 'task_type: "hard"\n    routed_tier: "sonnet"' in text
+    assert 'explore_tier: "sonnet"' in text  # gated's exploration move travels with the table
+    done = tierwatch("simulate", *cfg, "--table", str(out), "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert {r["task_type"]: r["tier"] for r in result["task_types"]} == {
+        "easy": "haiku",
+        "hard": "sonnet",
+        "gated": "opus",
+    }
+    # a CI gate on the simulation: the hard type fails more than 0.1% even on sonnet
+    done = tierwatch(
+        "simulate", *cfg, "--table", str(out), "--fail-on", "failure_rate>0.001", cwd=tmp_path
+    )
+    assert done.returncode == 1 and "task_type 'hard'" in done.stderr
+
+
+def test_simulate_and_optimize_refuse_bad_input_with_a_message(known, tmp_path):
+    from test_cli_ingest import tierwatch
+
+    db, config = known
+    cfg = ["--db", str(db), "--config", config.source]
+    bad = tmp_path / "t.csv"
+    bad.write_text("task_type,routed_tier\neasy,gpt-5\n", encoding="utf-8")
+    (tmp_path / "plain.txt").write_text("easy haiku\n", encoding="utf-8")
+    for args, message in (
+        (("simulate", "--table", str(bad)), f"{bad}, line 2: field routed_tier is 'gpt-5'"),
+        (("simulate", "--table", str(tmp_path / "none.yaml")), "no such file"),
+        (("simulate", "--table", str(tmp_path)), "Is a directory"),
+        (("simulate", "--table", str(bad.with_suffix(".txt"))), "no such file"),
+        (("simulate", "--table", str(tmp_path / "plain.txt")), "is a .yaml, .json or .csv file"),
+        (("optimize", "--write", str(tmp_path / "t.txt")), "name a .yaml, .json or .csv file"),
+        (("optimize", "--max-failure-rate", "0.1", "--max-downstream-per-day", "1"), "one bound"),
+        (("optimize", "--max-failure-rate", "2"), "0<=x<=1"),
+    ):
+        done = tierwatch(*args, *cfg, cwd=tmp_path)
+        assert done.returncode == 2, (args, done.stdout, done.stderr)
+        assert message in done.stderr, (args, done.stderr)
+        assert "Traceback" not in done.stderr
