@@ -41,7 +41,10 @@ page = st.navigation(PAGES)
 
 def show(page) -> None:
     """The sidebar and the page, or the state that stands in for them."""
-    st.sidebar.caption(f"Database: {settings.db}" + (" (read-only)" if settings.read_only else ""))
+    # the file's name only: its full path is for the person who started it (the terminal)
+    st.sidebar.caption(
+        f"Database: {ui.literal(settings.db.name)}" + (" (read-only)" if settings.read_only else "")
+    )
 
     try:
         options = data.filter_options()

@@ -24,7 +24,13 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
-from dashboard.settings import MAX_UPLOAD_ENV, MAX_UPLOAD_ROWS_ENV, Settings, settings
+from dashboard.settings import (
+    MAX_UPLOAD_ENV,
+    MAX_UPLOAD_ROWS_ENV,
+    READ_ONLY_ENV,
+    Settings,
+    settings,
+)
 from ingest import flags as flag_store
 from ingest import load
 from ingest.config import Config, load_config
@@ -186,10 +192,31 @@ def reading(db: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
             ctx.__exit__(None, None, None)
 
 
+class ReadOnly(Unavailable):
+    """A write asked of a read-only dashboard: refused before the store is touched."""
+
+    def __init__(self, what: str):
+        super().__init__(
+            f"This dashboard is read-only: it cannot {what}. Run it without --read-only "
+            f"(and without {READ_ONLY_ENV}) to write; logs load from a terminal with "
+            "tierwatch ingest.",
+            kind="read-only",
+        )
+
+
+def refuse_if_read_only(what: str) -> None:
+    """Every write path of the dashboard starts here: a read-only dashboard never opens the
+    store for writing, whatever page or widget asked."""
+    if settings().read_only:
+        raise ReadOnly(what)
+
+
 @contextlib.contextmanager
-def writing(db: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+def writing(db: Path | None = None, what: str = "write") -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection for one write (a flag, an upload), closed on leaving. The
-    run's own read visit is closed first: DuckDB refuses a writer next to readers."""
+    run's own read visit is closed first: DuckDB refuses a writer next to readers. Refused
+    (ReadOnly) on a read-only dashboard."""
+    refuse_if_read_only(what)
     db = db or settings().db
     current = _current_visit(db)
     if current is not None:
@@ -450,14 +477,14 @@ def _cached_options(db: str, version: int, _con) -> dict:
 
 
 def set_flag(task_type: str, target_tier: str, *, who: str, reason: str, note: str):
-    with writing() as con:
+    with writing(what="set a flag") as con:
         return flag_store.flag(
             con, task_type, target_tier, flagged_by=who, reason=reason, note=note
         )
 
 
 def clear_flag(task_type: str, *, who: str, note: str):
-    with writing() as con:
+    with writing(what="clear a flag") as con:
         return flag_store.unflag(con, task_type, flagged_by=who, note=note)
 
 
@@ -498,13 +525,14 @@ def ingest_upload(name: str, data: bytes, progress: Callable[[int], None] | None
 
     Raises UploadRefused, load.IngestError or Unavailable with a message for the page.
     """
+    refuse_if_read_only("load a file")
     limits = settings()
     check_upload(name, data, limits)
     suffixes = "".join(Path(name).suffixes[-2:]) or ".jsonl"
     with tempfile.TemporaryDirectory(prefix="tierwatch-upload-") as tmp:
         path = Path(tmp) / f"upload{suffixes}"
         path.write_bytes(data)
-        with writing(limits.db) as con:
+        with writing(limits.db, what="load a file") as con:
             return load.ingest_file(con, path, config(), display_name=name, progress=progress)
 
 
@@ -515,6 +543,7 @@ def sample_data_dir() -> Path:
 
 def load_sample_fleet(db: Path | None = None, cfg: Config | None = None):
     """Ingest the sample fleet (committed files, else freshly generated); the IngestReport."""
+    refuse_if_read_only("load the sample fleet")
     db = db or settings().db
     cfg = cfg or config()
     folder = sample_data_dir()

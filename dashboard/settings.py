@@ -37,11 +37,20 @@ def _env_number(name: str, default: float) -> float:
     return value if value > 0 else default
 
 
+NOT_READ_ONLY = ("", "0", "false", "no", "off", "n", "f")
+
+
+def read_only(value: str | None) -> bool:
+    """TIERWATCH_READ_ONLY as asked: off only for an empty value or a word for false (as
+    the CLI's --read-only reads it); anything else, even a typo, is read-only."""
+    return (value or "").strip().lower() not in NOT_READ_ONLY
+
+
 def settings() -> Settings:
     return Settings(
         db=Path(os.environ.get(DB_ENV) or "tierwatch.duckdb"),
         config_path=os.environ.get(CONFIG_ENV) or None,
-        read_only=os.environ.get(READ_ONLY_ENV, "").lower() not in ("", "0", "false", "no"),
+        read_only=read_only(os.environ.get(READ_ONLY_ENV)),
         max_upload_mb=_env_number(MAX_UPLOAD_ENV, DEFAULT_MAX_UPLOAD_MB),
         max_upload_rows=int(_env_number(MAX_UPLOAD_ROWS_ENV, DEFAULT_MAX_UPLOAD_ROWS)),
     )

@@ -525,3 +525,69 @@ def test_the_what_if_page_shows_the_simulate_report_and_follows_a_move(db):
 def report_with(db, name, **options):
     with open_store(db) as con:
         return build_report(con, name, load_config(None), Filters(), **options)
+
+
+@pytest.mark.parametrize("value", ["1", "true", "YES", "on", " 1 ", "sure"])
+def test_read_only_by_construction_every_write_path_refuses(db, monkeypatch, tmp_path, value):
+    """However read-only was asked for (any true word, even a typo, counts), every write the
+    dashboard can make is refused before the store is opened for writing."""
+    from dashboard import data
+
+    monkeypatch.setenv("TIERWATCH_READ_ONLY", value)
+    before = db.read_bytes()
+    good = json.dumps({"task_id": "ro-1", "ts": "2026-03-01T00:00:00Z", "task_type": "x",
+                       "tier": "haiku", "input_tokens": 1, "output_tokens": 1})  # fmt: skip
+    writes = [
+        lambda: data.set_flag("html_extraction", "opus", who="x", reason="other", note=""),
+        lambda: data.clear_flag("html_extraction", who="x", note=""),
+        lambda: data.ingest_upload("new.jsonl", (good + "\n").encode()),
+        lambda: data.load_sample_fleet(),
+        lambda: data.writing().__enter__(),
+    ]
+    for write in writes:
+        with pytest.raises(data.ReadOnly, match="read-only"):
+            write()
+    assert db.read_bytes() == before  # not a byte written
+
+
+@pytest.mark.parametrize("value", ["", "0", "false", "No", "off"])
+def test_read_only_is_off_only_when_asked_off(monkeypatch, value):
+    from dashboard.settings import settings
+
+    monkeypatch.setenv("TIERWATCH_READ_ONLY", value)
+    assert settings().read_only is False
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        (["--read-only"], {}, "1"),
+        ([], {"TIERWATCH_READ_ONLY": "1"}, "1"),  # the env var reaches the server as asked
+        ([], {"TIERWATCH_READ_ONLY": "true"}, "1"),
+        ([], {}, ""),
+    ],
+)
+def test_tierwatch_dashboard_passes_read_only_on_whichever_way_it_was_asked(
+    tmp_path, monkeypatch, args, env, expected
+):
+    import os
+
+    from click.testing import CliRunner
+
+    from tierwatch.cli import main
+
+    started = {}
+
+    def fake_execve(path, argv, environ):
+        started.update(argv=argv, env=environ)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(os, "execve", fake_execve)
+    monkeypatch.delenv("TIERWATCH_READ_ONLY", raising=False)
+    result = CliRunner().invoke(
+        main, ["dashboard", "--db", str(tmp_path / "x.duckdb"), *args], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert started["env"]["TIERWATCH_READ_ONLY"] == expected
+    assert "--client.toolbarMode" in started["argv"]  # and no "Deploy" button
+    assert started["argv"][started["argv"].index("--client.toolbarMode") + 1] == "minimal"

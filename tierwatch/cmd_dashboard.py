@@ -57,6 +57,8 @@ def _streamlit_argv(port: int, address: str, max_upload_mb: float) -> list[str]:
         "false",
         "--theme.base",
         "light",
+        "--client.toolbarMode",
+        "minimal",  # no "Deploy" button: this is a team's own deployment
     ]
 
 
@@ -93,7 +95,11 @@ def run_dashboard(
 @port_option
 @address_option
 @click.option(
-    "--read-only", is_flag=True, help="Hide uploading and flag editing (for a shared deployment)."
+    "--read-only",
+    is_flag=True,
+    envvar=dashboard_settings.READ_ONLY_ENV,
+    help="Serve without any way to write: no upload, no flag editing, the store opened "
+    f"read-only (for a shared deployment; env {dashboard_settings.READ_ONLY_ENV}=1).",
 )
 @click.option(
     "--max-upload-mb",
