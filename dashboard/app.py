@@ -65,7 +65,7 @@ def show(page) -> None:
         except data.Unavailable as e:
             ui.unavailable(e)
         except (ConfigError, StoreError, QueryError) as e:
-            st.error(str(e))
+            st.error(ui.literal(str(e)))
         except (duckdb.Error, OSError) as e:
             if is_store_failure(e):  # a damaged file, a full disk: what to do about it
                 st.error(explain(e))

@@ -6,21 +6,17 @@ Plotly reads a few HTML tags inside labels (<b>, <br>, <a>), so every user-given
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.text import label
+
 SKIP_TIER_COLOR = "#d62728"
 STEP_COLOR = "rgba(120, 144, 156, 0.45)"
 SMALL_SAMPLE_NOTE = "hatched / * = fewer than 30 tasks: read the interval, not the bar"
 TIER_COLORS = ["#4c78a8", "#f58518", "#54a24b", "#b279a2", "#e45756", "#72b7b2", "#9d755d"]
-
-
-def label(text) -> str:
-    """A user-given name as Plotly text: its tag characters escaped, shown literally."""
-    return html.escape(str(text), quote=False)
 
 
 def _layout(fig: go.Figure, title: str, height: int = 380, **kwargs) -> go.Figure:

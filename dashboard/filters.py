@@ -11,6 +11,7 @@ import datetime as dt
 
 import streamlit as st
 
+from dashboard.text import literal
 from queries import Filters
 
 DATES_KEY = "filter_dates"
@@ -47,7 +48,7 @@ def _seed_from_url(options: dict) -> list[str]:
     ):
         wanted = st.query_params.get_all(param)
         st.session_state[key] = [v for v in wanted if v in known]
-        dropped += [f"{param} {v!r}" for v in wanted if v not in known]
+        dropped += [f"{param} {literal(repr(v))}" for v in wanted if v not in known]
     st.session_state[_SEEDED] = True
     return dropped
 

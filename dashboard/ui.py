@@ -1,7 +1,8 @@
 """Pieces every page shares: the selection, tables with CSV downloads, empty and busy states.
 
-User text (task types, fleets, notes) is only ever shown through widgets that render text
-(dataframes, st.text, st.caption, st.code); nothing here uses unsafe_allow_html.
+User text (task types, fleets, notes) is shown through widgets that render text (dataframes,
+st.text, st.code), or through `literal` (dashboard/text.py) where Streamlit renders markdown;
+nothing here uses unsafe_allow_html.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data
+from dashboard.text import literal  # noqa: F401 (pages call ui.literal)
 from queries import Filters, QueryError
 
 SELECTION_KEY = "_tierwatch_selection"
@@ -37,17 +39,6 @@ def selection() -> Selection:
 def snapshot(config=None):
     """Open the store read-only for this run (see data.snapshot)."""
     return data.snapshot(selection().filters, config)
-
-
-_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'])")
-
-
-def literal(text) -> str:
-    """User text for a place that renders markdown (alerts, captions, metric help): every
-    ASCII punctuation character backslash-escaped (CommonMark's escapes) and line breaks as
-    spaces, so a link, an image or a directive in it shows as the text it is."""
-    one_line = " ".join(str(text).split())
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", one_line)
 
 
 def _slug(text: str) -> str:
@@ -128,20 +119,20 @@ def report_or_note(snap, name: str, **options) -> dict | None:
     """`snap.report(name)`, or None after saying why there is nothing to show."""
     result = snap.report(name, **options)
     if result.get("empty"):
-        st.info(result.get("message", "Nothing to show for this selection."))
+        st.info(literal(result.get("message", "Nothing to show for this selection.")))
         return None
     return result
 
 
 def optional_report(snap, name: str, **options) -> dict | str:
     """The report, or (when this version cannot build it or the selection is empty) the
-    message to show in its place."""
+    message to show in its place, made safe for markdown (it may name the selection)."""
     try:
         result = snap.report(name, **options)
     except QueryError as e:
-        return str(e)
+        return literal(str(e))
     if result.get("empty"):
-        return result.get("message", "Nothing to show for this selection.")
+        return literal(result.get("message", "Nothing to show for this selection."))
     return result
 
 

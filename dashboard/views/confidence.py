@@ -25,7 +25,7 @@ saturated = [g["name"] for g in groups if g.get("saturated")]
 if saturated:
     st.warning(
         "Confidence is saturated (nearly every answer says high) for "
-        + ", ".join(saturated)
+        + ", ".join(ui.literal(name) for name in saturated)
         + ": it cannot tell good answers from bad ones, so it cannot trigger escalation."
     )
 

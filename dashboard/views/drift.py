@@ -47,7 +47,9 @@ if changes:
     st.warning(
         f"{len(changes)} model version change(s) in this selection: "
         + "; ".join(
-            f"{c['tier']}: {c['from_model']} → {c['to_model']} on {c['at']}" for c in changes
+            f"{c['tier']}: {ui.literal(c['from_model'])} → {ui.literal(c['to_model'])} "
+            f"on {c['at']}"
+            for c in changes
         )
     )
 
@@ -66,7 +68,9 @@ if not daily.empty:
         st.plotly_chart(charts.with_marks(fig, marks), width="stretch", key=f"drift-{tier}")
 
 for c in changes:
-    st.subheader(f"{c['tier']}: {c['from_model']} → {c['to_model']} (from {c['at']})")
+    st.subheader(
+        f"{c['tier']}: {ui.literal(c['from_model'])} → {ui.literal(c['to_model'])} (from {c['at']})"
+    )
     for (tier, task_type), frame in moved.items():
         part = frame[frame["first_tier"] == tier]
         if tier != c["tier"] or part.empty:

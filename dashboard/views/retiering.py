@@ -25,7 +25,7 @@ sel = ui.selection()
 
 flash = st.session_state.pop("retiering-flash", None)
 if flash:
-    st.success(flash)
+    st.success(ui.literal(flash))
 
 with ui.snapshot() as snap:
     recs = ui.optional_report(snap, "recommendations")
@@ -113,7 +113,7 @@ if not settings.read_only:
         try:
             data.set_flag(task_type, target, who=who, reason=reason, note=note)
         except FlagError as e:
-            st.error(str(e))
+            st.error(ui.literal(str(e)))
         else:
             st.session_state["retiering-flash"] = f"Flagged {task_type!r} for {target}."
             st.rerun()
@@ -129,12 +129,12 @@ for name, f in current.items():
             f"by {f.flagged_by}, {f.flagged_at:%Y-%m-%d %H:%M} UTC)"
         )
         if f.note:
-            st.caption(f.note)
+            st.text(f.note)
     if not settings.read_only and cols[1].button("Unflag", key=f"unflag-{f.flag_id}"):
         try:
             data.clear_flag(name, who=st.session_state.get("flag-who") or _who_default(), note="")
         except FlagError as e:
-            st.error(str(e))
+            st.error(ui.literal(str(e)))
         else:
             st.session_state["retiering-flash"] = f"Cleared the flag on {name!r}."
             st.rerun()

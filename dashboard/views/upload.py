@@ -35,7 +35,7 @@ if files and st.button(f"Load {len(files)} file(s)", type="primary", key="upload
 
         def step(n: int, name=f.name) -> None:
             progress["bytes"] += n
-            bar.progress(min(progress["bytes"] / total, 1.0), text=f"Loading {name}…")
+            bar.progress(min(progress["bytes"] / total, 1.0), text=f"Loading {ui.literal(name)}…")
 
         try:
             result = data.ingest_upload(f.name, payload, progress=step)
@@ -44,7 +44,7 @@ if files and st.button(f"Load {len(files)} file(s)", type="primary", key="upload
         else:
             results.append({"file": f.name, "result": result})
         progress["bytes"] = sum(x.size for x in files[: files.index(f) + 1])
-        bar.progress(min(progress["bytes"] / total, 1.0), text=f"Loaded {f.name}")
+        bar.progress(min(progress["bytes"] / total, 1.0), text=f"Loaded {ui.literal(f.name)}")
     bar.progress(1.0, text="Done")
     st.session_state[RESULTS_KEY] = results
 
@@ -79,7 +79,7 @@ if results:
     for r in results:
         if "result" in r and r["result"].missing:
             st.info(
-                f"{r['file']}: none of its records carries what some pages need: "
+                f"{ui.literal(r['file'])}: none of its records carries what some pages need: "
                 + "; ".join(r["result"].missing)
                 + ". docs/sources.md shows the attributes to add.",
                 icon=":material/info:",
