@@ -13,7 +13,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from dashboard import data
+from dashboard import columns, data
 from dashboard.text import literal  # noqa: F401 (pages call ui.literal)
 from queries import Filters, QueryError
 
@@ -50,7 +50,9 @@ def records(rows: list[dict] | None) -> pd.DataFrame:
     if not rows:
         return pd.DataFrame()
     frame = pd.json_normalize(rows, sep=".")
-    for column in frame.columns:  # lists (paths, intervals) read better as text
+    for column in frame.columns:  # lists (paths) read better as text; intervals stay pairs
+        if column.endswith("_ci"):
+            continue
         if frame[column].map(lambda v: isinstance(v, list)).any():
             frame[column] = frame[column].map(
                 lambda v: ", ".join(_cell(x) for x in v) if isinstance(v, list) else v
@@ -73,14 +75,12 @@ def table(frame: pd.DataFrame, name: str, *, caption: str | None = None, **kwarg
     if frame.empty:
         st.text("(nothing in this selection)")
         return
-    config = {
-        c: st.column_config.NumberColumn(format="percent")
-        for c in frame.columns
-        if _is_share(c) and pd.api.types.is_float_dtype(frame[c])
-    }
-    config.update(kwargs.pop("column_config", {}))
+    # labels, units, intervals and blanks from one place (dashboard/columns.py); a page's
+    # own column_config wins
+    own = kwargs.pop("column_config", {})
+    shown, config = columns.present(frame, keep=set(own))
+    config.update(own)
     # an absent text value shows as blank, not as the word None (the CSV keeps it empty too)
-    shown = frame.copy()
     for c in shown.columns:
         if shown[c].dtype == object or pd.api.types.is_string_dtype(shown[c]):
             shown[c] = _displayable(shown[c])
@@ -108,11 +108,6 @@ def _displayable(column: pd.Series) -> pd.Series:
 
 def _absent(value) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and value != value)
-
-
-def _is_share(column: str) -> bool:
-    last = column.rsplit(".", 1)[-1]
-    return last.endswith(("_rate", "share", "savings_vs")) or last in ("rate", "escalation_tax")
 
 
 def report_or_note(snap, name: str, **options) -> dict | None:

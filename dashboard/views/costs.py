@@ -102,7 +102,7 @@ strategies = pd.DataFrame(
             "strategy": f"all-{t}",
             "per day": costs["counterfactual_usd_per_day"][t],
             "per month": (costs.get("counterfactual_usd_per_month") or {}).get(t),
-            "routing saves": costs["savings_vs"][t],
+            "routing saves": ui.pct(costs["savings_vs"][t]),
         }
         for t in ladder
     ]
@@ -111,7 +111,7 @@ strategies = pd.DataFrame(
             "strategy": "realized (routed)",
             "per day": costs["realized_usd_per_day"],
             "per month": costs["realized_usd_per_month"],
-            "routing saves": None,
+            "routing saves": "",
         }
     ]
 )
@@ -178,7 +178,9 @@ ui.table(
     column_config={
         "per day": st.column_config.NumberColumn(format="dollar"),
         "per month": st.column_config.NumberColumn(format="dollar"),
-        "routing saves": st.column_config.NumberColumn(format="percent"),
+        "routing saves": st.column_config.TextColumn(
+            help="1 - realized / that strategy; negative: routing costs more than it"
+        ),
     },
 )
 prices_used = pd.DataFrame(pricing.tier_prices(whatif if changed else base)).fillna("")

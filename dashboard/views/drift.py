@@ -47,8 +47,7 @@ if changes:
     st.warning(
         f"{len(changes)} model version change(s) in this selection: "
         + "; ".join(
-            f"{c['tier']}: {ui.literal(c['from_model'])} → {ui.literal(c['to_model'])} "
-            f"on {c['at']}"
+            f"{c['tier']}: {ui.literal(c['from_model'])} → {ui.literal(c['to_model'])} on {c['at']}"
             for c in changes
         )
     )
