@@ -45,6 +45,11 @@ def show(page) -> None:
     st.sidebar.caption(
         f"Database: {ui.literal(settings.db.name)}" + (" (read-only)" if settings.read_only else "")
     )
+    st.sidebar.caption(
+        "No sign-in: open to anyone who can reach this address"
+        + ("." if settings.read_only else ", and anyone here can flag and upload.")
+        + " docs/deploy.md says how to share it with a team."
+    )
 
     try:
         options = data.filter_options()

@@ -541,6 +541,18 @@ def _parquet_batches(pf: pq.ParquetFile, path: Path) -> Iterator[pa.RecordBatch]
 READERS = {"jsonl": read_jsonl, "csv": read_csv, "parquet": read_parquet}
 
 
+def _named(batches: Iterator[pa.RecordBatch], path: Path, label: str):
+    """The reader's batches, with a limit's message naming the file as the user knows it (an
+    upload's own name, not the temporary file it was written to)."""
+    try:
+        yield from batches
+    except InputLimit as e:
+        text = str(e)
+        if label != str(path) and text.startswith(str(path)):
+            raise InputLimit(label + text[len(str(path)) :]) from None
+        raise
+
+
 def read_source(
     form: str,
     path: Path,
@@ -863,7 +875,7 @@ def ingest_file(
         batches = (
             read_source(form, path, label, config, result, limits)
             if form in sources.SOURCES
-            else READERS[form](path, progress, limits)
+            else _named(READERS[form](path, progress, limits), path, label)
         )
         stage_blocks(con, batches, config, file_id, label, result)
 

@@ -206,7 +206,7 @@ def test_a_flag_set_on_the_page_is_stored_and_still_there_after_a_rerun(db):
     texts = [t.value for t in again.text]
     assert any(t.startswith(f"{task_type} → opus") for t in texts), texts
     # the note is shown as text, not HTML
-    assert "<script>alert(1)</script> check" in [c.value for c in again.caption]
+    assert "<script>alert(1)</script> check" in texts  # st.text: no markup at all
 
     [unflag] = [b for b in again.button if b.label == "Unflag"]
     unflag.click().run()
@@ -599,3 +599,57 @@ def test_tierwatch_dashboard_passes_read_only_on_whichever_way_it_was_asked(
     assert started["env"]["TIERWATCH_READ_ONLY"] == expected
     assert "--client.toolbarMode" in started["argv"]  # and no "Deploy" button
     assert started["argv"][started["argv"].index("--client.toolbarMode") + 1] == "minimal"
+
+
+def test_a_gzip_bomb_upload_is_refused_with_memory_bounded(db, tmp_path):
+    """A real bomb: 128 MB of log lines in a gzip file of about 0.3 MB, uploaded through the
+    dashboard's upload path in a fresh process: refused (it expands past 100x its size,
+    floor 64 MB), nothing loaded, and the process never holds the expansion."""
+    import zlib
+
+    line = (
+        b'{"task_id": "bomb", "ts": "2026-09-01T00:00:00Z", "task_type": "bomb", '
+        b'"tier": "haiku", "input_tokens": 1, "output_tokens": 1}\n'
+    )
+    chunk = line * (1_000_000 // len(line))
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: a gzip stream
+    bomb = tmp_path / "bomb.jsonl.gz"
+    with bomb.open("wb") as f:
+        for _ in range(128):
+            f.write(packer.compress(chunk))
+        f.write(packer.flush())
+    assert bomb.stat().st_size < 1_000_000
+    script = textwrap.dedent(
+        f"""
+        import resource, sys
+        from pathlib import Path
+        from dashboard import data
+        from ingest.load import IngestError
+        payload = Path({str(bomb)!r}).read_bytes()
+        try:
+            data.ingest_upload("bomb.jsonl.gz", payload)
+        except IngestError as e:
+            print("refused:", e)
+        else:
+            print("loaded")
+        print("maxrss_mb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**__import__("os").environ, "TIERWATCH_DB": str(db)},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = done.stdout
+    assert "refused: bomb.jsonl.gz" in out and "expand" in out, out
+    rss = int(out.rsplit("maxrss_mb", 1)[1])
+    # bounded by the cap: what loading the first 64 MB costs (about 1.7 GB peak here), not
+    # the 128 MB (or gigabytes) the file expands to
+    assert rss < 2048, f"the upload held {rss} MB"
+    with open_store(db) as con:
+        assert (
+            con.execute("select count(*) from attempts where task_type = 'bomb'").fetchone()[0] == 0
+        )
