@@ -25,6 +25,7 @@ SHOWN = (
     "confidence",
     "drift",
     "retiering",
+    "whatif",
     "upload-result",
 )
 STALE_AFTER_S = 3600
