@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import streamlit as st
 
-from dashboard import data, filters, ui
+from dashboard import access, data, filters, ui
 from ingest.config import ConfigError
 from ingest.store import StoreError, explain, is_store_failure
 from queries import QueryError
@@ -21,6 +21,25 @@ HERE = Path(__file__).parent
 st.set_page_config(page_title="tierwatch", page_icon=":material/alt_route:", layout="wide")
 
 settings = data.settings()
+try:
+    visitor = access.identify(data.config().access, settings.read_only)
+except ConfigError as e:  # the page below says so
+    visitor = access.Visitor(None, "viewer", "none")
+    st.error(ui.literal(str(e)))
+    st.stop()
+if isinstance(visitor, access.TurnedAway):
+    st.title("tierwatch")
+    if visitor.user:
+        st.error(f"Signed in as {ui.literal(visitor.user)}. " + visitor.message)
+    else:
+        st.warning(visitor.message)
+    if visitor.sign_in:
+        st.button("Sign in", type="primary", on_click=st.login)
+    elif visitor.user and data.config().access.auth == "oidc":
+        st.button("Sign out", on_click=st.logout)
+    st.stop()
+access.remember(visitor)
+
 PAGES = [
     st.Page(
         HERE / "views/overview.py", title="Overview", icon=":material/dashboard:", default=True
@@ -33,7 +52,7 @@ PAGES = [
     st.Page(HERE / "views/retiering.py", title="Re-tiering", icon=":material/flag:"),
     st.Page(HERE / "views/whatif.py", title="What-if", icon=":material/science:"),
 ]
-if not settings.read_only:
+if visitor.can_write:
     PAGES.append(st.Page(HERE / "views/upload.py", title="Upload", icon=":material/upload:"))
 
 page = st.navigation(PAGES)
@@ -45,11 +64,16 @@ def show(page) -> None:
     st.sidebar.caption(
         f"Database: {ui.literal(settings.db.name)}" + (" (read-only)" if settings.read_only else "")
     )
-    st.sidebar.caption(
-        "No sign-in: open to anyone who can reach this address"
-        + ("." if settings.read_only else ", and anyone here can flag and upload.")
-        + " docs/deploy.md says how to share it with a team."
-    )
+    if visitor.user is None:
+        st.sidebar.caption(
+            "No sign-in: open to anyone who can reach this address"
+            + ("." if settings.read_only else ", and anyone here can flag and upload.")
+            + " docs/deploy.md says how to share it with a team."
+        )
+    else:
+        st.sidebar.caption(f"Signed in as {ui.literal(visitor.user)} ({visitor.role})")
+        if visitor.how == "oidc":
+            st.sidebar.button("Sign out", on_click=st.logout, key="sign-out")
 
     try:
         options = data.filter_options()

@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
+from dashboard import access
 from dashboard.settings import (
     MAX_UPLOAD_ENV,
     MAX_UPLOAD_ROWS_ENV,
@@ -193,22 +194,32 @@ def reading(db: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 class ReadOnly(Unavailable):
-    """A write asked of a read-only dashboard: refused before the store is touched."""
+    """A write asked of a read-only dashboard, or by a viewer: refused before the store is
+    touched."""
 
-    def __init__(self, what: str):
-        super().__init__(
-            f"This dashboard is read-only: it cannot {what}. Run it without --read-only "
-            f"(and without {READ_ONLY_ENV}) to write; logs load from a terminal with "
-            "tierwatch ingest.",
-            kind="read-only",
-        )
+    def __init__(self, what: str, viewer: str | None = None):
+        if viewer is not None:
+            message = (
+                f"{viewer} is a viewer of this dashboard and cannot {what}; editors are "
+                "listed under [dashboard] in tierwatch.toml."
+            )
+        else:
+            message = (
+                f"This dashboard is read-only: it cannot {what}. Run it without --read-only "
+                f"(and without {READ_ONLY_ENV}) to write; logs load from a terminal with "
+                "tierwatch ingest."
+            )
+        super().__init__(message, kind="read-only")
 
 
 def refuse_if_read_only(what: str) -> None:
-    """Every write path of the dashboard starts here: a read-only dashboard never opens the
-    store for writing, whatever page or widget asked."""
+    """Every write path of the dashboard starts here: a read-only dashboard, a viewer, or
+    (with sign-in configured) a caller nobody signed in as, never opens the store for
+    writing, whatever page or widget asked."""
     if settings().read_only:
         raise ReadOnly(what)
+    if not access.can_write(config().access):
+        raise ReadOnly(what, viewer=access.signed_in_user() or "a visitor who is not signed in")
 
 
 @contextlib.contextmanager
@@ -477,7 +488,10 @@ def _cached_options(db: str, version: int, _con) -> dict:
 
 
 def set_flag(task_type: str, target_tier: str, *, who: str, reason: str, note: str):
+    """Flag a task type; signed by the signed-in user when there is one (never the name
+    typed), else by `who`."""
     with writing(what="set a flag") as con:
+        who = access.signed_in_user() or who
         return flag_store.flag(
             con, task_type, target_tier, flagged_by=who, reason=reason, note=note
         )
@@ -485,6 +499,7 @@ def set_flag(task_type: str, target_tier: str, *, who: str, reason: str, note: s
 
 def clear_flag(task_type: str, *, who: str, note: str):
     with writing(what="clear a flag") as con:
+        who = access.signed_in_user() or who
         return flag_store.unflag(con, task_type, flagged_by=who, note=note)
 
 
@@ -533,7 +548,14 @@ def ingest_upload(name: str, data: bytes, progress: Callable[[int], None] | None
         path = Path(tmp) / f"upload{suffixes}"
         path.write_bytes(data)
         with writing(limits.db, what="load a file") as con:
-            return load.ingest_file(con, path, config(), display_name=name, progress=progress)
+            return load.ingest_file(
+                con,
+                path,
+                config(),
+                display_name=name,
+                progress=progress,
+                loaded_by=access.signed_in_user() or "dashboard (no sign-in)",
+            )
 
 
 def sample_data_dir() -> Path:

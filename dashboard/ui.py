@@ -13,7 +13,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from dashboard import columns, data
+from dashboard import access, columns, data
 from dashboard.text import literal  # noqa: F401 (pages call ui.literal)
 from queries import Filters, QueryError
 
@@ -169,6 +169,12 @@ def ci(interval) -> str:
     return f"95% interval {interval[0]:.1%}–{interval[1]:.1%}"
 
 
+def can_write() -> bool:
+    """Whether this visitor may flag and upload: not read-only, and an editor (or no
+    sign-in configured)."""
+    return not data.settings().read_only and access.can_write(data.config().access)
+
+
 def empty_state(message: str) -> None:
     """No data yet: say so, and offer the two ways to get some."""
     st.title("tierwatch")
@@ -179,10 +185,10 @@ def empty_state(message: str) -> None:
         "tasks fail by planner tier, where escalations pile up, what routing saves, whether "
         "confidence can be trusted, and which task types to re-tier."
     )
-    if settings.read_only:
+    if not can_write():
         st.markdown(
             "This dashboard is read-only. Load logs from a terminal: "
-            "`tierwatch ingest PATH --db " + str(settings.db) + "`"
+            "`tierwatch ingest PATH --db " + settings.db.name.replace("`", "'") + "`"
         )
         return
     left, right = st.columns(2)
@@ -201,7 +207,7 @@ def empty_state(message: str) -> None:
         st.subheader("Or load your own logs")
         st.caption("JSONL, CSV or Parquet in log format v1 (gzip is fine).")
         st.page_link("views/upload.py", label="Upload log files", icon=":material/upload:")
-        st.caption(f"From a terminal: tierwatch ingest PATH --db {settings.db}")
+        st.caption(f"From a terminal: tierwatch ingest PATH --db {literal(settings.db.name)}")
 
 
 def unavailable(error: data.Unavailable) -> None:

@@ -421,7 +421,7 @@ class Collector:
             store.clear_staging(con)
             file_id = con.execute("select nextval('file_id_seq')").fetchall()[0][0]
             label = f"{s.label} batch {file_id} at {started:%Y-%m-%d %H:%M:%S}Z"
-            result = load.FileResult(path=label, format=FORMAT)
+            result = load.FileResult(path=label, format=FORMAT, loaded_by="tierwatch collect")
 
             con.register("incoming_batch", incoming)
             con.execute(

@@ -11,6 +11,7 @@ import datetime as dt
 import fnmatch
 import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,6 +115,37 @@ class ModelPrice:
     price: Price
 
 
+AUTH_MODES = ("none", "proxy", "oidc")
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may use a shared dashboard ([dashboard] in tierwatch.toml; docs/deploy.md).
+
+    auth: "none" (no sign-in: anyone who reaches it), "proxy" (the user is the value of
+    `user_header`, set by an authenticating proxy the dashboard trusts) or "oidc"
+    (Streamlit's OpenID Connect sign-in, st.login). editors and viewers are globs over the
+    user (an e-mail address, usually): editors flag and upload, viewers see; a signed-in
+    user matching neither is turned away.
+    """
+
+    auth: str = "none"
+    user_header: str = "X-Forwarded-Email"
+    editors: tuple[str, ...] = ()
+    viewers: tuple[str, ...] = ("*",)
+
+    def role(self, user: str | None) -> str | None:
+        """'editor', 'viewer' or None (not allowed) for a signed-in `user`."""
+        if user is None:
+            return None
+        who = user.strip().lower()
+        if any(fnmatch.fnmatchcase(who, g.lower()) for g in self.editors):
+            return "editor"
+        if any(fnmatch.fnmatchcase(who, g.lower()) for g in self.viewers):
+            return "viewer"
+        return None
+
+
 @dataclass(frozen=True)
 class Config:
     tiers: tuple[Tier, ...]
@@ -123,6 +155,7 @@ class Config:
     ladder_name: str | None = None  # a named ladder of ingest/ladders.toml, when chosen
     model_prices: str = "tiers"  # "library": each model priced by ingest.model_prices
     sources: dict = field(default_factory=dict)  # [sources.NAME] mapping overrides
+    access: Access = field(default_factory=Access)  # [dashboard]: sign-in and roles
 
     @property
     def ladder(self) -> tuple[str, ...]:
@@ -270,6 +303,7 @@ def parse_config(raw: dict, source: str = "tierwatch.toml") -> Config:
         "ladder",
         "model_prices",
         "sources",
+        "dashboard",
     }
     for key in raw:
         if key not in known:
@@ -374,7 +408,44 @@ def parse_config(raw: dict, source: str = "tierwatch.toml") -> Config:
         ladder_name=ladder_name,
         model_prices=model_prices,
         sources=overrides,
+        access=_access(raw.get("dashboard", {}), source),
     )
+
+
+def _access(raw, source: str) -> Access:
+    """[dashboard]: auth, user_header, editors, viewers; ConfigError naming the key."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: [dashboard] must be a table (auth, editors, viewers)")
+    known = {"auth", "user_header", "editors", "viewers"}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(
+                f"{source}: [dashboard] has unknown key {key!r}; known keys are "
+                f"{', '.join(sorted(known))}"
+            )
+    auth = raw.get("auth", "none")
+    if auth not in AUTH_MODES:
+        raise ConfigError(
+            f"{source}: [dashboard] auth is {auth!r}, must be one of {', '.join(AUTH_MODES)}"
+        )
+    header = raw.get("user_header", Access.user_header)
+    if not isinstance(header, str) or not re.fullmatch(r"[A-Za-z0-9-]+", header):
+        raise ConfigError(
+            f"{source}: [dashboard] user_header is {header!r}; give an HTTP header name such "
+            "as X-Forwarded-Email"
+        )
+    lists = {}
+    for key, default in (("editors", ()), ("viewers", ("*",))):
+        value = raw.get(key, list(default))
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise ConfigError(
+                f"{source}: [dashboard] {key} must be a list of user names or globs, e.g. "
+                f'["ana@example.com", "*@example.com"]'
+            )
+        lists[key] = tuple(value)
+    if auth != "none" and not lists["editors"] and not lists["viewers"]:
+        raise ConfigError(f"{source}: [dashboard] lets nobody in: give editors or viewers")
+    return Access(auth, header, lists["editors"], lists["viewers"])
 
 
 def load_config(path: str | os.PathLike | None = None) -> Config:

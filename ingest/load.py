@@ -85,6 +85,7 @@ class FileResult:
     missing: list[str] = field(default_factory=list)  # what the loaded records lack
     unpriced_models: list[str] = field(default_factory=list)  # priced at their tier's price
     rejects: list[Reject] = field(default_factory=list)  # the first REJECTS_SHOWN
+    loaded_by: str | None = None  # who loaded it: a dashboard's signed-in user, the OS user
 
     def to_json(self) -> dict:
         out = {
@@ -829,6 +830,7 @@ def ingest_file(
     fmt: str = "auto",
     display_name: str | None = None,
     progress: Progress | None = None,
+    loaded_by: str | None = None,
 ) -> FileResult:
     """Load one file on an open writable connection, atomically; its accounting.
 
@@ -846,7 +848,7 @@ def ingest_file(
         raise IngestError(f"{label}: cannot be read (permission denied)")
     store.ensure_ladder(con, config)
     digest = _sha256(path)
-    result = FileResult(path=label, format=form)
+    result = FileResult(path=label, format=form, loaded_by=loaded_by or _os_user())
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
     # the same bytes loaded before with nothing rejected: every record is a duplicate
@@ -933,6 +935,16 @@ def stage_blocks(
     result.rejects = [Reject(line=r[0], field=r[1], reason=r[2], locator=r[3]) for r in rows]
 
 
+def _os_user() -> str | None:
+    """The operating-system user loading a file from a terminal (None when unknown)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return None
+
+
 def commit_staged(
     con: duckdb.DuckDBPyConnection,
     result: FileResult,
@@ -969,8 +981,8 @@ def commit_staged(
         finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         con.execute(
             "insert into ingested_files (file_id, path, sha256, size_bytes, format, read, "
-            "loaded, duplicates, rejected, started_at, finished_at, skipped, skipped_kinds) "
-            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "loaded, duplicates, rejected, started_at, finished_at, skipped, skipped_kinds, "
+            "loaded_by) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 file_id,
                 result.path,
@@ -985,6 +997,7 @@ def commit_staged(
                 finished,
                 result.skipped,
                 json.dumps(dict(result.skipped_kinds)) if result.skipped_kinds else None,
+                result.loaded_by,
             ],
         )
         if result.loaded:

@@ -34,6 +34,9 @@ port_option = click.option(
 )
 
 
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
 def _streamlit_argv(port: int, address: str, max_upload_mb: float) -> list[str]:
     return [
         sys.executable,
@@ -66,7 +69,14 @@ def run_dashboard(
     db: str, config_path: str | None, port: int, address: str, read_only: bool, max_upload_mb: float
 ) -> None:
     """Replace this process with the Streamlit server for the dashboard."""
-    load_config(config_path)  # a bad config fails here, with its message, not in a page
+    config = load_config(config_path)  # a bad config fails here, with its message, not in a page
+    if config.access.auth == "proxy" and address not in LOOPBACK:
+        raise click.UsageError(
+            f'--address {address} with [dashboard] auth = "proxy" ({config.source}): '
+            f"anyone reaching this port directly could send {config.access.user_header} and "
+            "be whoever they say; listen on 127.0.0.1 and let only the sign-in proxy reach it "
+            "(docs/deploy.md)"
+        )
     path = Path(db).resolve()
     if not path.parent.is_dir():
         raise click.UsageError(f"--db {db}: folder {path.parent} does not exist")

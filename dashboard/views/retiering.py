@@ -6,7 +6,7 @@ import getpass
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, ui
+from dashboard import access, data, ui
 from ingest.flags import FlagError
 from queries import routing_table as rt
 
@@ -20,7 +20,6 @@ REASONS = [
 ]
 
 st.title("Re-tiering")
-settings = data.settings()
 sel = ui.selection()
 
 flash = st.session_state.pop("retiering-flash", None)
@@ -69,7 +68,8 @@ def _who_default() -> str:
         return ""
 
 
-if not settings.read_only:
+signed_in = access.signed_in_user()
+if ui.can_write():
     st.subheader("Flag a task type for re-tiering")
     if "flag-who" not in st.session_state:
         st.session_state["flag-who"] = _who_default()
@@ -107,7 +107,11 @@ if not settings.read_only:
         target = cols[1].selectbox("Target tier", ladder, key="flag-target")
         reason = cols[2].selectbox("Reason", REASONS, key="flag-reason")
         note = st.text_area("Note (free text)", key="flag-note", max_chars=2000)
-        who = st.text_input("Your name", key="flag-who")
+        if signed_in:  # the flag is signed by who signed in, not by a name typed here
+            who = signed_in
+            st.caption(f"Signed as {ui.literal(signed_in)}")
+        else:
+            who = st.text_input("Your name", key="flag-who")
         submitted = st.form_submit_button("Flag", type="primary")
     if submitted:
         try:
@@ -130,7 +134,7 @@ for name, f in current.items():
         )
         if f.note:
             st.text(f.note)
-    if not settings.read_only and cols[1].button("Unflag", key=f"unflag-{f.flag_id}"):
+    if ui.can_write() and cols[1].button("Unflag", key=f"unflag-{f.flag_id}"):
         try:
             data.clear_flag(name, who=st.session_state.get("flag-who") or _who_default(), note="")
         except FlagError as e:
