@@ -207,3 +207,58 @@ def test_roles_from_globs():
     assert access.role("bo@example.com") == "viewer"
     assert access.role("eve@example.com.evil") is None
     assert access.role(None) is None
+
+
+OIDC_CONFIG = """
+[dashboard]
+auth = "oidc"
+editors = ["ana@example.com"]
+viewers = ["*@example.com"]
+"""
+
+
+def test_an_oidc_signed_dashboard_signs_in_through_the_provider(sample_db, tmp_path, monkeypatch):  # noqa: F811
+    """Streamlit's own OpenID Connect sign-in (st.login) against a provider simulated on
+    127.0.0.1 (tests/oidc_provider.py: discovery, authorize, token with an RS256 ID token,
+    JWKS). Its endpoints are plain http, which Authlib allows only with
+    AUTHLIB_INSECURE_TRANSPORT set: for this test only."""
+    from oidc_provider import Provider
+
+    require_chromium()
+    db = tmp_path / "team.duckdb"
+    shutil.copy(sample_db, db)
+    config = tmp_path / "tierwatch.toml"
+    config.write_text(OIDC_CONFIG, encoding="utf-8")
+    monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")
+    with Provider() as provider:
+        (tmp_path / ".streamlit").mkdir()
+        (tmp_path / ".streamlit" / "secrets.toml").write_text(provider.secrets_toml())
+        with dashboard_server(db, "--config", str(config)) as url, as_user(None) as page:
+            page.goto(f"{url}/")
+            assert "Sign in to see this dashboard" in _gate(page)
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(f"{url}/**", timeout=30_000)
+            settle(page)
+            assert_no_error(page)
+            assert "Signed in as ana@example.com (editor)" in _sidebar(page)
+            assert {"/authorize", "/token", "/jwks"} <= set(provider.requests)
+            screenshot(page, "access-oidc-signed-in")
+
+            page.goto(f"{url}/retiering")
+            settle(page)
+            selectbox = page.locator('[data-testid="stSelectbox"]')
+            selectbox.filter(has_text="Task type").click()
+            page.get_by_role("option", name="status_check", exact=True).click()
+            selectbox.filter(has_text="Target tier").click()
+            page.get_by_role("option", name="sonnet").click()
+            page.get_by_role("button", name="Flag").click()
+            page.locator('[data-testid="stAlertContentSuccess"]').wait_for()
+
+            # signing out ends the session: the gate again
+            page.get_by_role("button", name="Sign out").click()
+            page.wait_for_timeout(3000)
+            page.goto(f"{url}/")
+            assert "Sign in to see this dashboard" in _gate(page)
+    with open_store(db) as con:
+        flag = flags.current_flags(con)["status_check"]
+    assert (flag.target_tier, flag.flagged_by) == ("sonnet", "ana@example.com")
