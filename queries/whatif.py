@@ -45,6 +45,22 @@ ENTRIES = ("first", "escalated")
 LOW, HIGH = 2.5, 97.5  # percentiles of the 95% interval
 
 
+# each kind of rate: what it counts of what, and the words of its basis
+RATE_KINDS = {
+    "stage": ("failures", "stages", "{x} of {n} {entry} stages of {who} on {tier} failed"),
+    "first_try": (
+        "first_try_failures",
+        "stages",
+        "{x} of {n} {entry} stages of {who} on {tier} failed their first attempt",
+    ),
+    "downstream": (
+        "downstream_failures",
+        "accepted",
+        "{x} of {n} answers of {who} accepted on {tier} failed downstream",
+    ),
+}
+
+
 @dataclasses.dataclass(frozen=True)
 class Rate:
     """One estimated probability, with what it rests on."""
@@ -204,43 +220,24 @@ class Evidence:
 
     def stage_failure(self, task_type: str, tier: str, entry: str) -> Rate:
         """P(a stage on `tier` entered by `entry` fails) for the type."""
-        key = ("stage", task_type, tier, entry)
-        if key not in self._rates:
-            self._rates[key] = self._pick(
-                task_type,
-                tier,
-                entry,
-                "failures",
-                "stages",
-                "{x} of {n} {entry} stages of {who} on {tier} failed",
-            )
-        return self._rates[key]
+        return self._rate("stage", task_type, tier, entry)
 
     def first_try_failure(self, task_type: str, tier: str) -> Rate:
         """P(the first attempt of a task that starts on `tier` fails): first-pass failure."""
-        key = ("first_try", task_type, tier)
-        if key not in self._rates:
-            self._rates[key] = self._pick(
-                task_type,
-                tier,
-                "first",
-                "first_try_failures",
-                "stages",
-                "{x} of {n} {entry} stages of {who} on {tier} failed their first attempt",
-            )
-        return self._rates[key]
+        return self._rate("first_try", task_type, tier, "first")
 
     def downstream(self, task_type: str, tier: str) -> Rate:
         """P(an answer accepted on `tier` fails downstream) for the type (both entries)."""
-        key = ("downstream", task_type, tier)
+        return self._rate("downstream", task_type, tier, None)
+
+    def _rate(self, kind: str, task_type: str, tier: str, entry: str | None) -> Rate:
+        key = (kind, task_type, tier, entry)
         if key not in self._rates:
-            self._rates[key] = self._estimate(
-                task_type,
-                tier,
-                ENTRIES,
-                "downstream_failures",
-                "accepted",
-                "{x} of {n} answers of {who} accepted on {tier} failed downstream",
+            numerator, of, words = RATE_KINDS[kind]
+            self._rates[key] = (
+                self._estimate(task_type, tier, ENTRIES, numerator, of, words)
+                if entry is None
+                else self._pick(task_type, tier, entry, numerator, of, words)
             )
         return self._rates[key]
 

@@ -151,6 +151,27 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
+def upload_in_browser(page, url: str, path: Path) -> None:
+    """Load one file through the Upload page and wait for its report."""
+    page.goto(f"{url}/upload")
+    settle(page)
+    page.locator('input[type="file"]').set_input_files(str(path))
+    page.get_by_role("button", name="Load 1 file(s)").click()
+    page.get_by_text("What was loaded").wait_for()
+    settle(page)
+    assert_no_error(page)
+
+
+def flag_in_browser(page, task_type: str, tier: str) -> None:
+    """Fill in the Re-tiering page's flag form (already open) for `task_type` and `tier`;
+    the rest of the form (note, name) is the caller's."""
+    selectbox = page.locator('[data-testid="stSelectbox"]')
+    selectbox.filter(has_text="Task type").click()
+    page.get_by_role("option", name=task_type, exact=True).click()
+    selectbox.filter(has_text="Target tier").click()
+    page.get_by_role("option", name=tier).click()
+
+
 @pytest.fixture(scope="module")
 def sample_db(tmp_path_factory) -> Path:
     db = tmp_path_factory.mktemp("browser") / "browser.duckdb"
@@ -195,13 +216,7 @@ def test_every_page_upload_and_a_flag_in_a_real_browser(sample_db, tmp_path):
             screenshot(page, path or "overview")
 
         # upload: one good record, one rejected with its line and field
-        page.goto(f"{url}/upload")
-        settle(page)
-        page.locator('input[type="file"]').set_input_files(str(upload))
-        page.get_by_role("button", name="Load 1 file(s)").click()
-        page.get_by_text("What was loaded").wait_for()
-        settle(page)
-        assert_no_error(page)
+        upload_in_browser(page, url, upload)
         screenshot(page, "upload-result")
         assert page.get_by_text("Rejected records", exact=True).count() == 1
         with open_store(db) as con:  # the page's table is a canvas; the ledger says the same
@@ -223,11 +238,7 @@ def test_every_page_upload_and_a_flag_in_a_real_browser(sample_db, tmp_path):
         page.goto(f"{url}/retiering")
         settle(page)
         task_type = "html_extraction"  # one of the sample fleet's task types
-        selectbox = page.locator('[data-testid="stSelectbox"]')
-        selectbox.filter(has_text="Task type").click()
-        page.get_by_role("option", name=task_type, exact=True).click()
-        selectbox.filter(has_text="Target tier").click()
-        page.get_by_role("option", name="opus").click()
+        flag_in_browser(page, task_type, "opus")
         page.get_by_label("Your name").fill("browser test")
         page.get_by_label("Note (free text)").fill("checked in a <b>real</b> browser")
         page.get_by_role("button", name="Flag").click()

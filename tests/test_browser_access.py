@@ -22,10 +22,12 @@ from test_browser import (
     CHROMIUM_ARGS,
     assert_no_error,
     dashboard_server,
+    flag_in_browser,
     require_chromium,
     sample_db,  # noqa: F401 (the fixture: the sample fleet, loaded once)
     screenshot,
     settle,
+    upload_in_browser,
 )
 
 from ingest import flags
@@ -130,22 +132,12 @@ def test_a_proxy_signed_dashboard_knows_who_did_what(sample_db, tmp_path):  # no
             settle(page)
             assert "Signed in as ana@example.com (editor)" in _sidebar(page)
             assert page.get_by_label("Your name").count() == 0
-            selectbox = page.locator('[data-testid="stSelectbox"]')
-            selectbox.filter(has_text="Task type").click()
-            page.get_by_role("option", name="html_extraction", exact=True).click()
-            selectbox.filter(has_text="Target tier").click()
-            page.get_by_role("option", name="opus").click()
+            flag_in_browser(page, "html_extraction", "opus")
             page.get_by_role("button", name="Flag").click()
             page.locator('[data-testid="stAlertContentSuccess"]').wait_for()
             screenshot(page, "access-editor-flagged")
 
-            page.goto(f"{url}/upload")
-            settle(page)
-            page.locator('input[type="file"]').set_input_files(str(upload))
-            page.get_by_role("button", name="Load 1 file(s)").click()
-            page.get_by_text("What was loaded").wait_for()
-            settle(page)
-            assert_no_error(page)
+            upload_in_browser(page, url, upload)
 
     with open_store(db) as con:
         flag = flags.current_flags(con)["html_extraction"]
@@ -246,11 +238,7 @@ def test_an_oidc_signed_dashboard_signs_in_through_the_provider(sample_db, tmp_p
 
             page.goto(f"{url}/retiering")
             settle(page)
-            selectbox = page.locator('[data-testid="stSelectbox"]')
-            selectbox.filter(has_text="Task type").click()
-            page.get_by_role("option", name="status_check", exact=True).click()
-            selectbox.filter(has_text="Target tier").click()
-            page.get_by_role("option", name="sonnet").click()
+            flag_in_browser(page, "status_check", "sonnet")
             page.get_by_role("button", name="Flag").click()
             page.locator('[data-testid="stAlertContentSuccess"]').wait_for()
 

@@ -27,6 +27,7 @@ from test_browser import (
     require_chromium,
     screenshot,
     settle,
+    upload_in_browser,
 )
 
 from ingest import flags
@@ -192,13 +193,7 @@ def test_a_hostile_store_changes_nothing_outside_tierwatch(hostile_db, listener,
         main = page.locator('[data-testid="stMain"]').inner_text()
         assert "![i](" in main and "[j](javascript:alert(1))" in main
 
-        page.goto(f"{url}/upload")
-        settle(page)
-        page.locator('input[type="file"]').set_input_files(str(upload))
-        page.get_by_role("button", name="Load 1 file(s)").click()
-        page.get_by_text("What was loaded").wait_for()
-        settle(page)
-        assert_no_error(page)
+        upload_in_browser(page, url, upload)
         assert _injected(page, listener) == []
         assert page.locator('img[src*="u.png"]').count() == 0
         screenshot(page, "hostile-upload")
