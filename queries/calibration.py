@@ -151,7 +151,7 @@ def render(result: dict) -> str:
             ("ECE", lambda r: _num(r["ece"])),
             ("Brier", lambda r: _num(r["brier"])),
             ("AUROC", lambda r: _num(r["auroc"])),
-            ("high share", lambda r: fmt_rate(r["high_share"])),
+            ("high_share", lambda r: fmt_rate(r["high_share"])),
             (
                 "warning",
                 lambda r: " ".join(
@@ -189,7 +189,7 @@ def render(result: dict) -> str:
         format_table(
             "Silent failures (accepted ok with confidence >= 0.8, found wrong downstream)",
             [
-                ("task type", lambda r: r["task_type"]),
+                ("task_type", lambda r: r["task_type"]),
                 ("tasks", lambda r: r["tasks"]),
                 ("silent", lambda r: r["count"]),
                 ("rate", lambda r: fmt_rate(r["rate"], r["rate_ci"])),

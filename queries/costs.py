@@ -237,7 +237,7 @@ def render(result: dict) -> str:
         format_table(
             "By task type (realized, per day, and the saving against each tier)",
             [
-                ("task type", lambda r: r["task_type"]),
+                ("task_type", lambda r: r["task_type"]),
                 ("tasks", lambda r: r["tasks"]),
                 ("realized", lambda r: fmt_usd(r["realized_usd"])),
                 ("per day", lambda r: fmt_usd(r["realized_usd_per_day"])),

@@ -230,8 +230,8 @@ def render(result: dict) -> str:
             [
                 ("tier", lambda v: v["tier"]),
                 ("model", lambda v: v["model"]),
-                ("first day", lambda v: v["first_day"]),
-                ("last day", lambda v: v["last_day"]),
+                ("first_day", lambda v: v["first_day"]),
+                ("last_day", lambda v: v["last_day"]),
                 ("attempts", lambda v: v["attempts"]),
                 ("share", lambda v: fmt_rate(v["share"])),
                 ("main since", lambda v: v["dominant_since"] or "never main"),
@@ -248,7 +248,7 @@ def render(result: dict) -> str:
                 "(tasks assigned to the tier; * = 95% intervals separate, ** = also at "
                 f"z = {c['family_z'] or 1.96:.2f} for the {len(c['by_task_type'])} types compared)",
                 [
-                    ("task type", lambda r: r["task_type"]),
+                    ("task_type", lambda r: r["task_type"]),
                     ("before", lambda r: r["before"]["tasks"]),
                     ("after", lambda r: r["after"]["tasks"]),
                     *[
@@ -278,7 +278,7 @@ def render(result: dict) -> str:
             f"Routing evidence (stale after {result['settings']['stale_after_days']:g} days, "
             "or after a model change with too few tasks on the new model)",
             [
-                ("task type", lambda r: r["task_type"]),
+                ("task_type", lambda r: r["task_type"]),
                 ("routed", lambda r: r["routed_tier"]),
                 ("tasks", lambda r: r["evidence_tasks"]),
                 ("newest", lambda r: r["evidence_last_day"]),

@@ -119,7 +119,7 @@ def render(result: dict) -> str:
     table = format_table(
         "Escalation hotspots, costliest first",
         [
-            ("task type", lambda r: r["task_type"]),
+            ("task_type", lambda r: r["task_type"]),
             ("tasks", lambda r: r["tasks"]),
             (
                 "escalation [95% CI]",

@@ -140,9 +140,9 @@ def render(result: dict) -> str:
         format_table(
             f"{result['moves']} move(s)",
             [
-                ("task type", lambda r: r["task_type"]),
-                ("from", lambda r: r["realized_tier"]),
-                ("to", lambda r: r["tier"]),
+                ("task_type", lambda r: r["task_type"]),
+                ("from_tier", lambda r: r["realized_tier"]),
+                ("to_tier", lambda r: r["tier"]),
                 ("per day", lambda r: fmt_usd(r["usd_per_day"])),
                 ("realized", lambda r: fmt_usd(r["realized_usd_per_day"])),
                 ("failure", lambda r: fmt_rate(r["failure_rate"], r["failure_rate_ci"])),

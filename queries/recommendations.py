@@ -445,7 +445,7 @@ def render(result: dict) -> str:
         f"Re-tiering recommendations over {result['settings']['days']} day(s) "
         f"(calls + ${result['settings']['failure_cost_usd']:g} per failure)",
         [
-            ("task type", lambda r: r["task_type"]),
+            ("task_type", lambda r: r["task_type"]),
             ("action", lambda r: r["action"]),
             (
                 "tiers",

@@ -19,6 +19,7 @@ from ingest.config import Config
 from ingest.store import stored_ladder
 from queries import pricing, run
 from queries.filters import Filters, QueryError
+from queries.labels import LABELS
 
 # name -> (module, what it answers), in the order a reader meets them
 REPORTS: dict[str, tuple[str, str]] = {
@@ -193,7 +194,9 @@ def format_table(
 ) -> str:
     """A plain-text table: `title`, then one line per row; each column is (header, getter)."""
     cells = [[str(get(row)) for _, get in columns] for row in rows]
-    headers = [h for h, _ in columns]
+    # a header that is a report key is shown by its label, as the dashboard shows it; every
+    # header starts with a capital, as the dashboard's do
+    headers = [LABELS.get(h) or h[:1].upper() + h[1:] for h, _ in columns]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
     # a column of numbers (counts, rates, dollars) is right-aligned, text left-aligned
     numeric = [

@@ -156,7 +156,7 @@ def render(result: dict) -> str:
         format_table(
             "By task type (simulated, with the realized tier and cost beside it)",
             [
-                ("task type", lambda r: r["task_type"]),
+                ("task_type", lambda r: r["task_type"]),
                 ("tier", lambda r: r["tier"] + ("" if r["changed"] else " (as run)")),
                 ("was", lambda r: r["realized_tier"]),
                 ("per day", lambda r: _ci_usd(r["usd_per_day"], r["usd_per_day_ci"])),

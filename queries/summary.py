@@ -125,13 +125,13 @@ def render(result: dict) -> str:
         "",
         format_table(
             "Tier mix by planner-assigned tier",
-            [("planner tier", lambda x: x["tier"]), ("tasks", lambda x: x["tasks"])] + share,
+            [("planner_tier", lambda x: x["tier"]), ("tasks", lambda x: x["tasks"])] + share,
             mix["by_planner_tier"],
         ),
         "",
         format_table(
             "Tier mix by executed (first) tier",
-            [("executed tier", lambda x: x["tier"]), ("tasks", lambda x: x["tasks"])] + share,
+            [("executed_tier", lambda x: x["tier"]), ("tasks", lambda x: x["tasks"])] + share,
             mix["by_executed_tier"],
         ),
         "",

@@ -90,7 +90,7 @@ def _notes(row: dict) -> str:
 
 
 def _columns(tier_key: str, with_type: bool) -> list:
-    cols = [("task type", lambda r: r["task_type"])] if with_type else []
+    cols = [("task_type", lambda r: r["task_type"])] if with_type else []
     return cols + [
         (tier_key.replace("_", " "), lambda r: r[tier_key]),
         ("tasks", lambda r: r["tasks"]),
