@@ -252,3 +252,26 @@ def test_langfuse_observations_page(tmp_path):
     assert rows(db, "select task_id, task_type, planner_tier, tier_path from tasks") == [
         ("tr1/a1", "researcher", "mini", ["mini", "standard"])
     ]
+
+
+def test_a_langfuse_page_longer_than_the_sniff_on_one_line_is_still_langfuse(tmp_path):
+    """An export page of many observations is one line of JSON far longer than what
+    detection reads: it is told by its first element, not taken for a v1 record (found by
+    bench/bench_records.py, where 20,000 generations loaded as one rejected record)."""
+    from ingest.sources import SNIFF_BYTES
+
+    generation = LANGFUSE["data"][1]
+    data = [LANGFUSE["data"][0]] + [
+        {**generation, "id": f"g{i}"} for i in range(SNIFF_BYTES // 300 + 10)
+    ]
+    text = json.dumps({"data": data, "meta": {"page": 1}})
+    assert len(text) > SNIFF_BYTES and "\n" not in text
+    path = tmp_path / "observations.json"
+    path.write_text(text)
+    report = ingest_paths(
+        tmp_path / "t.duckdb", [str(path)], config(tmp_path, 'ladder = "openai"\n')
+    )
+    f = report.files[0]
+    # the agent observation is skipped; every generation is a model call of the one run on
+    # one tier: one attempt
+    assert (f.format, f.read, f.loaded, f.rejected) == ("langfuse", len(data), 1, 0)

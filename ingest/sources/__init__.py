@@ -125,10 +125,21 @@ def detect(path: Path) -> str | None:
         try:
             return _classify(json.loads(line))
         except json.JSONDecodeError:
+            pass
+        try:
+            return _classify(json.loads(stripped))
+        except json.JSONDecodeError:
+            pass
+        # a page of an export on one line, longer than the sniff ({"data": [...], "meta": ..}
+        # as Langfuse's and LiteLLM's APIs page them): classify its first element
+        page = _PAGE_DATA.search(stripped)
+        if page:
             try:
-                return _classify(json.loads(stripped))
+                first, _ = json.JSONDecoder().raw_decode(stripped[page.end() :].lstrip())
             except json.JSONDecodeError:
                 return None
+            return _classify(first)
+        return None
     header = {h.strip().strip('"') for h in stripped.split("\n", 1)[0].split(",")}
     if {"request_id", "spend", "startTime"} <= header:
         return "litellm"
@@ -138,6 +149,7 @@ def detect(path: Path) -> str | None:
 
 
 _TEXT_SUFFIXES = {".jsonl", ".ndjson", ".json", ".csv"}
+_PAGE_DATA = re.compile(r'^\{\s*(?:"[^"]*"\s*:\s*[^{\[]*?,\s*)?"data"\s*:\s*\[')
 
 
 def _looks_like_protobuf(head: bytes) -> bool:
