@@ -9,6 +9,7 @@ nested value written as JSON text (CSV exports, `psql` dumps) is read as JSON.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections import Counter
 from collections.abc import Callable
@@ -46,11 +47,18 @@ def lookup(record, path: str):
 
 def _json(v):
     if isinstance(v, str) and v[:1] in "{[":
-        try:
-            return json.loads(v)
-        except json.JSONDecodeError:
-            return v
+        return _parsed(v)
     return v
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(text: str):
+    """JSON text read once: a record's metadata is looked into by a dozen paths (read-only;
+    the same text gives the same object)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
 
 
 def pick(record, paths: list[str]):
