@@ -64,8 +64,10 @@ def main() -> None:
     """Observability for model-tier routing in LLM agent fleets.
 
     Load a fleet's task logs with `tierwatch ingest`, read the analyses with
-    `tierwatch report`, browse them with `tierwatch dashboard`; `tierwatch demo` does all
-    of it on a simulated sample fleet.
+    `tierwatch report`, decide with `tierwatch simulate` (what a routing table would
+    cost and fail) and `tierwatch optimize` (the cheapest table the evidence supports,
+    and what to explore), browse it all with `tierwatch dashboard`; `tierwatch demo`
+    does all of it on a simulated sample fleet.
     """
 
 
