@@ -84,7 +84,7 @@ def _simulated(name, kind, result, note=""):
 
 def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **options) -> dict:
     """The frontier report (keys in docs/reports.md#frontier)."""
-    ev = whatif.Evidence(con, config, filters)
+    ev = whatif.evidence(con, config, filters)
     points = []
     for tier in ev.ladder:
         table = {t: whatif.Route(t, tier, tier) for t in ev.types}

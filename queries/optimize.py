@@ -58,7 +58,7 @@ def build(
         if max_downstream_per_day is not None
         else (None, None)
     )
-    ev = whatif.Evidence(con, config, filters)
+    ev = whatif.evidence(con, config, filters)
     result = whatif.optimise(ev, bound, limit)
     table = {t: whatif.Route(t, o.tier) for t, o in result["choice"].items()}
     proposed = whatif.simulate(ev, table)

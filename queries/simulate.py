@@ -74,7 +74,7 @@ def build(
 ) -> dict:
     """The simulate report (keys in docs/reports.md#simulate). `table`: task type -> Route,
     or one of TABLE_SOURCES."""
-    ev = whatif.Evidence(con, config, filters)
+    ev = whatif.evidence(con, config, filters)
     source = table if isinstance(table, str) else "file"
     routes = table_from(con, ev, table, filters) if isinstance(table, str) else table
     result = whatif.simulate(ev, routes)

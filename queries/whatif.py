@@ -27,9 +27,11 @@ The model (docs/metrics.md, "What-if"):
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import functools
 import math
+import os
 import zlib
 
 import duckdb
@@ -272,6 +274,37 @@ class Evidence:
             if stages:
                 return attempts / stages
         return 1.0
+
+
+_LOADED: collections.OrderedDict = collections.OrderedDict()
+LOADED_KEPT = 8
+
+
+def evidence(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters) -> Evidence:
+    """The Evidence of this store, data, config and selection, loaded once: the simulate,
+    frontier and optimize reports of one page (or one CI script) read the same. Keyed by the
+    store's file (its path, size and time written) and data version, so new data or another
+    store loads afresh."""
+    from queries import data_key
+
+    file = con.execute(
+        "select file from pragma_database_list where name = current_database()"
+    ).fetchone()[0]
+    if file is None:  # an in-memory store: nothing tells two apart
+        return Evidence(con, config, filters)
+    try:  # a file replaced by another store with the same counts is not the same data
+        stat = os.stat(file)
+    except OSError:
+        return Evidence(con, config, filters)
+    key = (file, stat.st_mtime_ns, stat.st_size, data_key(con), repr(filters), repr(config))
+    if key in _LOADED:
+        _LOADED.move_to_end(key)
+        return _LOADED[key]
+    loaded = Evidence(con, config, filters)
+    _LOADED[key] = loaded
+    while len(_LOADED) > LOADED_KEPT:
+        _LOADED.popitem(last=False)
+    return loaded
 
 
 # -- the cascade -----------------------------------------------------------------------------
