@@ -166,3 +166,33 @@ def test_connections_draw_no_progress_bar_on_stdout(tmp_path):
         assert setting == [(False,)]
     finally:
         con.close()
+
+
+def test_a_version_5_store_gains_who_loaded_each_file(tmp_path):
+    """Migration 6 adds ingested_files.loaded_by to a store that predates it; a load from a
+    terminal records the operating-system user, older rows have none."""
+    import getpass
+    import json
+
+    import duckdb
+
+    from ingest.load import ingest_paths
+
+    log = tmp_path / "a.jsonl"
+    record = {"task_id": "t1", "ts": "2026-03-01T00:00:00Z", "task_type": "x",
+              "tier": "haiku", "input_tokens": 1, "output_tokens": 1}  # fmt: skip
+    log.write_text(json.dumps(record) + "\n")
+    db = tmp_path / "t.duckdb"
+    ingest_paths(db, [log], load_config(None))
+    with duckdb.connect(str(db)) as con:  # as version 5 left it
+        con.execute("alter table ingested_files drop column loaded_by")
+        con.execute("delete from schema_version where version = 6")
+    second = tmp_path / "b.jsonl"
+    second.write_text(json.dumps({**record, "task_id": "t2"}) + "\n")
+    ingest_paths(db, [second], load_config(None))
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute("select path, loaded_by from ingested_files order by file_id").fetchall()
+    assert [(r[0].rsplit("/", 1)[-1], r[1]) for r in rows] == [
+        ("a.jsonl", None),
+        ("b.jsonl", getpass.getuser()),
+    ]

@@ -21,6 +21,7 @@ from test_cli_ingest import GOOD, tierwatch
 from ingest import identity
 from ingest.config import load_config
 from ingest.load import ingest_paths
+from ingest.store import SCHEMA_VERSION
 
 CONFIG = load_config(None)
 
@@ -221,9 +222,12 @@ def test_a_store_hashed_the_old_way_is_rehashed_and_old_files_stay_duplicates(tm
     with duckdb.connect(str(db)) as con:  # as a version-4 store left it: another hash
         con.execute("update attempts set record_hash = md5(task_id)")
         con.execute("delete from schema_version where version >= 5")
+        con.execute("alter table ingested_files drop column loaded_by")  # version 6's
     log.write_text(log.read_text() + "\n")  # other bytes, the same record
     report = ingest_paths(db, [log], CONFIG)
     (result,) = report.files
     assert (result.loaded, result.duplicates, result.rejected) == (0, 1, 0)
     with duckdb.connect(str(db), read_only=True) as con:
-        assert con.execute("select max(version) from schema_version").fetchone() == (5,)
+        assert con.execute("select max(version) from schema_version").fetchone() == (
+            SCHEMA_VERSION,
+        )
