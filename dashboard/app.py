@@ -94,10 +94,10 @@ def show(page) -> None:
         except data.Unavailable as e:
             ui.unavailable(e)
         except (ConfigError, StoreError, QueryError) as e:
-            st.error(ui.literal(str(e)))
+            st.error(ui.literal(ui.without_path(str(e))))
         except (duckdb.Error, OSError) as e:
             if is_store_failure(e):  # a damaged file, a full disk: what to do about it
-                st.error(explain(e))
+                st.error(ui.literal(ui.without_path(explain(e))))
             else:  # a query that should not fail: say so, keep the details
                 st.error(
                     "A query failed on this page. This is a bug in tierwatch, not in your "

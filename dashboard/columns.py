@@ -21,6 +21,8 @@ import streamlit as st
 from queries.labels import HELP, LABELS, label_for
 
 BAR_RATES = ("_rate", "_share", "share")
+# columns whose values are the format's words (tier_up, reviewer_reject): shown as words
+WORD_COLUMNS = {"action", "escalation_reason", "reason_code", "stale_reasons"}
 
 
 def _last(column: str) -> str:
@@ -150,6 +152,10 @@ def present(frame: pd.DataFrame, keep: set[str] = frozenset()) -> tuple[pd.DataF
             shown[column] = values.astype("boolean")
             config[column] = st.column_config.CheckboxColumn(label, help=help_text)
         else:
+            if _last(column) in WORD_COLUMNS:
+                shown[column] = values.map(
+                    lambda v: v.replace("_", " ") if isinstance(v, str) else v
+                )
             config[column] = st.column_config.TextColumn(label, help=help_text)
     return shown, config
 

@@ -210,17 +210,28 @@ def empty_state(message: str) -> None:
         st.caption(f"From a terminal: tierwatch ingest PATH --db {literal(settings.db.name)}")
 
 
+def without_path(message: str) -> str:
+    """A store message as a visitor sees it: the database by its file name, not its path
+    (the full path is for whoever started the server, on its terminal)."""
+    db = data.settings().db
+    for path in {str(db.resolve()), str(db)}:
+        message = message.replace(path, db.name)
+    return message
+
+
 def unavailable(error: data.Unavailable) -> None:
     """The store cannot be read now: what is happening and what to do."""
     if error.kind == "missing":
-        empty_state(str(error))
+        empty_state(literal(without_path(str(error))))
         return
     if error.kind == "locked":
         st.warning(
-            "The database is busy: " + str(error) + " The dashboard tried a few times; "
+            "The database is busy: "
+            + literal(without_path(str(error)))
+            + " The dashboard tried a few times; "
             "it shows the new data as soon as the writer is done."
         )
     else:
-        st.error(str(error))
+        st.error(literal(without_path(str(error))))
     if st.button("Try again", key="retry-store"):
         st.rerun()

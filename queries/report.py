@@ -187,13 +187,20 @@ def fmt_usd(value: float | None) -> str:
     return f"${value:,.2f}" if abs(value) >= 0.1 or value == 0 else f"${value:,.4f}"
 
 
+def _cell(value) -> str:
+    """A table cell: counts with thousands separators, everything else as its text."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
 def format_table(
     title: str,
     columns: Sequence[tuple[str, Callable[[dict], object]]],
     rows: Sequence[dict],
 ) -> str:
     """A plain-text table: `title`, then one line per row; each column is (header, getter)."""
-    cells = [[str(get(row)) for _, get in columns] for row in rows]
+    cells = [[_cell(get(row)) for _, get in columns] for row in rows]
     # a header that is a report key is shown by its label, as the dashboard shows it; every
     # header starts with a capital, as the dashboard's do
     headers = [LABELS.get(h) or h[:1].upper() + h[1:] for h, _ in columns]

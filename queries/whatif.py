@@ -298,6 +298,9 @@ def evidence(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters) -
         return Evidence(con, config, filters)
     key = (file, stat.st_mtime_ns, stat.st_size, data_key(con), repr(filters), repr(config))
     if key in _LOADED:
+        # the rollups the reports' own queries read (the oracle's) must be on this
+        # connection too, even when the evidence was loaded on another
+        rollups.register(con, "chain_shapes", "task_outcomes_daily")
         _LOADED.move_to_end(key)
         return _LOADED[key]
     loaded = Evidence(con, config, filters)
