@@ -149,6 +149,7 @@ def test_report_registry_is_ordered_and_unknown_or_unbuilt_reports_say_so(monkey
     assert list(REPORTS) == [
         "summary", "tiers", "escalations", "costs",
         "calibration", "drift", "recommendations", "verdict",
+        "simulate", "frontier", "optimize",
     ]  # fmt: skip
     with pytest.raises(QueryError, match="unknown report 'nope'"):
         report_module("nope")
