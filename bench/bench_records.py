@@ -24,12 +24,13 @@ import csv
 import datetime as dt
 import json
 import random
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_sources  # noqa: E402 (the bench folder is not a package)
+
 TARGET = 2.0
 LITELLM_MODELS = [
     ("claude-3-5-haiku-20241022", "haiku"),
@@ -144,19 +145,7 @@ print(json.dumps({"seconds": time.perf_counter() - t,
 
 
 def run(mode: str, src: Path, out: Path, config: Path | None = None) -> dict:
-    db = out / f"bench-{mode}-{time.time_ns()}.duckdb"
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", CHILD, mode, str(src), str(db), str(config or "")],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=ROOT,
-        )
-        return json.loads(done.stdout.strip().splitlines()[-1])
-    finally:
-        for p in out.glob(db.name + "*"):
-            p.unlink()
+    return bench_sources.run(mode, src, out, CHILD, (config or "",))
 
 
 def main() -> None:

@@ -156,11 +156,13 @@ print(json.dumps({"seconds": time.perf_counter() - t,
 """
 
 
-def run(mode: str, src: Path, out: Path) -> dict:
+def run(mode: str, src: Path, out: Path, child: str = CHILD, extra: tuple = ()) -> dict:
+    """`child` (a Python script: mode, source, database, *extra) in a fresh process and a
+    fresh DuckDB file; the JSON object it prints last."""
     db = out / f"bench-{mode}-{time.time_ns()}.duckdb"
     try:
         done = subprocess.run(
-            [sys.executable, "-c", CHILD, mode, str(src), str(db)],
+            [sys.executable, "-c", child, mode, str(src), str(db), *map(str, extra)],
             capture_output=True,
             text=True,
             check=True,
