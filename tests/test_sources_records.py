@@ -275,3 +275,81 @@ def test_a_langfuse_page_longer_than_the_sniff_on_one_line_is_still_langfuse(tmp
     # the agent observation is skipped; every generation is a model call of the one run on
     # one tier: one attempt
     assert (f.format, f.read, f.loaded, f.rejected) == ("langfuse", len(data), 1, 0)
+
+
+LITELLM_FALLBACK = textwrap.dedent(
+    """
+    import json, os, sys
+    os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # offline: the wheel's own price map
+    import litellm
+    from litellm import Router
+    from litellm.integrations.custom_logger import CustomLogger
+
+    out = open(sys.argv[1], "w")
+
+    class Payloads(CustomLogger):
+        # LiteLLM's StandardLoggingPayload leaves out the Router's fallback facts; a logger
+        # that wants them copies them from the call's metadata, as this one does
+        def log_success_event(self, kwargs, response_obj, start_time, end_time):
+            payload = dict(kwargs["standard_logging_object"])
+            meta = (kwargs.get("litellm_params") or {}).get("metadata") or {}
+            payload["metadata"] = {
+                **(payload.get("metadata") or {}),
+                **{k: meta[k] for k in ("attempted_fallbacks", "original_model_group")
+                   if k in meta},
+            }
+            out.write(json.dumps(payload, default=str) + "\\n")
+            out.flush()
+
+    litellm.callbacks = [Payloads()]
+    router = Router(
+        model_list=[
+            {"model_name": "haiku", "litellm_params": {
+                "model": "anthropic/claude-3-5-haiku-20241022", "api_key": "x",
+                "mock_response": "a"}},
+            {"model_name": "sonnet", "litellm_params": {
+                "model": "anthropic/claude-sonnet-4-5", "api_key": "x",
+                "mock_response": "b"}},
+        ],
+        fallbacks=[{"haiku": ["sonnet"]}],
+        num_retries=0,
+    )
+    # f1 asks haiku, which fails (LiteLLM's own test switch), and the Router falls back to
+    # sonnet; f2 asks haiku and gets it
+    router.completion(model="haiku", messages=[{"role": "user", "content": "go"}],
+                      mock_testing_fallbacks=True,
+                      metadata={"spend_logs_metadata": {"task_id": "f1", "task_type": "x"}})
+    router.completion(model="haiku", messages=[{"role": "user", "content": "go"}],
+                      metadata={"spend_logs_metadata": {"task_id": "f2", "task_type": "x"}})
+    import time; time.sleep(1.5)
+    """
+)
+
+
+def test_a_litellm_router_fallback_keeps_the_tier_asked_for(tmp_path):
+    """A real Router with fallbacks, offline: the answer came from sonnet, but the caller
+    asked for haiku, and haiku is the planner's tier (original_model_group), not sonnet."""
+    pytest.importorskip("litellm")
+    script = tmp_path / "fleet.py"
+    script.write_text(LITELLM_FALLBACK)
+    out = tmp_path / "payloads.json"
+    run = subprocess.run(
+        [sys.executable, str(script), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={**os.environ, "LITELLM_LOG": "ERROR"},
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    payloads = [json.loads(line) for line in out.read_text().splitlines()]
+    # what LiteLLM itself says: f1 answered by the sonnet group after one fallback from haiku
+    first = next(p for p in payloads if p["metadata"]["spend_logs_metadata"]["task_id"] == "f1")
+    assert first["model_group"] == "sonnet"
+    assert first["metadata"]["original_model_group"] == "haiku"
+    assert first["metadata"]["attempted_fallbacks"] == 1
+    report = ingest_paths(tmp_path / "t.duckdb", [str(out)], config(tmp_path))
+    assert report.files[0].loaded == 2
+    assert rows(
+        tmp_path / "t.duckdb",
+        "select task_id, planner_tier, tier_path from tasks order by 1",
+    ) == [("f1", "haiku", ["sonnet"]), ("f2", "haiku", ["haiku"])]

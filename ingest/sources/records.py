@@ -147,10 +147,13 @@ def litellm_call(record: dict, where: str, m: dict, tier_of: Callable[[str], str
     call_id = _text(pick(record, m["call_id"])) or where
     model = _text(pick(record, m["model"]))
     group = _text(record.get("model_group"))
+    # a Router fallback answers from another group: the one first asked for is the caller's
+    original = _text(pick(record, ["metadata.original_model_group", "original_model_group"]))
+    asked = original or group
     planner_tier = pick(record, [p for p in m["planner_tier"] if p != "model_group_tier"])
-    if planner_tier is None and group:
+    if planner_tier is None and asked:
         # what the caller asked for names the planner's tier, where it names one
-        planner_tier = tier_of(group)
+        planner_tier = tier_of(asked)
     status = str(pick(record, m["status"]) or "success").strip().lower()
     extra = {"litellm.call_id": call_id}
     if group:
@@ -158,7 +161,6 @@ def litellm_call(record: dict, where: str, m: dict, tier_of: Callable[[str], str
     fallbacks = pick(record, ["metadata.attempted_fallbacks", "attempted_fallbacks"])
     if fallbacks is not None:
         extra["litellm.attempted_fallbacks"] = fallbacks
-    original = pick(record, ["metadata.original_model_group", "original_model_group"])
     if original is not None:
         extra["litellm.original_model_group"] = original
     error = status in {"failure", "failed", "error"}
