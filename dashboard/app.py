@@ -23,8 +23,7 @@ st.set_page_config(page_title="tierwatch", page_icon=":material/alt_route:", lay
 settings = data.settings()
 try:
     visitor = access.identify(data.config().access, settings.read_only)
-except ConfigError as e:  # the page below says so
-    visitor = access.Visitor(None, "viewer", "none")
+except ConfigError as e:
     st.error(ui.literal(str(e)))
     st.stop()
 if isinstance(visitor, access.TurnedAway):

@@ -51,7 +51,7 @@ def kind_of(column: str, values: pd.Series) -> str:
         or name.startswith("savings_vs")
     ):
         return "rate"
-    if "usd" in name or name.endswith(("cost", "_cost")):
+    if "usd" in name or name.endswith("cost"):
         return "usd"
     if pd.api.types.is_integer_dtype(values):
         return "count"
@@ -62,12 +62,14 @@ def _rate(v) -> str:
     return f"{v:.1%}"
 
 
-def _usd(v) -> str:
+def money(v: float) -> str:
+    """Dollars for people, the one rule of every page: whole dollars from $100, cents from
+    $0.10, and what a single call or task costs to four places (six below a tenth of a cent)."""
     if abs(v) >= 100:
         return f"${v:,.0f}"
-    if 0 < abs(v) < 0.1:
-        return f"${v:,.4f}"
-    return f"${v:,.2f}"
+    if v == 0 or abs(v) >= 0.1:
+        return f"${v:,.2f}"
+    return f"${v:.4f}" if abs(v) >= 0.001 else f"${v:.6f}"
 
 
 def _absent(v) -> bool:
@@ -80,7 +82,7 @@ def _text(value, kind: str) -> str:
     if kind == "rate":
         return _rate(value)
     if kind == "usd":
-        return _usd(value)
+        return money(value)
     if kind == "count":
         return f"{int(value):,}"
     return f"{value:,.3g}" if isinstance(value, float) else str(value)
@@ -93,7 +95,7 @@ def _interval(value, kind: str) -> str:
         return ""
     low, high = value
     if kind == "usd":
-        return f"{_usd(low)}–{_usd(high)}"
+        return f"{money(low)}–{money(high)}"
     if kind == "rate":
         return f"{low:.1%}–{high:.1%}"
     return f"{low:,.3g}–{high:,.3g}"

@@ -212,6 +212,12 @@ class ReadOnly(Unavailable):
         super().__init__(message, kind="read-only")
 
 
+def may_write() -> bool:
+    """Whether this session may write: the dashboard is not read-only, and the visitor is an
+    editor (or no sign-in is configured)."""
+    return not settings().read_only and access.can_write(config().access)
+
+
 def refuse_if_read_only(what: str) -> None:
     """Every write path of the dashboard starts here: a read-only dashboard, a viewer, or
     (with sign-in configured) a caller nobody signed in as, never opens the store for

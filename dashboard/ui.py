@@ -13,7 +13,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from dashboard import access, columns, data
+from dashboard import columns, data
 from dashboard.text import literal  # noqa: F401 (pages call ui.literal)
 from queries import Filters, QueryError
 
@@ -136,13 +136,7 @@ def pct(value: float | None, digits: int = 1) -> str:
 
 
 def usd(value: float | None) -> str:
-    if value is None:
-        return "–"
-    if abs(value) >= 100:
-        return f"${value:,.0f}"
-    if 0 < abs(value) < 0.1:  # a cost per task: keep two significant digits
-        return f"${value:,.2g}" if abs(value) >= 0.001 else f"${value:,.5f}"
-    return f"${value:,.2f}"
+    return "–" if value is None else columns.money(value)
 
 
 def rate_ci(rate: float | None, interval=None) -> str:
@@ -172,7 +166,7 @@ def ci(interval) -> str:
 def can_write() -> bool:
     """Whether this visitor may flag and upload: not read-only, and an editor (or no
     sign-in configured)."""
-    return not data.settings().read_only and access.can_write(data.config().access)
+    return data.may_write()
 
 
 def empty_state(message: str) -> None:

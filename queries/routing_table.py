@@ -88,15 +88,11 @@ def to_records(routes: list[Route]) -> list[dict]:
 
 
 def to_json(routes: list[Route]) -> str:
-    return json.dumps({"routing_table": to_records(routes)}, ensure_ascii=False, indent=2) + "\n"
+    return write(to_records(routes), "json")
 
 
 def to_csv(routes: list[Route]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(to_records(routes))
-    return out.getvalue()
+    return write(to_records(routes), "csv", COLUMNS)
 
 
 # Characters a YAML double-quoted scalar must not hold raw (line breaks YAML knows, BOM, C1).
@@ -119,20 +115,37 @@ def _yaml_value(value) -> str:
     return yaml_string(str(value))
 
 
+YAML_HEADER = "# tierwatch routing table: routed_tier is where the planner should send a task type"
+
+
 def to_yaml(routes: list[Route]) -> str:
     """A flat YAML list under `routing_table:`; every string double-quoted."""
-    lines = [
-        "# tierwatch routing table: routed_tier is where the planner should send a task type",
-        "routing_table:",
+    return write(to_records(routes), "yaml", COLUMNS, header=YAML_HEADER)
+
+
+def write(records: list[dict], fmt: str, columns=None, header: str | None = None) -> str:
+    """Rows as a routing-table file: a list under `routing_table` in JSON or YAML (a flat
+    list, every string double-quoted, after an optional comment line `header`), or CSV;
+    `columns` in order (default: every key the rows have, first seen first). The one writer
+    of the routing-table export and of the what-if's tables (`tierwatch simulate --table`
+    reads both back)."""
+    if fmt == "json":
+        return json.dumps({"routing_table": records}, ensure_ascii=False, indent=2) + "\n"
+    columns = list(columns or dict.fromkeys(k for r in records for k in r)) or [
+        "task_type",
+        "routed_tier",
     ]
-    if not routes:
-        lines[-1] = "routing_table: []"
-    for record in to_records(routes):
-        first = True
-        for key in COLUMNS:
-            prefix = "  - " if first else "    "
-            lines.append(f"{prefix}{key}: {_yaml_value(record[key])}")
-            first = False
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(records)
+        return out.getvalue()
+    lines = [header] if header else []
+    lines.append("routing_table:" if records else "routing_table: []")
+    for record in records:
+        for i, key in enumerate(columns):
+            lines.append(f"{'  - ' if i == 0 else '    '}{key}: {_yaml_value(record.get(key))}")
     return "\n".join(lines) + "\n"
 
 

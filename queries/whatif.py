@@ -28,8 +28,11 @@ The model (docs/metrics.md, "What-if"):
 from __future__ import annotations
 
 import collections
+import csv
 import dataclasses
 import functools
+import io
+import json
 import math
 import os
 import zlib
@@ -38,7 +41,7 @@ import duckdb
 import numpy as np
 
 from ingest.config import Config
-from queries import rollups, run
+from queries import rollups, routing_table, run
 from queries.costs import DAYS_PER_MONTH, OVERHEAD_ROLES, realized_spend
 from queries.filters import Filters, QueryError
 
@@ -80,18 +83,16 @@ class Rate:
         return self.point is not None
 
     @functools.cached_property
-    def _draws(self) -> np.ndarray:
+    def draws(self) -> np.ndarray:
+        """DRAWS values of the posterior, made once (read-only: shared by every use)."""
         rng = np.random.default_rng(zlib.crc32(self.key.encode("utf-8")))
         values = rng.beta(self.alpha, self.beta, DRAWS)
         values.flags.writeable = False
         return values
 
-    def draws(self) -> np.ndarray:
-        return self._draws
-
     @functools.cached_property
     def _interval(self) -> list[float]:
-        return bounds(self._draws)
+        return bounds(self.draws)
 
     def interval(self) -> list[float] | None:
         return list(self._interval) if self.known else None
@@ -404,10 +405,10 @@ def _cascade(
     cost, final, downstream, escalations = run_cascade(pick, first_stage_failure)
     if first_stage_failure is not None or optimistic:
         return Outcome(cost if priced else None, None, final, downstream, escalations, None, used)
-    d_cost, d_final, d_down, d_esc = run_cascade(lambda r: r.draws())
+    d_cost, d_final, d_down, d_esc = run_cascade(lambda r: r.draws)
     draws = {
         "cost": np.broadcast_to(d_cost, (DRAWS,)) if priced else None,
-        "first_pass": first_try.draws(),
+        "first_pass": first_try.draws,
         "final": np.broadcast_to(d_final, (DRAWS,)),
         "downstream": np.broadcast_to(d_down, (DRAWS,)),
     }
@@ -449,10 +450,6 @@ def per_month(per_day: float | None) -> float | None:
     return None if per_day is None else per_day * DAYS_PER_MONTH
 
 
-def safe(value: float | None) -> float | None:
-    return None if value is None or not math.isfinite(value) else float(value)
-
-
 # -- a whole table ---------------------------------------------------------------------------
 
 
@@ -475,7 +472,7 @@ def _realized(ev: Evidence, task_type: str) -> dict:
 
 def _rates(name: str, point: float | None, draws: np.ndarray | None) -> dict:
     return {
-        f"{name}_rate": safe(point),
+        f"{name}_rate": point,
         f"{name}_rate_ci": interval(draws) if draws is not None else None,
     }
 
@@ -513,8 +510,6 @@ def simulate(ev: Evidence, table: dict[str, Route]) -> dict:
         if out.known and out.cost is not None:
             per_day = vol * (out.cost + overhead)
             cost_draws = vol * (out.draws["cost"] + overhead)
-            fleet_exec += vol * out.draws["cost"]
-            point["exec"] += vol * out.cost
             row |= {
                 "executor_cost_per_task_usd": out.cost,
                 "cost_per_task_usd": out.cost + overhead,
@@ -549,11 +544,13 @@ def simulate(ev: Evidence, table: dict[str, Route]) -> dict:
             unknown.append(name)
         else:
             fleet_cost += cost_draws
+            fleet_exec += vol * out.draws["cost"]
             fleet_failed += vol * failed
             fleet_first += vol * out.draws["first_pass"]
             fleet_final += vol * out.draws["final"]
             fleet_down += vol * out.draws["downstream"]
             point["cost"] += row["usd_per_day"]
+            point["exec"] += vol * out.cost
             point["failed"] += vol * out.failure
             point["first"] += vol * out.first_pass
             point["final"] += vol * out.final
@@ -642,10 +639,6 @@ def parse_table(text: str, fmt: str, source: str, ladder: tuple[str, ...]) -> di
     `routing_table`; CSV: a header row), each row a `task_type` and its `routed_tier` (or
     `tier`), optionally a `ceiling`; other columns (the export's evidence) are ignored.
     QueryError naming the file, the row and the field for anything else."""
-    import csv
-    import io
-    import json
-
     try:
         if fmt == "csv":
             rows = list(csv.DictReader(io.StringIO(text)))
@@ -716,35 +709,8 @@ def table_records(table: dict[str, Route], extra: dict[str, dict] | None = None)
 
 def write_table(records: list[dict], fmt: str) -> str:
     """Rows as a routing-table file (`routing_table:` list in YAML or JSON, or CSV) that
-    `tierwatch simulate --table` reads back."""
-    import csv
-    import io
-    import json
-
-    from queries.routing_table import yaml_string
-
-    if fmt == "json":
-        return json.dumps({"routing_table": records}, ensure_ascii=False, indent=2) + "\n"
-    columns = list(dict.fromkeys(k for r in records for k in r)) or ["task_type", "routed_tier"]
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(records)
-        return out.getvalue()
-    lines = ["routing_table:" if records else "routing_table: []"]
-    for r in records:
-        for j, key in enumerate(columns):
-            value = r.get(key)
-            text = (
-                "null"
-                if value is None
-                else repr(value)
-                if isinstance(value, int | float) and not isinstance(value, bool)
-                else yaml_string(str(value))
-            )
-            lines.append(f"{'  - ' if j == 0 else '    '}{key}: {text}")
-    return "\n".join(lines) + "\n"
+    `tierwatch simulate --table` reads back: the routing-table export's own writer."""
+    return routing_table.write(records, fmt)
 
 
 # -- the optimiser and the exploration plan ---------------------------------------------------

@@ -58,16 +58,11 @@ LITELLM_FLEET = textwrap.dedent(
 )
 
 
-def config(tmp_path: Path, text: str = ""):
-    path = tmp_path / "tierwatch.toml"
-    path.write_text(text)
-    return load_config(path)
-
-
-def test_litellm_standard_logging_payloads_from_litellm_itself(tmp_path):
-    pytest.importorskip("litellm")
+def run_litellm(tmp_path: Path, script_text: str) -> Path:
+    """Run a LiteLLM script (offline, with its own logger) in a fresh process; the file of
+    payloads its logger wrote."""
     script = tmp_path / "fleet.py"
-    script.write_text(LITELLM_FLEET)
+    script.write_text(script_text)
     out = tmp_path / "payloads.json"
     run = subprocess.run(
         [sys.executable, str(script), str(out)],
@@ -77,6 +72,18 @@ def test_litellm_standard_logging_payloads_from_litellm_itself(tmp_path):
         env={**os.environ, "LITELLM_LOG": "ERROR"},
     )
     assert run.returncode == 0, run.stderr[-2000:]
+    return out
+
+
+def config(tmp_path: Path, text: str = ""):
+    path = tmp_path / "tierwatch.toml"
+    path.write_text(text)
+    return load_config(path)
+
+
+def test_litellm_standard_logging_payloads_from_litellm_itself(tmp_path):
+    pytest.importorskip("litellm")
+    out = run_litellm(tmp_path, LITELLM_FLEET)
     assert len(out.read_text().splitlines()) == 3
     report = ingest_paths(tmp_path / "t.duckdb", [str(out)], config(tmp_path))
     f = report.files[0]
@@ -330,17 +337,7 @@ def test_a_litellm_router_fallback_keeps_the_tier_asked_for(tmp_path):
     """A real Router with fallbacks, offline: the answer came from sonnet, but the caller
     asked for haiku, and haiku is the planner's tier (original_model_group), not sonnet."""
     pytest.importorskip("litellm")
-    script = tmp_path / "fleet.py"
-    script.write_text(LITELLM_FALLBACK)
-    out = tmp_path / "payloads.json"
-    run = subprocess.run(
-        [sys.executable, str(script), str(out)],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        env={**os.environ, "LITELLM_LOG": "ERROR"},
-    )
-    assert run.returncode == 0, run.stderr[-2000:]
+    out = run_litellm(tmp_path, LITELLM_FALLBACK)
     payloads = [json.loads(line) for line in out.read_text().splitlines()]
     # what LiteLLM itself says: f1 answered by the sonnet group after one fallback from haiku
     first = next(p for p in payloads if p["metadata"]["spend_logs_metadata"]["task_id"] == "f1")

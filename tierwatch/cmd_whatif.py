@@ -114,12 +114,6 @@ def optimize(
             f"tierwatch: error: --write {write_path}: name a .yaml, .json or .csv file", err=True
         )
         sys.exit(EXIT_USAGE)
-    if max_failure_rate is not None and max_downstream_per_day is not None:
-        click.echo(
-            "tierwatch: error: give one bound: --max-failure-rate or --max-downstream-per-day",
-            err=True,
-        )
-        sys.exit(EXIT_USAGE)
     result = run_report(
         "optimize", db, config_path, since, until, fleets, task_types, as_json, conditions,
         max_failure_rate=max_failure_rate, max_downstream_per_day=max_downstream_per_day,
