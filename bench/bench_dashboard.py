@@ -31,8 +31,8 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ingest.config import load_config  # noqa: E402
-from ingest.store import ensure_ladder, open_store, refresh_tasks  # noqa: E402
+from tierwatch.ingest.config import load_config  # noqa: E402
+from tierwatch.ingest.store import ensure_ladder, open_store, refresh_tasks  # noqa: E402
 
 PAGES = [
     "views/overview.py",
@@ -142,7 +142,7 @@ def main() -> None:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from dashboard.settings import APP
+    from tierwatch.dashboard.settings import APP
 
     with duckdb.connect(str(args.db), read_only=True) as con:
         n = con.execute("select count(*) from attempts").fetchone()[0]

@@ -22,6 +22,8 @@ the same machine, so only the ratios travel between machines. Nothing here asser
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import json
 import os
 import platform
@@ -176,20 +178,35 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _ingest_of(src: Path):
+    """The ingest package of the tree at `src`, whichever this tree is: tierwatch.ingest
+    loaded from src/ingest (the installed name, but the copy's code, not the editable
+    install's), or the top-level `ingest` of a tree from before the one-package layout."""
+    if not (src / "tierwatch" / "cli").is_dir():
+        sys.path.insert(0, str(src))
+        return importlib.import_module("ingest")
+    for room in ("tierwatch", "tierwatch.ingest"):
+        folder = src / room.replace("tierwatch.", "")
+        spec = importlib.util.spec_from_file_location(
+            room, folder / "__init__.py", submodule_search_locations=[str(folder)]
+        )
+        sys.modules[room] = module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    return sys.modules["tierwatch.ingest"]
+
+
 def _child(mode: str, db: str, path: str, fmt: str) -> dict:
     """One measured run; returns what the parent prints. Runs in a fresh interpreter."""
     if mode == "ingest":
-        from ingest.config import load_config
-        from ingest.load import ingest_paths
-
+        ingest = _ingest_of(Path(os.environ["TIERWATCH_BENCH_SRC"]))
+        load_config = importlib.import_module(ingest.__name__ + ".config").load_config
+        ingest_paths = importlib.import_module(ingest.__name__ + ".load").ingest_paths
         config = load_config(None)
         cpu, started = _cpu_seconds(), time.perf_counter()
         report = ingest_paths(db, [path], config)
         seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
         if report.errors:
             raise SystemExit(f"ingest failed: {report.errors}")
-        import ingest
-
         return {
             "seconds": seconds,
             "cpu_seconds": cpu,
@@ -239,7 +256,7 @@ def measure(
         proc = subprocess.run(
             [sys.executable, __file__, "--child", mode, str(db), str(path), fmt],
             cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(src)},
+            env={**os.environ, "TIERWATCH_BENCH_SRC": str(src)},
             capture_output=True,
             text=True,
         )

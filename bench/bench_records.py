@@ -135,8 +135,8 @@ elif mode == "bare-json":
                 "read_json(?, maximum_object_size=2147483647)", [src])
     extra = {}
 else:
-    from ingest.config import load_config
-    from ingest.load import ingest_paths
+    from tierwatch.ingest.config import load_config
+    from tierwatch.ingest.load import ingest_paths
     report = ingest_paths(db, [src], load_config(config or None))
     extra = report.totals
 print(json.dumps({"seconds": time.perf_counter() - t,

@@ -36,10 +36,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ingest.config import load_config  # noqa: E402
-from ingest.store import ensure_ladder, open_store, refresh_tasks  # noqa: E402
-from queries import Filters  # noqa: E402
-from queries.report import REPORTS, build_report  # noqa: E402
+from tierwatch.ingest.config import load_config  # noqa: E402
+from tierwatch.ingest.store import ensure_ladder, open_store, refresh_tasks  # noqa: E402
+from tierwatch.queries import Filters  # noqa: E402
+from tierwatch.queries.report import REPORTS, build_report  # noqa: E402
 
 REPORT_TARGET_S = 1.0
 SET_TARGET_S = 3.0

@@ -147,8 +147,8 @@ if mode == "bare":
     con.close()
     extra = {}
 else:
-    from ingest.config import load_config
-    from ingest.load import ingest_paths
+    from tierwatch.ingest.config import load_config
+    from tierwatch.ingest.load import ingest_paths
     report = ingest_paths(db, [src], load_config(None))
     extra = report.totals
 print(json.dumps({"seconds": time.perf_counter() - t,

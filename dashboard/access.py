@@ -20,7 +20,7 @@ import dataclasses
 
 import streamlit as st
 
-from ingest.config import Access
+from tierwatch.ingest.config import Access
 
 KEY = "_tierwatch_visitor"
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import duckdb
 import streamlit as st
 
-from dashboard import access, data, filters, ui
-from ingest.config import ConfigError
-from ingest.store import StoreError, explain, is_store_failure
-from queries import QueryError
+from tierwatch.dashboard import access, data, filters, ui
+from tierwatch.ingest.config import ConfigError
+from tierwatch.ingest.store import StoreError, explain, is_store_failure
+from tierwatch.queries import QueryError
 
 HERE = Path(__file__).parent
 

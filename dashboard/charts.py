@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.text import label
+from tierwatch.dashboard.text import label
 
 SKIP_TIER_COLOR = "#d62728"
 STEP_COLOR = "rgba(120, 144, 156, 0.45)"

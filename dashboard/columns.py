@@ -18,7 +18,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from queries.labels import HELP, LABELS, label_for
+from tierwatch.queries.labels import HELP, LABELS, label_for
 
 BAR_RATES = ("_rate", "_share", "share")
 # columns whose values are the format's words (tier_up, reviewer_reject): shown as words

@@ -24,21 +24,21 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
-from dashboard import access
-from dashboard.settings import (
+from tierwatch.dashboard import access
+from tierwatch.dashboard.settings import (
     MAX_UPLOAD_ENV,
     MAX_UPLOAD_ROWS_ENV,
     READ_ONLY_ENV,
     Settings,
     settings,
 )
-from ingest import flags as flag_store
-from ingest import load
-from ingest.config import Config, load_config
-from ingest.store import StoreError, StoreLocked, StoreMissing, data_version, open_store
-from queries import Filters, ensure_table, pricing, run, run_df, sql_text
-from queries.report import build_report
-from queries.routing_table import routing_table
+from tierwatch.ingest import flags as flag_store
+from tierwatch.ingest import load
+from tierwatch.ingest.config import Config, load_config
+from tierwatch.ingest.store import StoreError, StoreLocked, StoreMissing, data_version, open_store
+from tierwatch.queries import Filters, ensure_table, pricing, run, run_df, sql_text
+from tierwatch.queries.report import build_report
+from tierwatch.queries.routing_table import routing_table
 
 RETRIES = (0.1, 0.3, 0.6, 1.0, 2.0)  # seconds to wait before each retry of a busy file
 
@@ -586,7 +586,7 @@ def load_sample_fleet(db: Path | None = None, cfg: Config | None = None):
     with _GATE.write():
         if files:
             return load.ingest_paths(db, files, cfg)
-        from ingest.sample import write_sample
+        from tierwatch.ingest.sample import write_sample
 
         with tempfile.TemporaryDirectory(prefix="tierwatch-sample-") as tmp:
             write_sample(Path(tmp))

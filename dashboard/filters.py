@@ -11,8 +11,8 @@ import datetime as dt
 
 import streamlit as st
 
-from dashboard.text import literal
-from queries import Filters
+from tierwatch.dashboard.text import literal
+from tierwatch.queries import Filters
 
 DATES_KEY = "filter_dates"
 FLEETS_KEY = "filter_fleets"

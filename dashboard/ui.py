@@ -13,9 +13,9 @@ import re
 import pandas as pd
 import streamlit as st
 
-from dashboard import columns, data
-from dashboard.text import literal  # noqa: F401 (pages call ui.literal)
-from queries import Filters, QueryError
+from tierwatch.dashboard import columns, data
+from tierwatch.dashboard.text import literal  # noqa: F401 (pages call ui.literal)
+from tierwatch.queries import Filters, QueryError
 
 SELECTION_KEY = "_tierwatch_selection"
 UPLOAD_PAGE = "upload"

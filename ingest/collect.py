@@ -41,9 +41,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from ingest import load, store
-from ingest.config import Config
-from ingest.sources import otlp
+from tierwatch.ingest import load, store
+from tierwatch.ingest.config import Config
+from tierwatch.ingest.sources import otlp
 
 FORMAT = "otlp-http"
 

@@ -237,13 +237,13 @@ def named_ladders() -> dict[str, list[dict]]:
     """The ladders of ingest/ladders.toml, by name."""
     from importlib import resources
 
-    text = (resources.files("ingest") / "ladders.toml").read_text(encoding="utf-8")
+    text = (resources.files("tierwatch.ingest") / "ladders.toml").read_text(encoding="utf-8")
     return tomllib.loads(text)
 
 
 def _ladder_tiers(name, source: str) -> list[dict]:
     """A named ladder's tiers, priced at their representative model's library price."""
-    from ingest import model_prices
+    from tierwatch.ingest import model_prices
 
     ladders = named_ladders()
     if not isinstance(name, str) or name.lower() not in ladders:
@@ -333,7 +333,7 @@ def parse_config(raw: dict, source: str = "tierwatch.toml") -> Config:
             f"{source}: model_prices is {model_prices!r}, must be one of "
             f"{', '.join(MODEL_PRICES)} (library: each model at its own price)"
         )
-    from ingest.sources import check_overrides
+    from tierwatch.ingest.sources import check_overrides
 
     try:
         overrides = check_overrides(raw.get("sources", {}), source)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from ingest.store import bump_data_version, stored_ladder
+from tierwatch.ingest.store import bump_data_version, stored_ladder
 
 MAX_TEXT = 2000  # reason and note are free text; longer than a page is a paste accident
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.config import SETTINGS
+from tierwatch.ingest.config import SETTINGS
 
 Progress = Callable[[int], None]  # called with bytes read since the last call
 MB = 1 << 20

@@ -32,9 +32,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ingest import identity, sources, store, validate
-from ingest.config import Config
-from ingest.inputs import InputLimit, Limits, Progress, open_input
+from tierwatch.ingest import identity, sources, store, validate
+from tierwatch.ingest.config import Config
+from tierwatch.ingest.inputs import InputLimit, Limits, Progress, open_input
 
 FORMATS = ("jsonl", "csv", "parquet") + sources.SOURCES
 SUFFIXES = {
@@ -1021,7 +1021,7 @@ _FACTS = (
 def _unpriced_models(con: duckdb.DuckDBPyConnection, file_id: int, config: Config) -> list[str]:
     """Models of the file's attempts that log no cost and that neither the config nor the
     price library prices: they are priced at their tier's price, and named."""
-    from ingest import model_prices
+    from tierwatch.ingest import model_prices
 
     models = con.execute(
         "select distinct model from attempts where file_id = ? and model is not null "

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache
 
-from ingest.config import Price
+from tierwatch.ingest.config import Price
 
 PROBE_TOKENS = 10_000  # below every long-context price step
 LIBRARY = "genai-prices"

@@ -28,8 +28,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ingest.collect import Busy, Collector
-from ingest.sources import otlp
+from tierwatch.ingest.collect import Busy, Collector
+from tierwatch.ingest.sources import otlp
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"

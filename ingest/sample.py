@@ -25,7 +25,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.config import DEFAULT_TIERS
+from tierwatch.ingest.config import DEFAULT_TIERS
 
 DEFAULT_START = dt.date(2026, 9, 1)
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import duckdb
 
-from ingest import identity
-from ingest.config import Config
+from tierwatch.ingest import identity
+from tierwatch.ingest.config import Config
 
 DB_ENV = "TIERWATCH_DB"
 DEFAULT_DB = "tierwatch.duckdb"
@@ -84,7 +84,7 @@ def db_path(path: str | os.PathLike | None = None) -> Path:
 
 
 def _migrations() -> list[tuple[int, str]]:
-    folder = resources.files("ingest") / "migrations"
+    folder = resources.files("tierwatch.ingest") / "migrations"
     found = []
     for entry in folder.iterdir():
         m = re.match(r"(\d+)_.*\.sql$", entry.name)
@@ -353,7 +353,7 @@ def refresh_tasks(con: duckdb.DuckDBPyConnection) -> None:
     Large refreshes go in batches of about REFRESH_BATCH_TASKS tasks (by a hash of the
     task id), so that the memory the chains need stays bounded whatever the file's size.
     """
-    sql = (resources.files("ingest") / "tasks.sql").read_text(encoding="utf-8")
+    sql = (resources.files("tierwatch.ingest") / "tasks.sql").read_text(encoding="utf-8")
     touched = con.execute("select count(*) from touched").fetchall()[0][0]
     batches = max(1, -(-touched // REFRESH_BATCH_TASKS))
     if batches > 1:

@@ -52,7 +52,9 @@ def _fields(schema: dict) -> tuple[Field, ...]:
 @cache
 def schema() -> dict:
     """The JSON Schema of log format v1."""
-    return json.loads((resources.files("ingest") / SCHEMA_FILE).read_text(encoding="utf-8"))
+    return json.loads(
+        (resources.files("tierwatch.ingest") / SCHEMA_FILE).read_text(encoding="utf-8")
+    )
 
 
 @cache

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from queries.filters import Filters, QueryError
+from tierwatch.queries.filters import Filters, QueryError
 
 QUERY_DIR = Path(__file__).parent
 

@@ -7,11 +7,10 @@ import datetime as dt
 
 import duckdb
 
-from ingest.config import Config
-from queries import ensure_table, run
-from queries.filters import Filters
-from queries.report import fmt_rate, fmt_usd, format_table
-from queries.stats import ratio
+from tierwatch.ingest.config import Config
+from tierwatch.queries import ensure_table, run
+from tierwatch.queries.filters import Filters
+from tierwatch.queries.stats import ratio
 
 DAYS_PER_MONTH = 30
 OVERHEAD_ROLES = ("planner", "reviewer")
@@ -176,77 +175,3 @@ def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **op
         "failure_adjusted_usd_per_day": _per_day(failure_adjusted, days),
         "by_task_type": by_task_type,
     }
-
-
-def render(result: dict) -> str:
-    """The costs report as text: the strategy table, overhead and the task types."""
-    days = result["days"]
-    ladder = list(result["counterfactual_usd"])
-    strategies = [
-        {
-            "name": f"all-{tier}",
-            "usd": result["counterfactual_usd"][tier],
-            "day": result["counterfactual_usd_per_day"][tier],
-            "month": result["counterfactual_usd_per_month"][tier],
-            "saving": result["savings_vs"][tier],
-        }
-        for tier in ladder
-    ]
-    strategies.append(
-        {
-            "name": "realized (routed)",
-            "usd": result["realized_usd"],
-            "day": result["realized_usd_per_day"],
-            "month": result["realized_usd_per_month"],
-            "saving": None,
-        }
-    )
-    out = [
-        f"Cost over {days} day(s) ({result['first_day']} to {result['last_day']}), "
-        f"{result['tasks']} executor tasks, {result['attempts']} calls",
-        "",
-        format_table(
-            "Realized vs every task as one call on one tier",
-            [
-                ("strategy", lambda r: r["name"]),
-                ("total", lambda r: fmt_usd(r["usd"])),
-                ("per day", lambda r: fmt_usd(r["day"])),
-                ("per month", lambda r: fmt_usd(r["month"])),
-                ("routing saves", lambda r: "" if r["saving"] is None else fmt_rate(r["saving"])),
-            ],
-            strategies,
-        ),
-        "",
-        f"Routing overhead: planner {fmt_usd(result['overhead_usd']['planner'])}, reviewer "
-        f"{fmt_usd(result['overhead_usd']['reviewer'])} "
-        f"({fmt_rate(result['overhead_share'])} of realized spend)",
-        f"Cost per successful task: {fmt_usd(result['cost_per_successful_task_usd'])}; "
-        f"with {result['downstream_failures']} downstream failure(s) at "
-        f"{fmt_usd(result['failure_cost_usd'])} each: "
-        f"{fmt_usd(result['failure_adjusted_usd'])} "
-        f"({fmt_usd(result['failure_adjusted_usd_per_day'])} per day)",
-    ]
-    if result["unpriced_attempts"]:
-        out.append(
-            f"UNPRICED: {result['unpriced_attempts']} call(s) could not be priced (no cost_usd and "
-            "no price for their tier or model); realized spend leaves them out, so it is a lower "
-            "bound. Add their tier or model to the config's prices."
-        )
-    out += [
-        "",
-        format_table(
-            "By task type (realized, per day, and the saving against each tier)",
-            [
-                ("task_type", lambda r: r["task_type"]),
-                ("tasks", lambda r: r["tasks"]),
-                ("realized", lambda r: fmt_usd(r["realized_usd"])),
-                ("per day", lambda r: fmt_usd(r["realized_usd_per_day"])),
-            ]
-            + [
-                (f"vs {tier}", lambda r, tier=tier: fmt_rate(r["savings_vs"][tier]))
-                for tier in ladder
-            ],
-            result["by_task_type"],
-        ),
-    ]
-    return "\n".join(out)

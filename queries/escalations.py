@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import duckdb
 
-from ingest.config import Config
-from queries import ensure_table, pricing, run
-from queries.filters import Filters
-from queries.report import fmt_rate, fmt_usd, format_table
-from queries.stats import rate_fields, ratio, small_sample
+from tierwatch.ingest.config import Config
+from tierwatch.queries import ensure_table, pricing, run
+from tierwatch.queries.filters import Filters
+from tierwatch.queries.stats import rate_fields, ratio, small_sample
 
 # the numbers a --fail-on condition may name (tests/test_sample_fleet_findings.py keeps it true)
 NUMBERS = frozenset(
@@ -104,36 +103,3 @@ def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **op
         "escalation_tax": ratio(superseded, spend_total),
         "by_task_type": by_task_type,
     }
-
-
-def render(result: dict) -> str:
-    """The escalations report as text."""
-    head = (
-        f"{result['escalated_tasks']} of {result['tasks']} tasks escalated "
-        f"({fmt_rate(result['escalation_rate'], result['escalation_rate_ci'])}); "
-        f"{result['skip_tier_escalations']} skip-tier step(s); superseded attempts cost "
-        f"{fmt_usd(result['escalation_cost_usd'])} "
-        f"({fmt_rate(result['escalation_tax'])} of spend)"
-    )
-    paths = ", ".join(f"{p} {n}" for p, n in result["paths"].items()) or "none"
-    table = format_table(
-        "Escalation hotspots, costliest first",
-        [
-            ("task_type", lambda r: r["task_type"]),
-            ("tasks", lambda r: r["tasks"]),
-            (
-                "escalation [95% CI]",
-                lambda r: fmt_rate(r["escalation_rate"], r["escalation_rate_ci"]),
-            ),
-            ("retry", lambda r: fmt_rate(r["retry_rate"])),
-            ("skip-tier", lambda r: r["skip_tier_escalations"]),
-            ("rescue", lambda r: fmt_rate(r["rescue_rate"])),
-            ("tax", lambda r: fmt_rate(r["escalation_tax"])),
-            ("cost", lambda r: fmt_usd(r["escalation_cost_usd"])),
-            ("paths", lambda r: ", ".join(f"{p} {n}" for p, n in r["paths"].items())),
-            ("reasons", lambda r: ", ".join(f"{k} {v}" for k, v in r["reasons"].items())),
-            ("", lambda r: "small sample" if r["small_sample"] else ""),
-        ],
-        result["by_task_type"],
-    )
-    return "\n".join([head, f"Paths: {paths}", "", table])

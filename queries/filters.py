@@ -15,15 +15,15 @@ class QueryError(ValueError):
     """A selection or option that cannot be answered (a bad date, an unknown tier)."""
 
 
-def parse_date(text: str | dt.date | None, option: str = "date") -> dt.date | None:
-    """`2026-03-01` as a date; QueryError naming the option for anything else."""
+def parse_date(text: str | dt.date | None, name: str = "the date") -> dt.date | None:
+    """`2026-03-01` as a date; QueryError calling it `name` for anything else."""
     if text is None or isinstance(text, dt.date):
         return text
     try:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
         raise QueryError(
-            f"{option} is {text!r}, must be a date like 2026-03-01 (YYYY-MM-DD, UTC)"
+            f"{name} is {text!r}, must be a date like 2026-03-01 (YYYY-MM-DD, UTC)"
         ) from None
 
 
@@ -39,7 +39,8 @@ class Filters:
     def __post_init__(self) -> None:
         if self.since and self.until and self.since > self.until:
             raise QueryError(
-                f"--since {self.since} is after --until {self.until}; swap them or widen the range"
+                f"the first day {self.since} is after the last day {self.until}; swap them or "
+                "widen the range"
             )
 
     @classmethod
@@ -49,14 +50,16 @@ class Filters:
         until: str | dt.date | None = None,
         fleets: Iterable[str] = (),
         task_types: Iterable[str] = (),
+        names: tuple[str, str] = ("the first day", "the last day"),
     ) -> Filters:
-        """Filters from user input (dates as text); QueryError for a bad date."""
-        return cls(
-            since=parse_date(since, "--since"),
-            until=parse_date(until, "--until"),
-            fleets=tuple(fleets),
-            task_types=tuple(task_types),
-        )
+        """Filters from user input (dates as text); QueryError for a bad date or range,
+        calling the two dates by `names` (the command line passes its option names)."""
+        first, last = parse_date(since, names[0]), parse_date(until, names[1])
+        if first and last and first > last:
+            raise QueryError(
+                f"{names[0]} {first} is after {names[1]} {last}; swap them or widen the range"
+            )
+        return cls(since=first, until=last, fleets=tuple(fleets), task_types=tuple(task_types))
 
     def params(self) -> dict:
         """Bound parameters `$since`, `$until`, `$fleets`, `$task_types` for a query file.

@@ -106,3 +106,10 @@ def label_for(key: str) -> str:
     words = [_WORDS.get(w, w) for w in key.split("_") if w]
     text = " ".join(words)
     return text[:1].upper() + text[1:]
+
+
+def fmt_usd(value: float | None) -> str:
+    """Dollars in the sentences the reports write (and the command line's tables)."""
+    if value is None:
+        return "–"
+    return f"${value:,.2f}" if abs(value) >= 0.1 or value == 0 else f"${value:,.4f}"

@@ -25,10 +25,10 @@ import re
 
 import duckdb
 
-from ingest import model_prices
-from ingest.config import Config
-from queries import data_key, ensure_table, sql_text
-from queries.filters import QueryError
+from tierwatch.ingest import model_prices
+from tierwatch.ingest.config import Config
+from tierwatch.queries import data_key, ensure_table, sql_text
+from tierwatch.queries.filters import QueryError
 
 MTOK = 1_000_000
 

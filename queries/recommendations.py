@@ -28,12 +28,12 @@ from __future__ import annotations
 
 import duckdb
 
-from ingest.config import Config
-from queries import drift, rollups, run
-from queries.costs import DAYS_PER_MONTH, realized_spend
-from queries.filters import Filters
-from queries.report import fmt_usd, format_table
-from queries.stats import SMALL_SAMPLE, ratio, small_sample, wilson
+from tierwatch.ingest.config import Config
+from tierwatch.queries import drift, rollups, run
+from tierwatch.queries.costs import DAYS_PER_MONTH, realized_spend
+from tierwatch.queries.filters import Filters
+from tierwatch.queries.labels import fmt_usd
+from tierwatch.queries.stats import SMALL_SAMPLE, ratio, small_sample, wilson
 
 ACTIONS = (
     "tier_up",
@@ -430,37 +430,3 @@ def build(
         },
         "recommendations": recs,
     }
-
-
-def _impact(usd: float | None) -> str:
-    if usd is None:
-        return "not estimated"
-    return f"saves {fmt_usd(-usd)}" if usd < 0 else f"costs {fmt_usd(usd)} more"
-
-
-def render(result: dict) -> str:
-    """Recommendations as text: one block per recommendation."""
-    recs = result["recommendations"]
-    table = format_table(
-        f"Re-tiering recommendations over {result['settings']['days']} day(s) "
-        f"(calls + ${result['settings']['failure_cost_usd']:g} per failure)",
-        [
-            ("task_type", lambda r: r["task_type"]),
-            ("action", lambda r: r["action"]),
-            (
-                "tiers",
-                lambda r: f"{r['from_tier']} -> {r['to_tier']}" if r["to_tier"] else r["from_tier"],
-            ),  # fmt: skip
-            ("per month", lambda r: _impact(r["monthly_usd_impact"])),
-            ("", lambda r: "small sample" if r["small_sample"] else ""),
-        ],
-        recs,
-    )
-    if not recs:
-        return table + "\n\nNo task type needs re-tiering on this evidence."
-    details = []
-    for r in recs:
-        lines = [f"- {r['task_type']} / {r['action']}: {r['reason']}."]
-        lines += [f"    note: {n}" for n in r["notes"]]
-        details.append("\n".join(lines))
-    return table + "\n\n" + "\n".join(details)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import duckdb
 
-from queries import data_key, ensure_table
+from tierwatch.queries import data_key, ensure_table
 
 # rollup -> the rollups it is built from
 TABLES: dict[str, tuple[str, ...]] = {

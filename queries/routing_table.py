@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 
 import duckdb
 
-from queries import Filters, rollups, run
+from tierwatch.queries import Filters, rollups, run
 
 COLUMNS = (
     "task_type",

@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import duckdb
 
-from ingest.config import Config
-from queries import rollups, run
-from queries.costs import build as build_costs
-from queries.filters import Filters, QueryError
-from queries.report import fmt_usd, format_table
-from queries.stats import ratio
+from tierwatch.ingest.config import Config
+from tierwatch.queries import rollups, run
+from tierwatch.queries.costs import build as build_costs
+from tierwatch.queries.filters import Filters, QueryError
+from tierwatch.queries.labels import fmt_usd
+from tierwatch.queries.stats import ratio
 
 MIN_TIER_SHARE = 0.05  # a tier counts for heterogeneity when it carries 5% of the tasks
 QUALITY_SHARE = 0.5  # a quality signal covers most tasks
@@ -163,46 +163,3 @@ def build(
             for tier, usd in costs["counterfactual_usd_per_month"].items()
         },
     }
-
-
-def _value(c: dict) -> str:
-    v = c["value"]
-    if v is None:
-        return "–"
-    if c["name"] == "saving":
-        return fmt_usd(v)
-    if c["name"].startswith("quality"):
-        return f"{v:.1%}"
-    return f"{v:,.1f}" if isinstance(v, float) else str(v)
-
-
-def _threshold(c: dict) -> str:
-    t = c["threshold"]
-    if c["name"] == "saving":
-        return f"> {fmt_usd(t)}/month"
-    if c["name"].startswith("quality"):
-        return f">= {t:.0%}"
-    if c["name"] == "heterogeneous":
-        return f">= {t} tiers"
-    return f"> {t:g}/day"
-
-
-def render(result: dict) -> str:
-    """The verdict as text: the answer, then each condition."""
-    answer = (
-        "ROUTE: every condition for routing holds."
-        if result["route"]
-        else "DO NOT ROUTE (or stop): not every condition holds; use one tier you trust."
-    )
-    table = format_table(
-        "The article's conditions",
-        [
-            ("condition", lambda c: c["name"]),
-            ("met", lambda c: "yes" if c["met"] else "NO"),
-            ("value", _value),
-            ("threshold", _threshold),
-            ("how", lambda c: c["detail"]),
-        ],
-        result["conditions"],
-    )
-    return f"{answer}\n\n{table}"

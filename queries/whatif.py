@@ -40,10 +40,10 @@ import zlib
 import duckdb
 import numpy as np
 
-from ingest.config import Config
-from queries import rollups, routing_table, run
-from queries.costs import DAYS_PER_MONTH, OVERHEAD_ROLES, realized_spend
-from queries.filters import Filters, QueryError
+from tierwatch.ingest.config import Config
+from tierwatch.queries import rollups, routing_table, run
+from tierwatch.queries.costs import DAYS_PER_MONTH, OVERHEAD_ROLES, realized_spend
+from tierwatch.queries.filters import Filters, QueryError
 
 DRAWS = 2000
 ENTRIES = ("first", "escalated")
@@ -286,7 +286,7 @@ def evidence(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters) -
     frontier and optimize reports of one page (or one CI script) read the same. Keyed by the
     store's file (its path, size and time written) and data version, so new data or another
     store loads afresh."""
-    from queries import data_key
+    from tierwatch.queries import data_key
 
     file = con.execute(
         "select file from pragma_database_list where name = current_database()"

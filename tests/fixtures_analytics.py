@@ -11,8 +11,8 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from ingest.config import Config, load_config
-from ingest.load import ingest_paths
+from tierwatch.ingest.config import Config, load_config
+from tierwatch.ingest.load import ingest_paths
 
 # Task type names that try to break SQL built by string formatting, LIKE patterns and
 # encodings: every filter must pass them through as plain values.
@@ -85,7 +85,7 @@ def build_store(tmp_path: Path, records: list[dict], config: Config | None = Non
 
 def empty_store(tmp_path: Path, config: Config | None = None) -> Path:
     """A migrated store with no attempts."""
-    from ingest.store import ensure_ladder, open_store
+    from tierwatch.ingest.store import ensure_ladder, open_store
 
     db = tmp_path / "empty.duckdb"
     with open_store(db, read_only=False) as con:

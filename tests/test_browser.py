@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.config import load_config
-from ingest.load import ingest_paths
-from ingest.store import open_store
+from tierwatch.ingest.config import load_config
+from tierwatch.ingest.load import ingest_paths
+from tierwatch.ingest.store import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"

@@ -30,8 +30,8 @@ from test_browser import (
     upload_in_browser,
 )
 
-from ingest import flags
-from ingest.store import open_store
+from tierwatch.ingest import flags
+from tierwatch.ingest.store import open_store
 
 CONFIG = """
 [dashboard]
@@ -150,7 +150,7 @@ def test_a_proxy_signed_dashboard_knows_who_did_what(sample_db, tmp_path):  # no
 
 def test_proxy_mode_refuses_to_listen_beyond_loopback(tmp_path):
     """Trusting a header is safe only when the proxy is the one way in."""
-    from tierwatch.cli import main
+    from tierwatch.cli.main import main
 
     config = tmp_path / "tierwatch.toml"
     config.write_text(CONFIG, encoding="utf-8")
@@ -181,7 +181,7 @@ def test_proxy_mode_refuses_to_listen_beyond_loopback(tmp_path):
     ],
 )
 def test_a_bad_dashboard_section_is_named(tmp_path, section, message):
-    from ingest.config import ConfigError, load_config
+    from tierwatch.ingest.config import ConfigError, load_config
 
     config = tmp_path / "tierwatch.toml"
     config.write_text(f"[dashboard]\n{section}\n", encoding="utf-8")
@@ -190,7 +190,7 @@ def test_a_bad_dashboard_section_is_named(tmp_path, section, message):
 
 
 def test_roles_from_globs():
-    from ingest.config import Access
+    from tierwatch.ingest.config import Access
 
     access = Access("proxy", editors=("ana@example.com", "*@ops.example.com"),
                     viewers=("*@example.com",))  # fmt: skip

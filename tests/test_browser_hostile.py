@@ -30,10 +30,10 @@ from test_browser import (
     upload_in_browser,
 )
 
-from ingest import flags
-from ingest.config import load_config
-from ingest.load import ingest_paths
-from ingest.store import open_store
+from tierwatch.ingest import flags
+from tierwatch.ingest.config import load_config
+from tierwatch.ingest.load import ingest_paths
+from tierwatch.ingest.store import open_store
 
 FREE_TEXT = ("task_type", "fleet", "agent", "model", "confidence_source", "plan_id")
 

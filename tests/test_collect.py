@@ -663,8 +663,8 @@ def test_litellm_own_otel_callback_straight_into_the_receiver(tmp_path):
 def test_a_spool_left_by_a_crash_is_written_first_and_a_torn_append_is_left_out(tmp_path):
     # what a crash leaves: a request appended and fsynced (acknowledged) but not yet in the
     # store, then half of a line of one that was never acknowledged
-    from ingest.collect import Spool, spool_of
-    from ingest.sources import otlp
+    from tierwatch.ingest.collect import Spool, spool_of
+    from tierwatch.ingest.sources import otlp
 
     db = tmp_path / "crashed.duckdb"
     request = otel_fleet.simulate(jobs=1, seed=21).request()

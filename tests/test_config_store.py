@@ -9,8 +9,8 @@ import textwrap
 import duckdb
 import pytest
 
-from ingest.config import ConfigError, load_config, parse_config
-from ingest.store import (
+from tierwatch.ingest.config import ConfigError, load_config, parse_config
+from tierwatch.ingest.store import (
     SCHEMA_VERSION,
     StoreLocked,
     StoreMissing,
@@ -176,7 +176,7 @@ def test_a_version_5_store_gains_who_loaded_each_file(tmp_path):
 
     import duckdb
 
-    from ingest.load import ingest_paths
+    from tierwatch.ingest.load import ingest_paths
 
     log = tmp_path / "a.jsonl"
     record = {"task_id": "t1", "ts": "2026-03-01T00:00:00Z", "task_type": "x",

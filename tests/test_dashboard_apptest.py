@@ -16,13 +16,13 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard.settings import APP
-from ingest import flags
-from ingest.config import load_config
-from ingest.load import ingest_paths
-from ingest.store import open_store
-from queries import Filters
-from queries.report import build_report
+from tierwatch.dashboard.settings import APP
+from tierwatch.ingest import flags
+from tierwatch.ingest.config import load_config
+from tierwatch.ingest.load import ingest_paths
+from tierwatch.ingest.store import open_store
+from tierwatch.queries import Filters
+from tierwatch.queries.report import build_report
 
 SAMPLE = APP.parent.parent / "sample_data"
 PAGES = {
@@ -394,7 +394,7 @@ def test_uploads_over_the_caps_are_refused_before_loading(db, monkeypatch):
 def test_the_cost_charts_add_up_to_the_reports(db):
     # the waterfall and the tax-per-day chart come from dashboard_daily_spend: over the
     # whole selection its parts must give the reports' realized spend and escalation tax
-    from queries import ensure_table, pricing, run
+    from tierwatch.queries import ensure_table, pricing, run
 
     with open_store(db) as con:
         costs = build_report(con, "costs", load_config(None), Filters())
@@ -429,7 +429,7 @@ def test_the_empty_state_button_loads_the_sample_fleet(tmp_path, monkeypatch):
 
 
 def test_rollups_kept_between_interactions_give_the_reports_numbers(db):
-    from dashboard import data
+    from tierwatch.dashboard import data
 
     open_page("costs")  # builds the reports' rollups on its connection and keeps them
     saved = data._ROLLUPS._saved[str(db)]
@@ -467,7 +467,7 @@ def test_a_recommendation_fills_in_the_flag_form(db):
 
 
 def test_names_in_charts_are_escaped_for_plotly_markup():
-    from dashboard import charts
+    from tierwatch.dashboard import charts
 
     fig = charts.rate_bars(
         [
@@ -504,7 +504,7 @@ def test_a_damaged_database_says_so_on_every_page_not_a_traceback(db):
 
 
 def test_the_what_if_page_shows_the_simulate_report_and_follows_a_move(db):
-    from queries import whatif
+    from tierwatch.queries import whatif
 
     at = open_page("whatif")
     flags = report_with(db, "simulate", table="flags")
@@ -540,7 +540,7 @@ def report_with(db, name, **options):
 def test_read_only_by_construction_every_write_path_refuses(db, monkeypatch, tmp_path, value):
     """However read-only was asked for (any true word, even a typo, counts), every write the
     dashboard can make is refused before the store is opened for writing."""
-    from dashboard import data
+    from tierwatch.dashboard import data
 
     monkeypatch.setenv("TIERWATCH_READ_ONLY", value)
     before = db.read_bytes()
@@ -561,7 +561,7 @@ def test_read_only_by_construction_every_write_path_refuses(db, monkeypatch, tmp
 
 @pytest.mark.parametrize("value", ["", "0", "false", "No", "off"])
 def test_read_only_is_off_only_when_asked_off(monkeypatch, value):
-    from dashboard.settings import settings
+    from tierwatch.dashboard.settings import settings
 
     monkeypatch.setenv("TIERWATCH_READ_ONLY", value)
     assert settings().read_only is False
@@ -583,7 +583,7 @@ def test_tierwatch_dashboard_passes_read_only_on_whichever_way_it_was_asked(
 
     from click.testing import CliRunner
 
-    from tierwatch.cli import main
+    from tierwatch.cli.main import main
 
     started = {}
 
@@ -624,8 +624,8 @@ def test_a_gzip_bomb_upload_is_refused_with_memory_bounded(db, tmp_path):
         f"""
         import resource, sys
         from pathlib import Path
-        from dashboard import data
-        from ingest.load import IngestError
+        from tierwatch.dashboard import data
+        from tierwatch.ingest.load import IngestError
         payload = Path({str(bomb)!r}).read_bytes()
         try:
             data.ingest_upload("bomb.jsonl.gz", payload)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from ingest import validate
-from ingest.config import SETTINGS
-from tierwatch.cli import main
+from tierwatch.cli.main import main
+from tierwatch.ingest import validate
+from tierwatch.ingest.config import SETTINGS
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG_FORMAT = (ROOT / "docs" / "log-format.md").read_text(encoding="utf-8")

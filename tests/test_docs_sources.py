@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ingest.config import named_ladders
-from ingest.sources import default_mapping
+from tierwatch.ingest.config import named_ladders
+from tierwatch.ingest.sources import default_mapping
 
 DOC = (Path(__file__).resolve().parents[1] / "docs" / "sources.md").read_text()
 

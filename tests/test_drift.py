@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from fixtures_analytics import HOSTILE_TASK_TYPES, attempt, build_store, downstream, hostile_records
 
-from ingest.config import load_config
-from ingest.store import open_store
-from queries import Filters
-from queries.report import build_report, render_text
+from tierwatch.cli.render import render_text
+from tierwatch.ingest.config import load_config
+from tierwatch.ingest.store import open_store
+from tierwatch.queries import Filters
+from tierwatch.queries.report import build_report
 
 DEFAULT = load_config(None)
 
@@ -186,7 +187,7 @@ def test_hostile_task_type_and_fleet_filters(hostile_db, name):
 
 
 def test_a_chance_separation_among_many_types_is_not_a_change():
-    from queries.drift import compare, family_z
+    from tierwatch.queries.drift import compare, family_z
 
     # first-pass failures 1 of 74 before, 10 of 73 after, with 7 task types x 3 metrics
     # compared at the same change. 95% intervals: [0.0024, 0.0727] and [0.0761, 0.2341]:
@@ -208,7 +209,7 @@ def test_a_chance_separation_among_many_types_is_not_a_change():
 def test_rollups_follow_new_data_on_one_connection(tmp_path):
     from fixtures_analytics import write_jsonl
 
-    from ingest.load import ingest_file
+    from tierwatch.ingest.load import ingest_file
 
     first = [attempt("a1", "2026-03-01T10:00:00Z", "x", "sonnet", model="s-1")]
     later = [attempt("a2", "2026-03-02T10:00:00Z", "x", "sonnet", model="s-2")]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from fixtures_analytics import HOSTILE_TASK_TYPES, attempt, build_store, hostile_records
 
-from ingest.config import load_config
-from ingest.store import open_store
-from queries import Filters
-from queries.report import build_report, render_text
+from tierwatch.cli.render import render_text
+from tierwatch.ingest.config import load_config
+from tierwatch.ingest.store import open_store
+from tierwatch.queries import Filters
+from tierwatch.queries.report import build_report
 
 DEFAULT = load_config(None)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ingest import flags
-from ingest.config import load_config
-from ingest.store import data_version, ensure_ladder, open_store, refresh_tasks
+from tierwatch.ingest import flags
+from tierwatch.ingest.config import load_config
+from tierwatch.ingest.store import data_version, ensure_ladder, open_store, refresh_tasks
 
 HOSTILE = "clause 'risk' 50% -- drop table; 契約 🚀"
 

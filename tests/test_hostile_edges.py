@@ -21,8 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_cli_ingest import GOOD
 
-from ingest.config import ConfigError, parse_config
-from ingest.store import SCHEMA_VERSION
+from tierwatch.ingest.config import ConfigError, parse_config
+from tierwatch.ingest.store import SCHEMA_VERSION
 
 
 def tierwatch(*args: str, cwd: Path, preexec_fn=None, user: int | None = None):
@@ -156,7 +156,7 @@ def test_sqlite_file_as_db_is_named_and_nothing_is_downloaded(tmp_path):
 
 
 def test_extensions_are_never_autoloaded():
-    from ingest.store import connect_memory
+    from tierwatch.ingest.store import connect_memory
 
     con = connect_memory()
     settings_ = dict(

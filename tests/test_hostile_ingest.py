@@ -18,10 +18,10 @@ import pyarrow.parquet as pq
 import pytest
 from test_cli_ingest import GOOD, tierwatch
 
-from ingest import identity
-from ingest.config import load_config
-from ingest.load import ingest_paths
-from ingest.store import SCHEMA_VERSION
+from tierwatch.ingest import identity
+from tierwatch.ingest.config import load_config
+from tierwatch.ingest.load import ingest_paths
+from tierwatch.ingest.store import SCHEMA_VERSION
 
 CONFIG = load_config(None)
 

@@ -11,9 +11,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ingest.config import load_config, parse_config
-from ingest.load import IngestError, expand_paths, ingest_paths
-from ingest.store import StoreError
+from tierwatch.ingest.config import load_config, parse_config
+from tierwatch.ingest.load import IngestError, expand_paths, ingest_paths
+from tierwatch.ingest.store import StoreError
 
 CONFIG = load_config(None)
 

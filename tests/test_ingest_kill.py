@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingest import load
+from tierwatch.ingest import load
 
 BIG_RECORDS = 270_000
 # hostile task types on purpose: quotes, percent, backslash, emoji, right-to-left text
@@ -79,7 +79,7 @@ def _env() -> dict[str, str]:
 def _tierwatch(*args: str, cwd: Path, out=subprocess.PIPE, err=subprocess.PIPE):
     """`tierwatch ARGS...` as its own process, as a user runs it."""
     return subprocess.Popen(
-        [sys.executable, "-c", "from tierwatch.cli import main; main()", *args],
+        [sys.executable, "-c", "from tierwatch.cli.main import main; main()", *args],
         cwd=cwd,
         stdout=out,
         stderr=err,

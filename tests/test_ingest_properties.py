@@ -10,8 +10,8 @@ import duckdb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.config import load_config
-from ingest.load import ingest_paths
+from tierwatch.ingest.config import load_config
+from tierwatch.ingest.load import ingest_paths
 
 CONFIG = load_config(None)
 

@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 from oracle import ATTEMPT, FileOutcome, Store, json_value, load
 from test_cli_ingest import GOOD
 
-from ingest import store
-from ingest.config import load_config
-from ingest.load import IngestError, ingest_file
+from tierwatch.ingest import store
+from tierwatch.ingest.config import load_config
+from tierwatch.ingest.load import IngestError, ingest_file
 
 CONFIG = load_config(None)
 # each example is two or three files: about 2,500 files per run, some nine minutes

@@ -8,12 +8,14 @@ import re
 import pytest
 from fixtures_analytics import HOSTILE_TASK_TYPES, attempt, build_store, empty_store
 
-import queries
-from ingest.config import load_config, parse_config
-from ingest.store import open_store
-from queries import Filters, QueryError, pricing, run
-from queries.report import REPORTS, build_report, check_ladder, render_text, report_module
-from queries.stats import SMALL_SAMPLE, rate_fields, small_sample, wilson
+import tierwatch.queries as queries
+from tierwatch.cli.options import parse_selection
+from tierwatch.cli.render import render_text
+from tierwatch.ingest.config import load_config, parse_config
+from tierwatch.ingest.store import open_store
+from tierwatch.queries import Filters, QueryError, pricing, run
+from tierwatch.queries.report import REPORTS, build_report, check_ladder, report_module
+from tierwatch.queries.stats import SMALL_SAMPLE, rate_fields, small_sample, wilson
 
 DEFAULT = load_config(None)
 
@@ -49,6 +51,7 @@ def test_run_binds_only_the_parameters_a_file_names():
 
 
 def test_filters_parse_dates_and_reject_bad_ones():
+    # the command line's selection: its errors name the options (queries' own name none)
     f = Filters.parse(since="2026-03-01", until="2026-03-31", fleets=["a"], task_types=["b"])
     assert f.params() == {
         "since": dt.date(2026, 3, 1),
@@ -58,10 +61,15 @@ def test_filters_parse_dates_and_reject_bad_ones():
     }
     assert Filters().params() == {"since": None, "until": None, "fleets": [], "task_types": []}
     with pytest.raises(QueryError, match=r"--since is '2026-13-01', must be a date"):
-        Filters.parse(since="2026-13-01")
+        parse_selection("2026-13-01", None, (), ())
     with pytest.raises(QueryError, match="--until is 'yesterday'"):
-        Filters.parse(until="yesterday")
+        parse_selection(None, "yesterday", (), ())
     with pytest.raises(QueryError, match="after --until"):
+        parse_selection("2026-03-02", "2026-03-01", (), ())
+    # the same errors in queries' own words, which a dashboard user can read
+    with pytest.raises(QueryError, match=r"^the first day is '2026-13-01', must be a date"):
+        Filters.parse(since="2026-13-01")
+    with pytest.raises(QueryError, match="^the first day 2026-03-02 is after the last day"):
         Filters.parse(since="2026-03-02", until="2026-03-01")
 
 
@@ -153,7 +161,7 @@ def test_report_registry_is_ordered_and_unknown_or_unbuilt_reports_say_so(monkey
     ]  # fmt: skip
     with pytest.raises(QueryError, match="unknown report 'nope'"):
         report_module("nope")
-    monkeypatch.setitem(REPORTS, "future", ("queries.not_written_yet", "later"))
+    monkeypatch.setitem(REPORTS, "future", ("tierwatch.queries.not_written_yet", "later"))
     with pytest.raises(QueryError, match="not available"):
         report_module("future")
 
@@ -207,7 +215,7 @@ def test_hostile_names_pass_through_the_selection_filters(tmp_path):
 def test_register_reprices_when_the_prices_or_the_data_change(tmp_path):
     from fixtures_analytics import write_jsonl
 
-    from ingest.load import ingest_file
+    from tierwatch.ingest.load import ingest_file
 
     db = build_store(tmp_path, [attempt("t1", "2026-03-01T10:00:00Z", "x", "haiku")])
     doubled = parse_config(
@@ -310,7 +318,7 @@ def test_accounting_identities_hold_on_random_fleets(tmp_path_factory):
 
 
 def test_gate_failures_reads_conditions_and_skips_undefined_rates():
-    from queries.report import gate_failures
+    from tierwatch.cli.gate import gate_failures
 
     result = {
         "report": "escalations",

@@ -18,11 +18,12 @@ import dataclasses
 import pytest
 from fixtures_analytics import HOSTILE_TASK_TYPES, attempt, build_store, downstream
 
-from ingest.config import load_config
-from ingest.store import open_store
-from queries import Filters
-from queries.report import build_report, render_text
-from queries.stats import wilson
+from tierwatch.cli.render import render_text
+from tierwatch.ingest.config import load_config
+from tierwatch.ingest.store import open_store
+from tierwatch.queries import Filters
+from tierwatch.queries.report import build_report
+from tierwatch.queries.stats import wilson
 
 DEFAULT = load_config(None)
 HAIKU, SONNET, OPUS = 0.0036, 0.0135, 0.0675

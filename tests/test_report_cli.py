@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 from fixtures_analytics import build_store, empty_store, json_keys, small_fleet_records
 
-from queries.report import REPORTS
-from tierwatch.cli import main
+from tierwatch.cli.main import main
+from tierwatch.queries.report import REPORTS
 
 
 @pytest.fixture(scope="module")

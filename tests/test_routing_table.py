@@ -7,11 +7,11 @@ import datetime as dt
 import io
 import json
 
-from ingest import flags
-from ingest.config import load_config
-from ingest.store import ensure_ladder, open_store, refresh_tasks
-from queries import Filters
-from queries.routing_table import (
+from tierwatch.ingest import flags
+from tierwatch.ingest.config import load_config
+from tierwatch.ingest.store import ensure_ladder, open_store, refresh_tasks
+from tierwatch.queries import Filters
+from tierwatch.queries.routing_table import (
     COLUMNS,
     routing_table,
     to_csv,

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.config import load_config
-from ingest.sample import write_sample
+from tierwatch.ingest.config import load_config
+from tierwatch.ingest.sample import write_sample
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_DATA = REPO / "sample_data"
@@ -244,8 +244,8 @@ def test_bad_options_get_a_click_error(tmp_path):
 
 
 def test_sample_loads_with_zero_rejects(tmp_path):
-    from ingest.load import ingest_paths
-    from ingest.store import open_store
+    from tierwatch.ingest.load import ingest_paths
+    from tierwatch.ingest.store import open_store
 
     report = ingest_paths(tmp_path / "t.duckdb", [SAMPLE_DATA], load_config(None))
     assert report.errors == []

@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 from fixtures_analytics import json_keys
 
-from ingest.config import load_config
-from ingest.load import ingest_paths
-from ingest.store import open_store
-from queries import Filters
-from queries.report import REPORTS, build_report, report_module
+from tierwatch.ingest.config import load_config
+from tierwatch.ingest.load import ingest_paths
+from tierwatch.ingest.store import open_store
+from tierwatch.queries import Filters
+from tierwatch.queries.report import REPORTS, build_report, report_module
 
 SAMPLE_DATA = Path(__file__).resolve().parent.parent / "sample_data"
 DEFAULT = load_config(None)

@@ -19,8 +19,8 @@ import otel_fleet
 import pytest
 from google.protobuf import json_format
 
-from ingest.config import load_config
-from ingest.load import ingest_paths
+from tierwatch.ingest.config import load_config
+from tierwatch.ingest.load import ingest_paths
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "otlp"
 needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"needs the real traces in {DATA}")
@@ -350,7 +350,7 @@ def test_mapping_override_points_the_planner_tier_at_a_fleets_attribute(tmp_path
 
 
 def test_bad_mapping_key_is_a_config_error(tmp_path):
-    from ingest.config import ConfigError
+    from tierwatch.ingest.config import ConfigError
 
     with pytest.raises(ConfigError, match=r"\[sources.otlp\] has unknown key 'planer_tier'"):
         config(tmp_path, '[sources.otlp]\nplaner_tier = ["x"]\n')
@@ -393,7 +393,7 @@ def test_dashboard_says_what_traces_lack_on_the_planner_tiers_page(tmp_path, mon
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from dashboard.settings import APP
+    from tierwatch.dashboard.settings import APP
 
     plain = otel_fleet.simulate(jobs=2, seed=3)
     request = plain.request()
@@ -424,7 +424,7 @@ def test_costs_page_states_each_tiers_representative_model_and_price_source(tmp_
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from dashboard.settings import APP
+    from tierwatch.dashboard.settings import APP
 
     cfg_path = tmp_path / "tierwatch.toml"
     cfg_path.write_text('ladder = "openai"\n')
@@ -524,7 +524,7 @@ def test_a_request_per_line_file_is_folded_in_blocks_to_the_same_attempts(
     # spans, a trace one block after its root. With blocks of 7 spans (a job's trace has
     # 20 or more) every trace is folded on its own, and the attempts are the same as the
     # whole file folded at once
-    from ingest import sources
+    from tierwatch.ingest import sources
 
     lines = _per_trace_lines(fleet.request())
     assert len(lines) == 12
@@ -551,7 +551,7 @@ def test_in_blocks_a_named_task_goes_on_across_traces_and_a_stray_span_is_reject
     # and retried on sonnet in another trace, blocks apart: attempts 1 and 2, the second's
     # reason reviewer_reject. A span of the first trace written far after it is a reject
     # naming trace, span and why, not a third attempt
-    from ingest import sources
+    from tierwatch.ingest import sources
 
     def trace(trace_id: str, model: str, verdict: str, tokens: int, task: str = "T1") -> dict:
         run, call = trace_id[:14] + "0a", trace_id[:14] + "0b"

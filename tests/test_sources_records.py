@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from test_sources_otlp import rows
 
-from ingest.config import load_config
-from ingest.load import ingest_paths
+from tierwatch.ingest.config import load_config
+from tierwatch.ingest.load import ingest_paths
 
 LITELLM_FLEET = textwrap.dedent(
     """
@@ -265,7 +265,7 @@ def test_a_langfuse_page_longer_than_the_sniff_on_one_line_is_still_langfuse(tmp
     """An export page of many observations is one line of JSON far longer than what
     detection reads: it is told by its first element, not taken for a v1 record (found by
     bench/bench_records.py, where 20,000 generations loaded as one rejected record)."""
-    from ingest.sources import SNIFF_BYTES
+    from tierwatch.ingest.sources import SNIFF_BYTES
 
     generation = LANGFUSE["data"][1]
     data = [LANGFUSE["data"][0]] + [

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from fixtures_analytics import article_records, attempt, build_store, downstream
 
-from ingest.config import load_config
-from ingest.store import open_store
-from queries import Filters, QueryError, whatif
-from queries.frontier import aiq, gap_recovered
-from queries.report import build_report
+from tierwatch.ingest.config import load_config
+from tierwatch.ingest.store import open_store
+from tierwatch.queries import Filters, QueryError, whatif
+from tierwatch.queries.frontier import aiq, gap_recovered
+from tierwatch.queries.report import build_report
 
 OUTCOMES = Path(__file__).resolve().parents[2] / "shared" / "data" / "routellm" / "outcomes.csv"
 

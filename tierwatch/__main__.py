@@ -1,5 +1,5 @@
 """`python -m tierwatch`: the same as the `tierwatch` command."""
 
-from tierwatch.cli import main
+from tierwatch.cli.main import main
 
 main()

@@ -4,7 +4,7 @@ Reliability per tier, ECE / Brier / AUROC, and silent failures (failure mode 2).
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, ui
+from tierwatch.dashboard import charts, ui
 
 st.title("Confidence")
 st.caption(

@@ -7,9 +7,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import charts, data, ui
-from ingest.config import Price
-from queries import pricing
+from tierwatch.dashboard import charts, data, ui
+from tierwatch.ingest.config import Price
+from tierwatch.queries import pricing
 
 st.title("Costs")
 st.caption(

@@ -4,7 +4,7 @@ evidence behind each task type's routing (failure mode 1, routing table stalenes
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, ui
+from tierwatch.dashboard import charts, ui
 
 
 def _rate_lines(rows: pd.DataFrame, title: str):

@@ -6,7 +6,7 @@ from collections import Counter
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, ui
+from tierwatch.dashboard import charts, ui
 
 st.title("Escalations")
 st.caption(

@@ -4,7 +4,7 @@ whether routing pays off here at all."""
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, ui
+from tierwatch.dashboard import charts, ui
 
 st.title("Overview")
 with ui.snapshot() as snap:

@@ -3,7 +3,7 @@ per task type, and by the tier that actually ran (failure mode 4, planner overco
 
 import streamlit as st
 
-from dashboard import charts, ui
+from tierwatch.dashboard import charts, ui
 
 st.title("Planner tiers")
 st.caption(

@@ -6,9 +6,9 @@ import getpass
 import pandas as pd
 import streamlit as st
 
-from dashboard import access, data, ui
-from ingest.flags import FlagError
-from queries import routing_table as rt
+from tierwatch.dashboard import access, data, ui
+from tierwatch.ingest.flags import FlagError
+from tierwatch.queries import routing_table as rt
 
 REASONS = [
     "tier_up",

@@ -4,9 +4,9 @@ as `tierwatch ingest`. Loading a file again adds nothing: its records count as d
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, ui
-from ingest.load import IngestError
-from ingest.sources import SOURCES
+from tierwatch.dashboard import data, ui
+from tierwatch.ingest.load import IngestError
+from tierwatch.ingest.sources import SOURCES
 
 RESULTS_KEY = "upload-results"
 

@@ -5,8 +5,8 @@ the exploration plan, to export. The model is queries/whatif.py; this page asks 
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, ui
-from queries import whatif
+from tierwatch.dashboard import charts, ui
+from tierwatch.queries import whatif
 
 STARTS = {
     "flags": "The routing table (flags applied)",

@@ -24,9 +24,9 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from ingest.inputs import Limits, open_input
-from ingest.sources import otlp, records
-from ingest.sources.calls import Call, Folded, attempts
+from tierwatch.ingest.inputs import Limits, open_input
+from tierwatch.ingest.sources import otlp, records
+from tierwatch.ingest.sources.calls import Call, Folded, attempts
 
 SOURCES = ("otlp", "litellm", "langfuse")
 SNIFF_BYTES = 1 << 20
@@ -40,7 +40,9 @@ class SourceError(ValueError):
 
 @cache
 def default_mapping() -> dict:
-    text = (resources.files("ingest.sources") / "mapping.toml").read_text(encoding="utf-8")
+    text = (resources.files("tierwatch.ingest.sources") / "mapping.toml").read_text(
+        encoding="utf-8"
+    )
     return tomllib.loads(text)
 
 

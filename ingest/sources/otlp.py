@@ -25,10 +25,10 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ingest.sources.calls import Call
-from ingest.sources.records import boolean as _bool
-from ingest.sources.records import integer as _token
-from ingest.sources.records import number as _number
+from tierwatch.ingest.sources.calls import Call
+from tierwatch.ingest.sources.records import boolean as _bool
+from tierwatch.ingest.sources.records import integer as _token
+from tierwatch.ingest.sources.records import number as _number
 
 _HEX = re.compile(r"[0-9a-fA-F]+")
 

@@ -14,7 +14,7 @@ import json
 from collections import Counter
 from collections.abc import Callable
 
-from ingest.sources.calls import Call
+from tierwatch.ingest.sources.calls import Call
 
 
 def lookup(record, path: str):

@@ -8,9 +8,9 @@ import sys
 
 import click
 
-from ingest import ledger
-from ingest.store import CLI_LOCK_WAIT, open_store
-from tierwatch.cli import db_option
+from tierwatch.cli.options import db_option
+from tierwatch.ingest import ledger
+from tierwatch.ingest.store import CLI_LOCK_WAIT, open_store
 
 
 @click.command()

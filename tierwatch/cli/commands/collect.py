@@ -5,15 +5,15 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import sys
 
 import click
 
-from ingest.collect import Collector, CollectSettings
-from ingest.config import load_config
-from ingest.receiver import DEFAULT_MAX_BODY, create_app
-from ingest.store import db_path
-from tierwatch.cli import EXIT_USAGE, config_option, db_option
+from tierwatch.cli.errors import fail
+from tierwatch.cli.options import config_option, db_option
+from tierwatch.ingest.collect import Collector, CollectSettings
+from tierwatch.ingest.config import load_config
+from tierwatch.ingest.receiver import DEFAULT_MAX_BODY, create_app
+from tierwatch.ingest.store import db_path
 
 TOKEN_ENV = "TIERWATCH_COLLECT_TOKEN"
 LOCAL = {"127.0.0.1", "localhost", "::1"}
@@ -163,8 +163,7 @@ def collect(
         pass
     collector.stop()
     if not server.started:
-        click.echo(f"tierwatch: error: cannot listen on {host}:{port}", err=True)
-        sys.exit(EXIT_USAGE)
+        fail(f"cannot listen on {host}:{port}")
     click.echo(_summary(collector), err=True)
 
 
@@ -176,13 +175,11 @@ def _check_port(host: str, port: int) -> None:
         try:
             s.bind((host, port))
         except OSError as e:
-            click.echo(
-                f"tierwatch: error: cannot listen on {host}:{port}: {e.strerror}. Is another "
-                f"receiver (tierwatch collect, an OpenTelemetry Collector) on that port? "
-                f"Stop it, or pick another with --port",
-                err=True,
+            fail(
+                f"cannot listen on {host}:{port}: {e.strerror}. Is another receiver "
+                f"(tierwatch collect, an OpenTelemetry Collector) on that port? "
+                f"Stop it, or pick another with --port"
             )
-            sys.exit(EXIT_USAGE)
 
 
 def _summary(collector: Collector) -> str:

@@ -8,11 +8,12 @@ import sys
 
 import click
 
-from ingest.config import load_config
-from ingest.load import FORMATS, IngestError, ingest_paths
-from ingest.sources import SOURCES
-from ingest.store import CLI_LOCK_WAIT, open_store, schema_version
-from tierwatch.cli import EXIT_USAGE, config_option, db_option
+from tierwatch.cli.errors import fail
+from tierwatch.cli.options import EXIT_USAGE, config_option, db_option
+from tierwatch.ingest.config import load_config
+from tierwatch.ingest.load import FORMATS, IngestError, ingest_paths
+from tierwatch.ingest.sources import SOURCES
+from tierwatch.ingest.store import CLI_LOCK_WAIT, open_store, schema_version
 
 EXIT_REJECTED = 1
 PROGRESS_MIN_BYTES = 8 << 20  # a bar for files from 8 MB on
@@ -77,8 +78,7 @@ def ingest(paths, db, config_path, fmt, as_json):
     try:
         report = ingest_paths(db, paths, config, fmt=fmt, progress=bars, lock_wait=CLI_LOCK_WAIT)
     except IngestError as e:
-        click.echo(f"tierwatch: error: {e}", err=True)
-        sys.exit(EXIT_USAGE)
+        fail(f"{e}")
     finally:
         if bars:
             bars.close()

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
-from ingest.sample import SampleError, write_sample, write_sample_otlp
+from tierwatch.cli.errors import fail
+from tierwatch.ingest.sample import SampleError, write_sample, write_sample_otlp
 
 
 @click.command("sample")
@@ -66,8 +65,7 @@ def sample(out_dir: str, days: int, tasks_per_day: int, seed: int, form: str) ->
     try:
         paths = write(out_dir, days=days, tasks_per_day=tasks_per_day, seed=seed)
     except SampleError as e:
-        click.echo(f"tierwatch: error: {e}", err=True)
-        sys.exit(2)
+        fail(f"{e}")
     for path in paths:
         click.echo(f"wrote {path} ({path.stat().st_size:,} bytes)")
     click.echo(f"Load them with: tierwatch ingest {out_dir}")

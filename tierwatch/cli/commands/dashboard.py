@@ -14,10 +14,10 @@ from pathlib import Path
 
 import click
 
-from dashboard import settings as dashboard_settings
-from ingest.config import load_config
-from ingest.store import StoreMissing, open_store
-from tierwatch.cli import config_option, db_option
+from tierwatch.cli.options import config_option, db_option
+from tierwatch.dashboard import settings as dashboard_settings
+from tierwatch.ingest.config import load_config
+from tierwatch.ingest.store import StoreMissing, open_store
 
 address_option = click.option(
     "--address",
@@ -155,7 +155,9 @@ def demo(db, config_path, port, address):
         cache_log = logging.getLogger("streamlit.runtime.caching.cache_data_api")
         cache_log.disabled = True
         try:
-            from dashboard.data import load_sample_fleet  # imports streamlit: only when needed
+            from tierwatch.dashboard.data import (
+                load_sample_fleet,  # imports streamlit: only when needed
+            )
 
             report = load_sample_fleet(Path(db), config)
         finally:

@@ -7,11 +7,14 @@ import sys
 
 import click
 
-from ingest.config import load_config
-from ingest.store import CLI_LOCK_WAIT, open_store
-from queries import Filters, QueryError
-from queries.report import REPORTS, build_report, gate_failures, render_text
-from tierwatch.cli import EXIT_USAGE, config_option, db_option
+from tierwatch.cli.errors import fail
+from tierwatch.cli.gate import gate_failures
+from tierwatch.cli.options import config_option, db_option, parse_selection
+from tierwatch.cli.render import render_text
+from tierwatch.ingest.config import load_config
+from tierwatch.ingest.store import CLI_LOCK_WAIT, open_store
+from tierwatch.queries import QueryError
+from tierwatch.queries.report import REPORTS, LadderMismatch, build_report
 
 EXIT_GATE = 1
 _LIST = "\n".join(f"  {name:<16} {about}" for name, (_, about) in REPORTS.items())
@@ -62,13 +65,14 @@ def run_report(name, db, config_path, since, until, fleets, task_types, as_json,
     bad selection or condition, 1 when a condition holds. Returns the result."""
     config = load_config(config_path)
     try:
-        filters = Filters.parse(since=since, until=until, fleets=fleets, task_types=task_types)
+        filters = parse_selection(since, until, fleets, task_types)
         with open_store(db, read_only=True, wait=CLI_LOCK_WAIT) as con:
             result = build_report(con, name, config, filters, **options)
         failures = [f for condition in conditions for f in gate_failures(result, condition)]
+    except LadderMismatch as e:
+        fail(f"{e} (--config)")
     except QueryError as e:
-        click.echo(f"tierwatch: error: {e}", err=True)
-        sys.exit(EXIT_USAGE)
+        fail(f"{e}")
     if as_json:
         click.echo(json.dumps(result, indent=2, ensure_ascii=False, allow_nan=False))
     else:

@@ -3,17 +3,16 @@ JSON, with the same selection, --json and --fail-on as `tierwatch report`."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from ingest.config import load_config
-from queries import QueryError
-from queries.simulate import TABLE_SOURCES
-from queries.whatif import TABLE_FORMATS, parse_table, table_format, write_table
-from tierwatch.cli import EXIT_USAGE
-from tierwatch.cmd_report import run_report, selection_options
+from tierwatch.cli.commands.report import run_report, selection_options
+from tierwatch.cli.errors import fail
+from tierwatch.ingest.config import load_config
+from tierwatch.queries import QueryError
+from tierwatch.queries.simulate import TABLE_SOURCES
+from tierwatch.queries.whatif import TABLE_FORMATS, parse_table, table_format, write_table
 
 
 def _read_table(source: str, config_path: str | None):
@@ -61,8 +60,7 @@ def simulate(table_source, db, config_path, since, until, fleets, task_types, as
     try:
         table = _read_table(table_source, config_path)
     except QueryError as e:
-        click.echo(f"tierwatch: error: {e}", err=True)
-        sys.exit(EXIT_USAGE)
+        fail(f"{e}")
     run_report(
         "simulate", db, config_path, since, until, fleets, task_types, as_json, conditions,
         table=table,
@@ -108,12 +106,11 @@ def optimize(
     Exit status: 0 with a result; 1 when a --fail-on condition holds; 2 for a bad bound,
     selection, condition or --write path.
     """
+    if max_failure_rate is not None and max_downstream_per_day is not None:
+        fail("give one bound: --max-failure-rate or --max-downstream-per-day")
     fmt = table_format(write_path) if write_path else None
     if write_path and fmt not in TABLE_FORMATS:
-        click.echo(
-            f"tierwatch: error: --write {write_path}: name a .yaml, .json or .csv file", err=True
-        )
-        sys.exit(EXIT_USAGE)
+        fail(f"--write {write_path}: name a .yaml, .json or .csv file")
     result = run_report(
         "optimize", db, config_path, since, until, fleets, task_types, as_json, conditions,
         max_failure_rate=max_failure_rate, max_downstream_per_day=max_downstream_per_day,

@@ -1,0 +1,1 @@
+"""One module per command family; each lists its click commands in COMMANDS."""
