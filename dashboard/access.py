@@ -10,7 +10,7 @@ visitor for each session (docs/deploy.md).
   provider in `.streamlit/secrets.toml` ([auth]).
 
 The role comes from `editors` and `viewers` (globs over the user). Every write path of
-the dashboard asks `can_write()` (through data.refuse_if_read_only); a flag and an upload
+the dashboard asks `can_write()` (through connection.refuse_if_read_only); a flag and an upload
 record the signed-in user, not a name typed into a form.
 """
 
@@ -82,7 +82,7 @@ def remember(visitor: Visitor) -> None:
 
 
 def current() -> Visitor | None:
-    """This session's visitor (None outside a page run, e.g. a script calling data.*)."""
+    """This session's visitor (None outside a page run, e.g. a script calling writes.*)."""
     try:
         return st.session_state.get(KEY)
     except Exception:  # no Streamlit session at all

@@ -11,8 +11,10 @@ from pathlib import Path
 import duckdb
 import streamlit as st
 
-from tierwatch.dashboard import access, data, filters, ui
+from tierwatch.dashboard import access, connection, filters, reads, ui
+from tierwatch.dashboard import settings as dashboard_settings
 from tierwatch.ingest.config import ConfigError
+from tierwatch.ingest.environment import SettingError
 from tierwatch.ingest.store import StoreError, explain, is_store_failure
 from tierwatch.queries import QueryError
 
@@ -20,10 +22,10 @@ HERE = Path(__file__).parent
 
 st.set_page_config(page_title="tierwatch", page_icon=":material/alt_route:", layout="wide")
 
-settings = data.settings()
 try:
-    visitor = access.identify(data.config().access, settings.read_only)
-except ConfigError as e:
+    settings = dashboard_settings.settings()
+    visitor = access.identify(connection.config().access, settings.read_only)
+except (ConfigError, SettingError) as e:
     st.error(ui.literal(str(e)))
     st.stop()
 if isinstance(visitor, access.TurnedAway):
@@ -34,7 +36,7 @@ if isinstance(visitor, access.TurnedAway):
         st.warning(visitor.message)
     if visitor.sign_in:
         st.button("Sign in", type="primary", on_click=st.login)
-    elif visitor.user and data.config().access.auth == "oidc":
+    elif visitor.user and connection.config().access.auth == "oidc":
         st.button("Sign out", on_click=st.logout)
     st.stop()
 access.remember(visitor)
@@ -75,22 +77,22 @@ def show(page) -> None:
             st.sidebar.button("Sign out", on_click=st.logout, key="sign-out")
 
     try:
-        options = data.filter_options()
-    except data.Unavailable as e:
+        options = reads.filter_options()
+    except connection.Unavailable as e:
         options = None
         problem = e
     except (ConfigError, StoreError, QueryError) as e:
         options = None
-        problem = data.Unavailable(str(e), kind="error")
+        problem = connection.Unavailable(str(e), kind="error")
     except (duckdb.Error, OSError) as e:  # a damaged file, a full disk
         options = None
-        problem = data.Unavailable(explain(e), kind="error")
+        problem = connection.Unavailable(explain(e), kind="error")
 
     if options is not None and options["attempts"] > 0 and options["first_day"] is not None:
         ui.set_selection(ui.Selection(filters=filters.sidebar(options), options=options))
         try:
             page.run()
-        except data.Unavailable as e:
+        except connection.Unavailable as e:
             ui.unavailable(e)
         except (ConfigError, StoreError, QueryError) as e:
             st.error(ui.literal(ui.without_path(str(e))))
@@ -114,5 +116,5 @@ def show(page) -> None:
         ui.unavailable(problem)
 
 
-with data.visit():  # one read-only visit to the store for this whole run, closed at its end
+with connection.visit():  # one read-only visit to the store for this whole run, closed at its end
     show(page)

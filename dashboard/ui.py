@@ -13,7 +13,8 @@ import re
 import pandas as pd
 import streamlit as st
 
-from tierwatch.dashboard import columns, data
+from tierwatch.dashboard import columns, connection, reads, writes
+from tierwatch.dashboard import settings as dashboard_settings
 from tierwatch.dashboard.text import literal  # noqa: F401 (pages call ui.literal)
 from tierwatch.queries import Filters, QueryError
 
@@ -37,8 +38,8 @@ def selection() -> Selection:
 
 
 def snapshot(config=None):
-    """Open the store read-only for this run (see data.snapshot)."""
-    return data.snapshot(selection().filters, config)
+    """Open the store read-only for this run (see reads.snapshot)."""
+    return reads.snapshot(selection().filters, config)
 
 
 def _slug(text: str) -> str:
@@ -166,14 +167,14 @@ def ci(interval) -> str:
 def can_write() -> bool:
     """Whether this visitor may flag and upload: not read-only, and an editor (or no
     sign-in configured)."""
-    return data.may_write()
+    return connection.may_write()
 
 
 def empty_state(message: str) -> None:
     """No data yet: say so, and offer the two ways to get some."""
     st.title("tierwatch")
     st.info(message)
-    settings = data.settings()
+    settings = dashboard_settings.settings()
     st.markdown(
         "tierwatch shows how a fleet's planner routes subtasks across model tiers: where "
         "tasks fail by planner tier, where escalations pile up, what routing saves, whether "
@@ -193,7 +194,7 @@ def empty_state(message: str) -> None:
         )
         if st.button("Load the sample fleet", type="primary", key="load-sample"):
             with st.spinner("Loading the sample fleet…"):
-                report = data.load_sample_fleet()
+                report = writes.load_sample_fleet()
             totals = report.totals
             st.success(f"Loaded {totals['loaded']:,} records from {len(report.files)} files.")
             st.rerun()
@@ -207,13 +208,13 @@ def empty_state(message: str) -> None:
 def without_path(message: str) -> str:
     """A store message as a visitor sees it: the database by its file name, not its path
     (the full path is for whoever started the server, on its terminal)."""
-    db = data.settings().db
+    db = dashboard_settings.settings().db
     for path in {str(db.resolve()), str(db)}:
         message = message.replace(path, db.name)
     return message
 
 
-def unavailable(error: data.Unavailable) -> None:
+def unavailable(error: connection.Unavailable) -> None:
     """The store cannot be read now: what is happening and what to do."""
     if error.kind == "missing":
         empty_state(literal(without_path(str(error))))

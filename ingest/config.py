@@ -16,7 +16,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-CONFIG_ENV = "TIERWATCH_CONFIG"
+from tierwatch.ingest import environment
 
 # Every top-level setting once, as data: (name, default, help). It drives validation,
 # the defaults and docs/log-format.md's config section.
@@ -450,7 +450,7 @@ def _access(raw, source: str) -> Access:
 
 def load_config(path: str | os.PathLike | None = None) -> Config:
     """The config at `path`, else at $TIERWATCH_CONFIG, else the built-in defaults."""
-    path = path or os.environ.get(CONFIG_ENV)
+    path = path or environment.value("config")
     if not path:
         return parse_config({}, source="built-in defaults")
     p = Path(path)
@@ -465,7 +465,7 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
         raise ConfigError(f"config file {p} is a folder; name the tierwatch.toml in it") from None
     except FileNotFoundError:
         raise ConfigError(
-            f"config file {p} does not exist; check --config or ${CONFIG_ENV}"
+            f"config file {p} does not exist; check --config or ${environment.variable('config')}"
         ) from None
     except OSError as e:
         raise ConfigError(f"config file {p} cannot be read: {e.strerror}") from None

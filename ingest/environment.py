@@ -2,10 +2,10 @@
 
 Every `TIERWATCH_*` variable is a `Setting` here: its name, variable, default, what it does
 and how its text is read. `value(name)` is the one place a variable is read, and a bad
-value is an `SettingError` naming the variable and what it should look like, never a
+value is a `SettingError` naming the variable and what it should look like, never a
 silent fallback to the default. `check()` reads them all; the command line and the
-dashboard call it when they start. docs/settings.md's table is `markdown()` (a test keeps
-them equal). The command-line options that a variable backs (`--db`, `--config`, ...) take
+dashboard call it when they start. docs/settings.md's table is written from `SETTINGS`
+(docs/write_settings.py; a test keeps them equal). The command-line options that a variable backs (`--db`, `--config`, ...) take
 its name from here too.
 """
 
@@ -17,10 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tierwatch.ingest.config import ConfigError
 
-
-class SettingError(ConfigError):
+class SettingError(ValueError):
     """A TIERWATCH_* variable whose value cannot be read."""
 
 
@@ -145,7 +143,7 @@ def value(name: str, environ: dict | None = None):
     except ValueError:
         raise SettingError(
             f"{setting.variable} is {text!r}, must be {setting.looks_like}; set it again "
-            f"or unset it for the default ({_shown(setting.default)})"
+            f"or unset it for the default ({shown(setting.default)})"
         ) from None
 
 
@@ -156,24 +154,23 @@ def check(environ: dict | None = None) -> None:
 
 
 def variable(name: str) -> str:
+    """The environment variable of setting `name`."""
     return BY_NAME[name].variable
 
 
-def _shown(default) -> str:
+def default(name: str):
+    """Setting `name`'s default."""
+    return BY_NAME[name].default
+
+
+def shown(default) -> str:
+    """A default as the messages and docs show it."""
     if default is None:
         return "none"
     if isinstance(default, bool):
-        return "off" if not default else "on"
+        return "on" if default else "off"
     if isinstance(default, int):
         return f"{default:,}"
     if isinstance(default, float):
         return f"{default:g}"
     return str(default)
-
-
-def markdown() -> str:
-    """docs/settings.md's table of the environment variables."""
-    lines = ["| variable | default | what it does |", "|---|---|---|"]
-    for s in SETTINGS:
-        lines.append(f"| `{s.variable}` | {_shown(s.default)} | {s.help} |")
-    return "\n".join(lines)

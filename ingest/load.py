@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from tierwatch.ingest import identity, sources, store, validate
+from tierwatch.ingest import environment, identity, sources, store, validate
 from tierwatch.ingest.config import Config
 from tierwatch.ingest.inputs import InputLimit, Limits, Progress, open_input
 
@@ -51,7 +51,6 @@ SUFFIXES = {
 }
 CHUNK_RECORDS = 250_000  # CSV and Parquet records staged at a time
 BLOCK_BYTES = 64 << 20  # JSONL bytes staged at a time (whole lines)
-INGEST_MEMORY_LIMIT = os.environ.get("TIERWATCH_INGEST_MEMORY", "1GB")  # DuckDB's, per load
 MAX_RAW_CHARS = 10_000  # a rejected record's text is kept up to this length
 REJECTS_SHOWN = 100
 
@@ -1045,8 +1044,9 @@ def _missing_facts(con: duckdb.DuckDBPyConnection, file_id: int) -> list[str]:
 
 def _out_of_memory(label: str) -> str:
     return (
-        f"{label}: not loaded, DuckDB ran out of its memory limit ({INGEST_MEMORY_LIMIT}); "
-        f"nothing of this file was stored. Give it more with TIERWATCH_INGEST_MEMORY=4GB, "
+        f"{label}: not loaded, DuckDB ran out of its memory limit "
+        f"({environment.value('ingest_memory')}); nothing of this file was stored. Give it "
+        f"more with {environment.variable('ingest_memory')}=4GB, "
         f"or split the file"
     )
 
@@ -1088,11 +1088,8 @@ def ingest_paths(
     report = IngestReport()
     with store.open_store(db, read_only=False, wait=lock_wait) as con:
         # past this DuckDB spills to disk: a load's memory must not grow with the file
-        if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", INGEST_MEMORY_LIMIT, re.IGNORECASE):
-            raise IngestError(
-                f"TIERWATCH_INGEST_MEMORY is {INGEST_MEMORY_LIMIT!r}, must be a size like 2GB"
-            )
-        con.execute(f"set memory_limit = '{INGEST_MEMORY_LIMIT}'")
+        limit = environment.value("ingest_memory")  # a size like 2GB, checked by its Setting
+        con.execute(f"set memory_limit = '{limit}'")
         store.ensure_ladder(con, config)
         for f in files:
             total = f.stat().st_size

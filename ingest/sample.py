@@ -22,10 +22,12 @@ import gzip
 import io
 import json
 import random
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from tierwatch.ingest.config import DEFAULT_TIERS
+from tierwatch.ingest import load
+from tierwatch.ingest.config import DEFAULT_TIERS, Config
 
 DEFAULT_START = dt.date(2026, 9, 1)
 
@@ -760,3 +762,25 @@ def write_sample_otlp(
     except OSError as e:
         raise _unwritable(out, e) from None
     return [path]
+
+
+def sample_data_dir() -> Path:
+    """The committed sample fleet: sample_data/ of the source tree (an installed wheel has
+    none, and `load_sample` then writes a fresh one)."""
+    return Path(__file__).resolve().parent.parent / "sample_data"
+
+
+def load_sample(db: str | Path, config: Config):
+    """Load the sample fleet into the store at `db`: the committed files, else a freshly
+    written one (the same seeded fleet); the IngestReport."""
+    folder = sample_data_dir()
+    files = [
+        p
+        for p in (sorted(folder.glob("*")) if folder.is_dir() else [])
+        if p.is_file() and Path(p.name.lower().removesuffix(".gz")).suffix in load.SUFFIXES
+    ]
+    if files:
+        return load.ingest_paths(db, files, config)
+    with tempfile.TemporaryDirectory(prefix="tierwatch-sample-") as tmp:
+        write_sample(Path(tmp))
+        return load.ingest_paths(db, [tmp], config)

@@ -18,11 +18,9 @@ from pathlib import Path
 
 import duckdb
 
-from tierwatch.ingest import identity
+from tierwatch.ingest import environment, identity
 from tierwatch.ingest.config import Config
 
-DB_ENV = "TIERWATCH_DB"
-DEFAULT_DB = "tierwatch.duckdb"
 # how long a command waits for a file another process holds for a moment (a collect batch)
 CLI_LOCK_WAIT = 10.0
 
@@ -80,7 +78,7 @@ def explain(e: BaseException) -> str:
 
 def db_path(path: str | os.PathLike | None = None) -> Path:
     """The database file: `path`, else $TIERWATCH_DB, else ./tierwatch.duckdb."""
-    return Path(path or os.environ.get(DB_ENV) or DEFAULT_DB)
+    return Path(path) if path else environment.value("db")
 
 
 def _migrations() -> list[tuple[int, str]]:

@@ -429,10 +429,10 @@ def test_the_empty_state_button_loads_the_sample_fleet(tmp_path, monkeypatch):
 
 
 def test_rollups_kept_between_interactions_give_the_reports_numbers(db):
-    from tierwatch.dashboard import data
+    from tierwatch.dashboard import connection
 
     open_page("costs")  # builds the reports' rollups on its connection and keeps them
-    saved = data._ROLLUPS._saved[str(db)]
+    saved = connection._ROLLUPS._saved[str(db)]
     assert {"task_rollup", "attempt_spend"} <= set(saved[1])
 
     st.cache_data.clear()  # the next interaction computes again, from the kept rollups
@@ -540,21 +540,21 @@ def report_with(db, name, **options):
 def test_read_only_by_construction_every_write_path_refuses(db, monkeypatch, tmp_path, value):
     """However read-only was asked for (any true word, even a typo, counts), every write the
     dashboard can make is refused before the store is opened for writing."""
-    from tierwatch.dashboard import data
+    from tierwatch.dashboard import connection, writes
 
     monkeypatch.setenv("TIERWATCH_READ_ONLY", value)
     before = db.read_bytes()
     good = json.dumps({"task_id": "ro-1", "ts": "2026-03-01T00:00:00Z", "task_type": "x",
                        "tier": "haiku", "input_tokens": 1, "output_tokens": 1})  # fmt: skip
-    writes = [
-        lambda: data.set_flag("html_extraction", "opus", who="x", reason="other", note=""),
-        lambda: data.clear_flag("html_extraction", who="x", note=""),
-        lambda: data.ingest_upload("new.jsonl", (good + "\n").encode()),
-        lambda: data.load_sample_fleet(),
-        lambda: data.writing().__enter__(),
+    attempts = [
+        lambda: writes.set_flag("html_extraction", "opus", who="x", reason="other", note=""),
+        lambda: writes.clear_flag("html_extraction", who="x", note=""),
+        lambda: writes.ingest_upload("new.jsonl", (good + "\n").encode()),
+        lambda: writes.load_sample_fleet(),
+        lambda: connection.writing().__enter__(),
     ]
-    for write in writes:
-        with pytest.raises(data.ReadOnly, match="read-only"):
+    for write in attempts:
+        with pytest.raises(connection.ReadOnly, match="read-only"):
             write()
     assert db.read_bytes() == before  # not a byte written
 
@@ -624,11 +624,11 @@ def test_a_gzip_bomb_upload_is_refused_with_memory_bounded(db, tmp_path):
         f"""
         import resource, sys
         from pathlib import Path
-        from tierwatch.dashboard import data
+        from tierwatch.dashboard import connection, writes
         from tierwatch.ingest.load import IngestError
         payload = Path({str(bomb)!r}).read_bytes()
         try:
-            data.ingest_upload("bomb.jsonl.gz", payload)
+            writes.ingest_upload("bomb.jsonl.gz", payload)
         except IngestError as e:
             print("refused:", e)
         else:

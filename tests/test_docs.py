@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from tierwatch.cli.main import main
-from tierwatch.ingest import validate
+from tierwatch.ingest import environment, validate
 from tierwatch.ingest.config import SETTINGS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,3 +72,26 @@ def test_readme_gives_exactly_two_commands_and_ci_runs_the_test_one():
     assert test_command.endswith("pytest")
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert test_command in ci.splitlines()
+
+
+def test_the_settings_page_is_written_from_the_declarations():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("write_settings", ROOT / "docs/write_settings.py")
+    writer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(writer)
+    page = writer.PAGE.read_text(encoding="utf-8")
+    assert writer.written(page) == page, "run: .venv/bin/python docs/write_settings.py"
+    for name, _, _ in SETTINGS:  # each declaration has its row
+        assert f"| `{name}` |" in page
+    assert page.count("| `TIERWATCH_") == len(environment.SETTINGS)
+
+
+def test_every_environment_variable_the_code_reads_is_declared():
+    # a TIERWATCH_* name written anywhere in the code is a declared setting's variable
+    declared = {s.variable for s in environment.SETTINGS}
+    found = set()
+    for room in ("tierwatch", "ingest", "queries", "dashboard"):
+        for path in (ROOT / room).rglob("*.py"):
+            found |= set(re.findall(r"TIERWATCH_[A-Z_]+", path.read_text(encoding="utf-8")))
+    assert found <= declared, found - declared

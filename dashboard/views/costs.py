@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from tierwatch.dashboard import charts, data, ui
+from tierwatch.dashboard import charts, connection, ui
 from tierwatch.ingest.config import Price
 from tierwatch.queries import pricing
 
@@ -17,7 +17,7 @@ st.caption(
     "tokens. Planner and reviewer calls are routing overhead, counted in realized spend."
 )
 
-base = data.config()
+base = connection.config()
 
 with st.expander("What if prices were different? (changes nothing stored)"):
     st.caption(

@@ -6,7 +6,7 @@ import getpass
 import pandas as pd
 import streamlit as st
 
-from tierwatch.dashboard import access, data, ui
+from tierwatch.dashboard import access, ui, writes
 from tierwatch.ingest.flags import FlagError
 from tierwatch.queries import routing_table as rt
 
@@ -115,7 +115,7 @@ if ui.can_write():
         submitted = st.form_submit_button("Flag", type="primary")
     if submitted:
         try:
-            data.set_flag(task_type, target, who=who, reason=reason, note=note)
+            writes.set_flag(task_type, target, who=who, reason=reason, note=note)
         except FlagError as e:
             st.error(ui.literal(str(e)))
         else:
@@ -136,7 +136,7 @@ for name, f in current.items():
             st.text(f.note)
     if ui.can_write() and cols[1].button("Unflag", key=f"unflag-{f.flag_id}"):
         try:
-            data.clear_flag(name, who=st.session_state.get("flag-who") or _who_default(), note="")
+            writes.clear_flag(name, who=st.session_state.get("flag-who") or _who_default(), note="")
         except FlagError as e:
             st.error(ui.literal(str(e)))
         else:

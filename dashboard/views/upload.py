@@ -4,14 +4,15 @@ as `tierwatch ingest`. Loading a file again adds nothing: its records count as d
 import pandas as pd
 import streamlit as st
 
-from tierwatch.dashboard import data, ui
+from tierwatch.dashboard import connection, ui, writes
+from tierwatch.dashboard import settings as dashboard_settings
 from tierwatch.ingest.load import IngestError
 from tierwatch.ingest.sources import SOURCES
 
 RESULTS_KEY = "upload-results"
 
 st.title("Upload log files")
-settings = data.settings()
+settings = dashboard_settings.settings()
 st.caption(
     "JSONL, CSV or Parquet in log format v1 (docs/log-format.md), OpenTelemetry traces "
     "(OTLP/JSON or protobuf), LiteLLM logs and Langfuse exports (docs/sources.md), gzip "
@@ -38,8 +39,8 @@ if files and st.button(f"Load {len(files)} file(s)", type="primary", key="upload
             bar.progress(min(progress["bytes"] / total, 1.0), text=f"Loading {ui.literal(name)}…")
 
         try:
-            result = data.ingest_upload(f.name, payload, progress=step)
-        except (data.UploadRefused, IngestError, data.Unavailable) as e:
+            result = writes.ingest_upload(f.name, payload, progress=step)
+        except (writes.UploadRefused, IngestError, connection.Unavailable) as e:
             results.append({"file": f.name, "error": str(e)})
         else:
             results.append({"file": f.name, "result": result})

@@ -9,7 +9,9 @@ import click
 import duckdb
 
 from tierwatch.cli.options import EXIT_USAGE
+from tierwatch.ingest import environment
 from tierwatch.ingest.config import ConfigError
+from tierwatch.ingest.environment import SettingError
 from tierwatch.ingest.store import StoreError, explain
 
 
@@ -19,12 +21,12 @@ class TierwatchGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except (ConfigError, StoreError) as e:
+        except (ConfigError, SettingError, StoreError) as e:
             fail(str(e))
         except duckdb.OutOfMemoryException:
             fail(
                 "DuckDB ran out of memory; nothing was changed. Give a load more with "
-                "TIERWATCH_INGEST_MEMORY=4GB, or free memory on this machine"
+                f"{environment.variable('ingest_memory')}=4GB, or free memory on this machine"
             )
         except (duckdb.Error, OSError) as e:
             fail(explain(e))

@@ -11,6 +11,7 @@ import click
 
 from tierwatch.cli.commands import collect, dashboard, ingest, ledger, report, sample, whatif
 from tierwatch.cli.errors import TierwatchGroup
+from tierwatch.ingest import environment
 
 
 @click.group(cls=TierwatchGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,6 +25,7 @@ def main() -> None:
     and what to explore), browse it all with `tierwatch dashboard`; `tierwatch demo`
     does all of it on a simulated sample fleet.
     """
+    environment.check()  # a bad TIERWATCH_* variable stops every command at start
 
 
 for module in (ingest, collect, ledger, report, whatif, sample, dashboard):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tierwatch.ingest.store import DEFAULT_DB
+from tierwatch.ingest import environment
 from tierwatch.queries import Filters
 
 EXIT_USAGE = 2
@@ -12,16 +12,16 @@ EXIT_USAGE = 2
 db_option = click.option(
     "--db",
     "db",
-    envvar="TIERWATCH_DB",
-    default=DEFAULT_DB,
+    envvar=environment.variable("db"),
+    default=str(environment.default("db")),
     show_default=True,
     type=click.Path(dir_okay=False),
-    help="The DuckDB store (env TIERWATCH_DB).",
+    help=f"The DuckDB store (env {environment.variable('db')}).",
 )
 config_option = click.option(
     "--config",
     "config_path",
-    envvar="TIERWATCH_CONFIG",
+    envvar=environment.variable("config"),
     default=None,
     type=click.Path(dir_okay=False),
     help="tierwatch.toml with the tier ladder and prices (env TIERWATCH_CONFIG); "

@@ -10,12 +10,13 @@ import click
 
 from tierwatch.cli.errors import fail
 from tierwatch.cli.options import config_option, db_option
+from tierwatch.ingest import environment
 from tierwatch.ingest.collect import Collector, CollectSettings
 from tierwatch.ingest.config import load_config
 from tierwatch.ingest.receiver import DEFAULT_MAX_BODY, create_app
 from tierwatch.ingest.store import db_path
 
-TOKEN_ENV = "TIERWATCH_COLLECT_TOKEN"
+TOKEN_ENV = environment.variable("collect_token")
 LOCAL = {"127.0.0.1", "localhost", "::1"}
 
 

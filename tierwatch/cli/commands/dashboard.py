@@ -7,7 +7,6 @@ and config are through the environment; it reads the store read-only per interac
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from pathlib import Path
@@ -16,7 +15,9 @@ import click
 
 from tierwatch.cli.options import config_option, db_option
 from tierwatch.dashboard import settings as dashboard_settings
+from tierwatch.ingest import environment
 from tierwatch.ingest.config import load_config
+from tierwatch.ingest.sample import load_sample
 from tierwatch.ingest.store import StoreMissing, open_store
 
 address_option = click.option(
@@ -115,7 +116,7 @@ def run_dashboard(
     "--max-upload-mb",
     type=click.FloatRange(min=1),
     envvar=dashboard_settings.MAX_UPLOAD_ENV,
-    default=dashboard_settings.DEFAULT_MAX_UPLOAD_MB,
+    default=environment.default("max_upload_mb"),
     show_default=True,
     help=f"Largest file the Upload page accepts (env {dashboard_settings.MAX_UPLOAD_ENV}).",
 )
@@ -151,17 +152,7 @@ def demo(db, config_path, port, address):
     config = load_config(config_path)
     if _is_empty(db):
         click.echo(f"Loading the sample fleet into {db} …", err=True)
-        # outside a running app Streamlit warns that its caches live in memory: true, and noise
-        cache_log = logging.getLogger("streamlit.runtime.caching.cache_data_api")
-        cache_log.disabled = True
-        try:
-            from tierwatch.dashboard.data import (
-                load_sample_fleet,  # imports streamlit: only when needed
-            )
-
-            report = load_sample_fleet(Path(db), config)
-        finally:
-            cache_log.disabled = False
+        report = load_sample(Path(db), config)
         for f in report.files:
             click.echo(
                 f"  {Path(f.path).name}: {f.loaded:,} loaded, {f.duplicates:,} "
