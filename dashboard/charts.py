@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
+from tierwatch.dashboard.columns import money
 from tierwatch.dashboard.text import label
 
 SKIP_TIER_COLOR = "#d62728"
@@ -370,3 +371,21 @@ def frontier(points: list[dict], ladder: Sequence[str], title: str) -> go.Figure
     fig.update_xaxes(type="log", tickvals=ticks, ticktext=[f"${t:g}" for t in ticks])
     fig.update_yaxes(tickformat=".0%", rangemode="tozero")
     return fig
+
+
+def strategy_bars(strategies: list[dict], ladder: Sequence[str], title: str) -> go.Figure:
+    """Cost per day of each strategy (queries.costs.strategies), each one-tier fleet in its
+    tier's colour and the routed fleet in black, the dollars on the bars."""
+    colors = tier_colors(ladder)
+    fig = go.Figure(
+        go.Bar(
+            x=[label(r["strategy"]) for r in strategies],
+            y=[r["usd_per_day"] for r in strategies],
+            text=[
+                money(r["usd_per_day"]) if r["usd_per_day"] is not None else "" for r in strategies
+            ],
+            textposition="outside",
+            marker={"color": [colors.get(r["tier"], "#333") for r in strategies]},
+        )
+    )
+    return _layout(fig, title, height=420)

@@ -46,7 +46,7 @@ def kind_of(column: str, values: pd.Series) -> str:
         return "text"
     if (
         last.endswith(("_rate", "share", "_share"))
-        or last in ("rate", "escalation_tax", "gap_recovered", "savings_vs")
+        or last in ("rate", "escalation_tax", "gap_recovered", "savings_vs", "routing_saves")
         or ".savings_vs" in name
         or name.startswith("savings_vs")
     ):

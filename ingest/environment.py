@@ -5,8 +5,8 @@ and how its text is read. `value(name)` is the one place a variable is read, and
 value is a `SettingError` naming the variable and what it should look like, never a
 silent fallback to the default. `check()` reads them all; the command line and the
 dashboard call it when they start. docs/settings.md's table is written from `SETTINGS`
-(docs/write_settings.py; a test keeps them equal). The command-line options that a variable backs (`--db`, `--config`, ...) take
-its name from here too.
+(docs/write_settings.py; a test keeps them equal). The command-line options that a
+variable backs (`--db`, `--config`, ...) take its name from here too.
 """
 
 from __future__ import annotations

@@ -1,7 +1,14 @@
 """Routing analytics over the tierwatch store: SQL files named for their result, run with
 bound parameters, and the reports built on them (see docs/metrics.md for the semantics).
 
-`run(con, name, params)` reads `queries/<name>.sql` and executes it with the parameters the
+The SQL lives in three folders, by what a file makes:
+- `queries/<name>.sql`: a result (rows a report, a page or the command line reads);
+- `queries/tables/<name>.sql`: a derived table (a rollup several results read), built by
+  `ensure_table` / `rollups.register`;
+- `queries/macros/<name>.sql`: a macro the results call (`in_selection`).
+A name is unique across the three; `sql_text(name)` finds it in whichever holds it.
+
+`run(con, name, params)` reads a result's file and executes it with the parameters the
 file names (`$since`, `$task_types`, ...); values never enter the SQL text.
 """
 
@@ -15,6 +22,7 @@ import duckdb
 from tierwatch.queries.filters import Filters, QueryError
 
 QUERY_DIR = Path(__file__).parent
+SQL_DIRS = (QUERY_DIR, QUERY_DIR / "tables", QUERY_DIR / "macros")
 
 __all__ = [
     "Filters",
@@ -30,16 +38,19 @@ __all__ = [
 
 
 def query_names() -> list[str]:
-    """Every query file's name (without `.sql`), sorted."""
-    return sorted(p.stem for p in QUERY_DIR.glob("*.sql"))
+    """Every SQL file's name (without `.sql`) in the three folders, sorted."""
+    return sorted(p.stem for folder in SQL_DIRS for p in folder.glob("*.sql"))
 
 
 def sql_text(name: str) -> str:
-    """The text of `queries/<name>.sql`; QueryError when there is no such file."""
-    path = QUERY_DIR / f"{name}.sql"
-    if not re.fullmatch(r"[a-z0-9_]+", name) or not path.is_file():
-        raise QueryError(f"no query named {name!r}; the queries are {', '.join(query_names())}")
-    return path.read_text(encoding="utf-8")
+    """The text of the SQL file `name` (a result, a table or a macro); QueryError when
+    there is no such file."""
+    if re.fullmatch(r"[a-z0-9_]+", name):
+        for folder in SQL_DIRS:
+            path = folder / f"{name}.sql"
+            if path.is_file():
+                return path.read_text(encoding="utf-8")
+    raise QueryError(f"no query named {name!r}; the queries are {', '.join(query_names())}")
 
 
 def _execute(

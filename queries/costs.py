@@ -175,3 +175,51 @@ def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **op
         "failure_adjusted_usd_per_day": _per_day(failure_adjusted, days),
         "by_task_type": by_task_type,
     }
+
+
+def strategies(result: dict, ladder: list[str]) -> list[dict]:
+    """The costs report's strategies side by side: every one-tier fleet, then the routed one
+    (what ran). `routing_saves` is 1 - realized / the strategy (null for the routed one)."""
+    rows = [
+        {
+            "strategy": f"all-{tier}",
+            "tier": tier,
+            "usd_per_day": result["counterfactual_usd_per_day"][tier],
+            "usd_per_month": result["counterfactual_usd_per_month"][tier],
+            "routing_saves": result["savings_vs"][tier],
+        }
+        for tier in ladder
+    ]
+    rows.append(
+        {
+            "strategy": "realized (routed)",
+            "tier": None,
+            "usd_per_day": result["realized_usd_per_day"],
+            "usd_per_month": result["realized_usd_per_month"],
+            "routing_saves": None,
+        }
+    )
+    return rows
+
+
+WATERFALL_STEPS = (
+    ("final", "last attempts on the tiers the planner chose"),
+    ("superseded", "superseded attempts (retries, escalations)"),
+    ("planner", "planner calls"),
+    ("reviewer", "reviewer calls"),
+)
+
+
+def waterfall(result: dict, spend: list[dict], top: str) -> list[tuple[str, float]]:
+    """From running everything on the top tier to what was realized, over the selection:
+    (step, USD) for the Costs page's waterfall. `spend` is dashboard_daily_spend's rows (by
+    day and part); the steps add up to the realized spend."""
+    parts: dict[str, float] = {}
+    for row in spend:
+        parts[row["part"]] = parts.get(row["part"], 0.0) + (row["cost_usd"] or 0.0)
+    start = result["counterfactual_usd"][top]
+    steps = [(f"all-{top}", start)]
+    for part, name in WATERFALL_STEPS:
+        value = parts.get(part, 0.0)
+        steps.append((name, value - start if part == "final" else value))
+    return steps

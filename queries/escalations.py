@@ -43,7 +43,7 @@ def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **op
     hotspots = run(con, "escalation_hotspots", params)
     steps = run(con, "escalation_paths", params)
     logged_reasons = run(con, "escalation_reasons", params)
-    tax = {r["task_type"]: r for r in run(con, "escalation_tax", params)}
+    tax = {r["task_type"]: r for r in run(con, "escalation_tax", {**params, "grain": "task_type"})}
 
     paths: dict[str, dict[str, int]] = {}
     for s in steps:
@@ -90,15 +90,19 @@ def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **op
     superseded = sum(r["escalation_cost_usd"] for r in by_task_type)
     spend_total = sum((r["spend_usd"] for r in tax.values()), 0.0)
     all_paths: dict[str, int] = {}
+    all_reasons: dict[str, int] = {}
     for r in by_task_type:
         for path, n in r["paths"].items():
             all_paths[path] = all_paths.get(path, 0) + n
+        for reason, n in r["reasons"].items():
+            all_reasons[reason] = all_reasons.get(reason, 0) + n
     return {
         "tasks": tasks,
         "escalated_tasks": escalated,
         **rate_fields("escalation", escalated, tasks),
         "skip_tier_escalations": sum(r["skip_tier_escalations"] for r in by_task_type),
         "paths": dict(sorted(all_paths.items(), key=lambda kv: -kv[1])),
+        "reasons": dict(sorted(all_reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
         "escalation_cost_usd": superseded,
         "escalation_tax": ratio(superseded, spend_total),
         "by_task_type": by_task_type,

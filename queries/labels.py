@@ -6,6 +6,10 @@ name wherever it is shown. The JSON keys themselves (docs/reports.md) do not cha
 from __future__ import annotations
 
 LABELS: dict[str, str] = {
+    "strategy": "Strategy",
+    "usd_per_day": "Per day",
+    "usd_per_month": "Per month",
+    "routing_saves": "Routing saves",
     "task_type": "Task type",
     "tier": "Tier",
     "planner_tier": "Planner tier",
@@ -81,6 +85,7 @@ HELP: dict[str, str] = {
     "share of executor spend",
     "small_sample": "Fewer than 30 tasks: read the interval, not the point",
     "savings_vs": "1 - realized / running every task on that tier",
+    "routing_saves": "1 - realized / that strategy; negative: routing costs more than it",
     "ece": "Expected calibration error: the gap between stated confidence and success, "
     "lower is better",
     "brier": "Mean squared error of confidence as a probability of success, lower is better",

@@ -20,13 +20,14 @@ calls `register` again.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 
 import duckdb
 
 from tierwatch.ingest import model_prices
-from tierwatch.ingest.config import Config
+from tierwatch.ingest.config import Config, Price
 from tierwatch.queries import data_key, ensure_table, sql_text
 from tierwatch.queries.filters import QueryError
 
@@ -185,3 +186,21 @@ def price_tokens(
         + cached_input_tokens * price.cached_input_usd_per_mtok
         + output_tokens * price.output_usd_per_mtok
     ) / MTOK
+
+
+def with_prices(
+    config: Config, prices: dict[str, tuple[float, float, float]], failure_cost_usd: float
+) -> Config:
+    """`config` with each named tier at (input, output, cached input) USD per million
+    tokens and another cost of a downstream failure: a what-if, nothing stored. A tier not
+    named keeps its price."""
+    tiers = tuple(
+        dataclasses.replace(t, price=Price(*prices[t.name])) if t.name in prices else t
+        for t in config.tiers
+    )
+    return dataclasses.replace(
+        config,
+        tiers=tiers,
+        settings={**config.settings, "failure_cost_usd": failure_cost_usd},
+        source=f"{config.source} with what-if prices",
+    )

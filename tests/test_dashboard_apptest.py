@@ -146,7 +146,7 @@ def test_costs_headlines_equal_the_costs_report_and_the_what_if_changes_nothing_
     costs = report(db, "costs")
     assert metric(at, "Realized per day") == f"${costs['realized_usd_per_day']:,.2f}"
     by_strategy = table_with(at, "strategy")
-    assert list(by_strategy["per day"])[:3] == pytest.approx(
+    assert list(by_strategy["usd_per_day"])[:3] == pytest.approx(
         [costs["counterfactual_usd_per_day"][t] for t in ("haiku", "sonnet", "opus")]
     )
 

@@ -348,3 +348,15 @@ def test_gate_failures_reads_conditions_and_skips_undefined_rates():
         gate_failures(result, "cost>1")
     with pytest.raises(QueryError, match="has no number 'first_day'"):  # a date, not a number
         gate_failures({"report": "summary", "first_day": "2026-03-01"}, "first_day>0")
+
+
+def test_sql_names_are_unique_across_the_three_folders_and_tables_build_tables():
+    found = [p.stem for folder in queries.SQL_DIRS for p in folder.glob("*.sql")]
+    assert len(found) == len(set(found)), sorted(n for n in found if found.count(n) > 1)
+    for path in (queries.QUERY_DIR / "tables").glob("*.sql"):
+        text = path.read_text()
+        # it creates its table, or its header says the view pricing.register makes of it
+        made = re.search(rf"create (or replace )?temp table {path.stem}\b", text, re.I)
+        assert made or text.startswith(f"-- {path.stem}: ") and "(a temp view" in text, path
+    for path in queries.QUERY_DIR.glob("*.sql"):  # a result file makes no table
+        assert not re.search(r"^\s*create ", path.read_text(), re.I | re.M), path.name

@@ -1,14 +1,11 @@
 """Costs: realized spend against running every task on one tier, over time and per task
 type, with prices and the cost of a downstream failure editable as a what-if."""
 
-import dataclasses
-
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from tierwatch.dashboard import charts, connection, ui
-from tierwatch.ingest.config import Price
+from tierwatch.queries import costs as cost_steps
 from tierwatch.queries import pricing
 
 st.title("Costs")
@@ -55,16 +52,16 @@ with st.expander("What if prices were different? (changes nothing stored)"):
         key="whatif-failure-cost",
     )
 
-tiers = []
-for t, row in zip(base.tiers, edited.to_dict("records"), strict=True):
-    values = [row["input $/Mtok"], row["output $/Mtok"], row["cached input $/Mtok"]]
-    values = [float(v) if v is not None and not pd.isna(v) else 0.0 for v in values]
-    tiers.append(dataclasses.replace(t, price=Price(*values)))
-whatif = dataclasses.replace(
+whatif = pricing.with_prices(
     base,
-    tiers=tuple(tiers),
-    settings={**base.settings, "failure_cost_usd": failure_cost},
-    source=f"{base.source} with what-if prices",
+    {
+        row["tier"]: tuple(
+            0.0 if v is None or pd.isna(v) else float(v)
+            for v in (row["input $/Mtok"], row["output $/Mtok"], row["cached input $/Mtok"])
+        )
+        for row in edited.to_dict("records")
+    },
+    failure_cost,
 )
 changed = (whatif.tiers, whatif.settings) != (base.tiers, base.settings)
 if changed:
@@ -96,64 +93,20 @@ cols[3].metric(
     f"{costs.get('downstream_failures', 0):,} downstream failures",
 )
 
-strategies = pd.DataFrame(
-    [
-        {
-            "strategy": f"all-{t}",
-            "per day": costs["counterfactual_usd_per_day"][t],
-            "per month": (costs.get("counterfactual_usd_per_month") or {}).get(t),
-            "routing saves": ui.pct(costs["savings_vs"][t]),
-        }
-        for t in ladder
-    ]
-    + [
-        {
-            "strategy": "realized (routed)",
-            "per day": costs["realized_usd_per_day"],
-            "per month": costs["realized_usd_per_month"],
-            "routing saves": "",
-        }
-    ]
-)
+strategies = cost_steps.strategies(costs, ladder)
 
 left, right = st.columns(2)
 if not spend.empty:
-    parts = spend.groupby("part")["cost_usd"].sum().to_dict()
-    final = parts.get("final", 0.0)
-    start = costs["counterfactual_usd"][top]
-    steps = [
-        (f"all-{top}", start),
-        ("last attempts on the tiers the planner chose", final - start),
-        ("superseded attempts (retries, escalations)", parts.get("superseded", 0.0)),
-        ("planner calls", parts.get("planner", 0.0)),
-        ("reviewer calls", parts.get("reviewer", 0.0)),
-    ]
     left.plotly_chart(
         charts.waterfall(
-            steps, "realized", f"From all-{top} to realized, over the selection (USD)"
+            cost_steps.waterfall(costs, spend.to_dict("records"), top),
+            "realized",
+            f"From all-{top} to realized, over the selection (USD)",
         ),
         width="stretch",
     )
 right.plotly_chart(
-    go.Figure(
-        go.Bar(
-            x=strategies["strategy"],
-            y=strategies["per day"],
-            text=[ui.usd(v) for v in strategies["per day"]],
-            textposition="outside",
-            marker={
-                "color": [
-                    charts.tier_colors(ladder).get(s.removeprefix("all-"), "#333")
-                    for s in strategies["strategy"]
-                ]
-            },
-        )
-    ).update_layout(
-        title="Cost per day by strategy (USD)",
-        height=420,
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
-    ),
-    width="stretch",
+    charts.strategy_bars(strategies, ladder, "Cost per day by strategy (USD)"), width="stretch"
 )
 
 if not spend.empty and not counterfactual.empty:
@@ -172,17 +125,7 @@ if not spend.empty and not counterfactual.empty:
         width="stretch",
     )
 
-ui.table(
-    strategies,
-    "cost by strategy",
-    column_config={
-        "per day": st.column_config.NumberColumn(format="dollar"),
-        "per month": st.column_config.NumberColumn(format="dollar"),
-        "routing saves": st.column_config.TextColumn(
-            help="1 - realized / that strategy; negative: routing costs more than it"
-        ),
-    },
-)
+ui.table(pd.DataFrame(strategies).drop(columns="tier"), "cost by strategy")
 prices_used = pd.DataFrame(pricing.tier_prices(whatif if changed else base)).fillna("")
 st.caption(
     "Each all-T strategy prices every call at tier T's price: the price of the model named "

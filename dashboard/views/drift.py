@@ -8,14 +8,11 @@ from tierwatch.dashboard import charts, ui
 
 
 def _rate_lines(rows: pd.DataFrame, title: str):
-    """Failure and escalation rate per period of daily task counts, as a line chart."""
-    part = rows.groupby("period", as_index=False)[["tasks", "failed", "escalated"]].sum()
-    part["failure rate"] = part["failed"] / part["tasks"]
-    part["escalation rate"] = part["escalated"] / part["tasks"]
+    """Failure and escalation rate per period (rows of task_rates_per_period), as lines."""
     return charts.lines(
-        part,
+        rows,
         "period",
-        {"failure rate": "failure rate", "escalation rate": "escalation rate"},
+        {"failure_rate": "failure rate", "escalation_rate": "escalation rate"},
         title,
         y_format=".0%",
     )
@@ -30,17 +27,7 @@ with ui.snapshot() as snap:
     drift = ui.report_or_note(snap, "drift")
     if drift is None:
         st.stop()
-    daily = snap.frame("dashboard_daily_tasks")
     ladder = list(snap.config.ladder)
-    # the task types whose rates moved with a version change, each on its own
-    moved = {
-        (c["tier"], r["task_type"]): snap.frame(
-            "dashboard_daily_tasks", task_types=[r["task_type"]]
-        )
-        for c in drift.get("model_changes", [])
-        for r in c.get("by_task_type", [])
-        if r.get("changed")
-    }
 
 changes = drift.get("model_changes", [])
 if changes:
@@ -55,12 +42,25 @@ if changes:
 granularity = st.radio(
     "Points per", ["day", "week"], index=1, horizontal=True, key="drift-granularity"
 )
-if not daily.empty:
-    daily["period"] = pd.to_datetime(daily["day"]).dt.to_period(granularity[0].upper())
-    daily["period"] = daily["period"].dt.start_time
-    for tier in [t for t in ladder if t in set(daily["first_tier"])]:
+with ui.snapshot() as snap:  # the same visit to the store as above
+    rates = snap.frame("task_rates_per_period", period=granularity, by_first_tier=True)
+    # the task types whose rates moved with a version change, each on its own
+    moved = {
+        (c["tier"], r["task_type"]): snap.frame(
+            "task_rates_per_period",
+            task_types=[r["task_type"]],
+            period=granularity,
+            by_first_tier=True,
+        )
+        for c in drift.get("model_changes", [])
+        for r in c.get("by_task_type", [])
+        if r.get("changed")
+    }
+
+if not rates.empty:
+    for tier in [t for t in ladder if t in set(rates["first_tier"])]:
         fig = _rate_lines(
-            daily[daily["first_tier"] == tier],
+            rates[rates["first_tier"] == tier],
             f"Tasks first run on {tier}: failure and escalation per {granularity}",
         )
         marks = [(c["at"], f"{c['to_model']}") for c in changes if c["tier"] == tier]
@@ -74,8 +74,6 @@ for c in changes:
         part = frame[frame["first_tier"] == tier]
         if tier != c["tier"] or part.empty:
             continue
-        part = part.assign(period=pd.to_datetime(part["day"]).dt.to_period(granularity[0].upper()))
-        part["period"] = part["period"].dt.start_time
         fig = _rate_lines(
             part, f"{charts.label(task_type)} on {tier}: its rates moved with the change"
         )

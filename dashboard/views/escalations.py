@@ -1,8 +1,6 @@
 """Escalations: where escalation piles up and what it costs (failure mode 3, cascade
 over-routing), with the steps that skip a tier drawn red."""
 
-from collections import Counter
-
 import pandas as pd
 import streamlit as st
 
@@ -16,30 +14,25 @@ st.caption(
 )
 with ui.snapshot() as snap:
     esc = ui.report_or_note(snap, "escalations")
-    daily = snap.frame("dashboard_daily_spend", priced=True)
+    daily = snap.frame("escalation_tax", priced=True, grain="day")
     ladder = list(snap.config.ladder)
 if esc is None:
     st.stop()
 
-rows = esc["by_task_type"]
-paths = Counter()
-for r in rows:
-    paths.update(r.get("paths") or {})
-skip_steps = sum(r.get("skip_tier_escalations") or 0 for r in rows)
+paths = esc["paths"]
 cols = st.columns(3)
 cols[0].metric("Escalation steps", f"{sum(paths.values()):,}")
-cols[1].metric("Steps that skip a tier", f"{skip_steps:,}")
-tax = esc.get("escalation_tax")
+cols[1].metric("Steps that skip a tier", f"{esc['skip_tier_escalations']:,}")
 cols[2].metric(
     "Escalation tax",
-    ui.pct(tax) if isinstance(tax, float) else "–",
+    ui.pct(esc["escalation_tax"]),
     help="spend on executor attempts a later attempt superseded ÷ all spend",
 )
 
 left, right = st.columns([3, 2])
 if paths:
     left.plotly_chart(
-        charts.sankey(dict(paths), ladder, "Escalation steps between tiers"),
+        charts.sankey(paths, ladder, "Escalation steps between tiers"),
         width="stretch",
     )
     left.caption("Grey: one rung up. Red: a step that skips a tier.")
@@ -47,19 +40,11 @@ else:
     left.info("No escalations in this selection.")
 
 if not daily.empty:
-    # as the report's escalation tax: superseded executor spend / all spend (every role)
-    by_day = daily.pivot_table(
-        index="day", columns="part", values="cost_usd", aggfunc="sum", fill_value=0
-    )
-    total = by_day.sum(axis=1)
-    superseded = by_day["superseded"] if "superseded" in by_day else 0.0
-    by_day["escalation tax"] = (superseded / total).where(total > 0)
-    by_day = by_day.reset_index()
     right.plotly_chart(
         charts.lines(
-            by_day,
+            daily,
             "day",
-            {"escalation tax": "escalation tax"},
+            {"escalation_tax": "escalation tax"},
             "Escalation tax per day",
             y_format=".0%",
         ),
@@ -67,17 +52,11 @@ if not daily.empty:
     )
 
 st.subheader("Hotspots, ranked by what escalation costs")
-ui.table(ui.records(rows), "escalation hotspots")
+ui.table(ui.records(esc["by_task_type"]), "escalation hotspots")
 
-reasons = esc.get("reasons")
-if reasons is None:
-    counted = Counter()
-    for r in rows:
-        counted.update(r.get("reasons") or {})
-    reasons = [{"reason": k, "escalations": v} for k, v in counted.most_common()]
-if reasons:
+if esc["reasons"]:
     st.subheader("Why tasks escalated")
     ui.table(
-        pd.DataFrame(reasons) if isinstance(reasons, list) else ui.records([reasons]),
+        pd.DataFrame([{"reason": k, "escalations": v} for k, v in esc["reasons"].items()]),
         "escalation reasons",
     )

@@ -14,6 +14,7 @@ with ui.snapshot() as snap:
     costs = snap.report("costs")
     verdict = ui.optional_report(snap, "verdict")
     daily_tiers = snap.frame("dashboard_daily_tasks")
+    rates = snap.frame("task_rates_per_period", period="day", by_first_tier=False)
     ladder = snap.config.ladder
 
 st.caption(
@@ -106,14 +107,11 @@ if not daily_tiers.empty:
         ),
         width="stretch",
     )
-    rates = daily_tiers.groupby("day", as_index=False)[["tasks", "failed", "escalated"]].sum()
-    rates["failure rate"] = rates["failed"] / rates["tasks"]
-    rates["escalation rate"] = rates["escalated"] / rates["tasks"]
     st.plotly_chart(
         charts.lines(
             rates,
-            "day",
-            {"failure rate": "failure rate", "escalation rate": "escalation rate"},
+            "period",
+            {"failure_rate": "failure rate", "escalation_rate": "escalation rate"},
             "Failure and escalation rate per day",
             y_format=".0%",
         ),
