@@ -24,6 +24,7 @@ from tierwatch.dashboard import access
 from tierwatch.dashboard.settings import READ_ONLY_ENV, settings
 from tierwatch.ingest.config import Config, load_config
 from tierwatch.ingest.store import StoreError, StoreLocked, StoreMissing, data_version, open_store
+from tierwatch.queries import create_macros
 
 RETRIES = (0.1, 0.3, 0.6, 1.0, 2.0)  # seconds to wait before each retry of a busy file
 
@@ -272,6 +273,7 @@ class _Rollups:
         if not saved or saved[0] != version:
             return
         _, tables, views, _ = saved
+        create_macros(con)  # what the restored views call
         for name, (ddl, table) in tables.items():
             con.execute(ddl)  # the exact column types (Arrow would turn hugeint into decimal)
             con.register("tierwatch_restore", table)

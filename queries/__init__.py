@@ -34,6 +34,7 @@ __all__ = [
     "run_df",
     "data_key",
     "ensure_table",
+    "create_macros",
 ]
 
 
@@ -61,9 +62,14 @@ def _execute(
     missing = wanted - set(params)
     if missing:
         raise QueryError(f"query {name!r} needs parameters {', '.join(sorted(missing))}")
-    if "in_selection(" in sql:
-        con.execute(sql_text("in_selection"))  # the selection's macro, once per connection
+    create_macros(con)
     return con.execute(prefix + sql, {k: v for k, v in params.items() if k in wanted})
+
+
+def create_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the macros of queries/macros/ on `con` (each `if not exists`: cheap again)."""
+    for path in sorted((QUERY_DIR / "macros").glob("*.sql")):
+        con.execute(path.read_text(encoding="utf-8"))
 
 
 def materialize(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> None:
@@ -102,6 +108,7 @@ def ensure_table(con: duckdb.DuckDBPyConnection, name: str, key: str | None = No
     ).fetchone()[0]
     if built:
         return
+    create_macros(con)
     con.execute(sql_text(name))
     con.execute("delete from built_tables where name = ?", [name])
     con.execute("insert into built_tables values (?, ?)", [name, key])

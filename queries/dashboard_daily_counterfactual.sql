@@ -17,11 +17,10 @@ select
     d.day,
     p.tier,
     p.tier_rank,
-    (
-        d.uncached_input_tokens * p.input_usd_per_mtok
-        + d.cached_input_tokens * p.cached_input_usd_per_mtok
-        + d.output_tokens * p.output_usd_per_mtok
-    ) / 1e6 as counterfactual_usd
+    token_usd(
+        d.uncached_input_tokens, d.cached_input_tokens, d.output_tokens,
+        p.input_usd_per_mtok, p.cached_input_usd_per_mtok, p.output_usd_per_mtok
+    ) as counterfactual_usd
 from daily_tokens as d
 cross join tier_prices as p
 order by d.day, p.tier_rank

@@ -28,10 +28,8 @@ import duckdb
 
 from tierwatch.ingest import model_prices
 from tierwatch.ingest.config import Config, Price
-from tierwatch.queries import data_key, ensure_table, sql_text
+from tierwatch.queries import create_macros, data_key, ensure_table, sql_text
 from tierwatch.queries.filters import QueryError
-
-MTOK = 1_000_000
 
 
 def register(con: duckdb.DuckDBPyConnection, config: Config) -> None:
@@ -71,6 +69,7 @@ def register(con: duckdb.DuckDBPyConnection, config: Config) -> None:
         where kind = 'tier'
         """
     )
+    create_macros(con)
     con.execute(sql_text("priced_attempts"))
     con.execute(sql_text("attempt_spend"))
     con.execute("create or replace temp table pricing_state (key varchar not null)")
@@ -181,11 +180,22 @@ def price_tokens(
     if tier.lower() not in names:
         raise QueryError(f"unknown tier {tier!r}: the ladder is {' < '.join(names)}")
     price = config.tier(tier).price
-    return (
-        (input_tokens - cached_input_tokens) * price.input_usd_per_mtok
-        + cached_input_tokens * price.cached_input_usd_per_mtok
-        + output_tokens * price.output_usd_per_mtok
-    ) / MTOK
+    con = duckdb.connect()  # the stores' own arithmetic: queries/macros/token_usd.sql
+    try:
+        create_macros(con)
+        return con.execute(
+            "select token_usd(?, ?, ?, ?, ?, ?)",
+            [
+                input_tokens - cached_input_tokens,
+                cached_input_tokens,
+                output_tokens,
+                price.input_usd_per_mtok,
+                price.cached_input_usd_per_mtok,
+                price.output_usd_per_mtok,
+            ],
+        ).fetchone()[0]
+    finally:
+        con.close()
 
 
 def with_prices(

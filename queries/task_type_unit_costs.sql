@@ -22,11 +22,10 @@ select
     tp.tier,
     tp.tier_rank,
     p.tasks,
-    (
-        p.uncached_input_tokens * tp.input_usd_per_mtok
-        + p.cached_input_tokens * tp.cached_input_usd_per_mtok
-        + p.output_tokens * tp.output_usd_per_mtok
-    ) / 1e6 / p.tasks as unit_cost_usd
+    token_usd(
+        p.uncached_input_tokens, p.cached_input_tokens, p.output_tokens,
+        tp.input_usd_per_mtok, tp.cached_input_usd_per_mtok, tp.output_usd_per_mtok
+    ) / p.tasks as unit_cost_usd
 from per_task_type as p
 cross join tier_prices as tp
 order by p.task_type, tp.tier_rank

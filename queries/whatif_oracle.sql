@@ -20,10 +20,9 @@ with selected as (
 select
     sum(s.tasks) as tasks,
     coalesce(sum(s.tasks) filter (where s.failed), 0) as failures,
-    sum(
-        s.final_uncached_input_tokens * tp.input_usd_per_mtok
-        + s.final_cached_input_tokens * tp.cached_input_usd_per_mtok
-        + s.final_output_tokens * tp.output_usd_per_mtok
-    ) / 1e6 as usd
+    sum(token_usd(
+        s.final_uncached_input_tokens, s.final_cached_input_tokens, s.final_output_tokens,
+        tp.input_usd_per_mtok, tp.cached_input_usd_per_mtok, tp.output_usd_per_mtok
+    )) as usd
 from selected as s
 join tier_prices as tp on tp.tier = s.oracle_tier

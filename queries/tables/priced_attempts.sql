@@ -52,11 +52,10 @@ select
     * exclude (input_price, output_price, cached_price),
     coalesce(
         cost_usd,
-        (
-            (input_tokens - coalesce(cached_input_tokens, 0)) * input_price
-            + coalesce(cached_input_tokens, 0) * cached_price
-            + output_tokens * output_price
-        ) / 1e6
+        token_usd(
+            input_tokens - coalesce(cached_input_tokens, 0), coalesce(cached_input_tokens, 0),
+            output_tokens, input_price, cached_price, output_price
+        )
     ) as cost_usd_effective,
     (cost_usd is not null or input_price is not null) as priced
 from resolved
