@@ -416,7 +416,7 @@ class Collector:
             }
         )
         with store.open_store(s.db, read_only=False, wait=s.lock_wait_seconds) as con:
-            con.execute(f"set memory_limit = '{load.INGEST_MEMORY_LIMIT}'")
+            load.limit_memory(con)
             store.ensure_ladder(con, s.config)
             store.clear_staging(con)
             file_id = con.execute("select nextval('file_id_seq')").fetchall()[0][0]

@@ -81,15 +81,3 @@ def register(con: duckdb.DuckDBPyConnection) -> None:
         pass  # already defined on this connection
     con.execute(_macro("attempt_hash", ATTEMPT_HASHED))
     con.execute(_macro("downstream_hash", DOWNSTREAM_HASHED))
-
-
-def attempt_hash_sql(prefix: str = "", extra: str = "extra") -> str:
-    """SQL calling attempt_hash on the columns of `prefix` (e.g. "g."); `extra` names the
-    unknown fields' column in full."""
-    args = [extra if c == "extra" else prefix + c for c in ATTEMPT_HASHED]
-    return f"attempt_hash({', '.join(args)})"
-
-
-def downstream_hash_sql(prefix: str = "", extra: str = "extra") -> str:
-    args = [extra if c == "extra" else prefix + c for c in DOWNSTREAM_HASHED]
-    return f"downstream_hash({', '.join(args)})"

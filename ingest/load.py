@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import glob
 import gzip
 import hashlib
@@ -24,6 +25,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import duckdb
@@ -625,6 +627,12 @@ _ATTEMPT_COLUMNS = (
 )
 
 
+@functools.cache
+def _chunk_sql(name: str) -> str:
+    """A statement of the chunk load, in ingest/chunk/ (one file per step, in order)."""
+    return (resources.files("tierwatch.ingest") / "chunk" / f"{name}.sql").read_text("utf-8")
+
+
 def _load_chunk(
     con: duckdb.DuckDBPyConnection,
     batch: pa.RecordBatch,
@@ -653,27 +661,7 @@ def _load_chunk(
 
     # records that are not JSON objects at all never reach the field checks, nor do records
     # that name a field twice (JSON readers disagree on which value wins)
-    con.execute(
-        """
-        update stage set parse_error = case
-            when not json_valid(doc) then 'not valid JSON' || case
-                when right(rtrim(raw), 1) <> '}' then ' (the line looks cut off)' else '' end
-                || '; each line must be one complete JSON object'
-            when json_type(doc) <> 'OBJECT' then
-                'record is a JSON ' || lower(json_type(doc)) || ', must be a JSON object'
-            else 'field "' || list_sort(list_filter(
-                    list_distinct(json_keys(doc)),
-                    lambda k: len(list_filter(json_keys(doc), lambda x: x = k)) > 1))[1]
-                || '" appears more than once in the record; keep one (readers disagree on '
-                || 'which value wins)'
-            end
-        where parse_error is null and (
-            not json_valid(doc) or json_type(doc) <> 'OBJECT'
-            or len(json_keys(case when json_valid(doc) and json_type(doc) = 'OBJECT'
-                                  then doc end))
-               <> len(list_distinct(json_keys(case when json_valid(doc) then doc end))))
-        """
-    )
+    con.execute(_chunk_sql("not_objects"))
     identity.register(con)
     con.execute(
         f"create or replace temp table checked as {validate.check_sql()}",
@@ -686,75 +674,8 @@ def _load_chunk(
             "downstream_patch": validate.known_patch("downstream_failure"),
         },
     )
-    # identity and content of each good record. The first record of an identity (the
-    # stored one, else the first of this chunk) is the one accepted: every other record of
-    # the identity is compared with it, never with a record that was itself rejected.
-    con.execute(
-        f"""
-        create or replace temp table good as
-        select c.* exclude (has_extra), x.extra,
-            case when c.kind = 'attempt' then {identity.attempt_hash_sql("c.", "x.extra")}
-                 else {identity.downstream_hash_sql("c.", "x.extra")} end as record_hash,
-            row_number() over (
-                partition by c.kind, task_id,
-                    case when c.kind = 'attempt' then role else coalesce(detected_by, '') end,
-                    case when c.kind = 'attempt' then cast(attempt as varchar)
-                         else cast(ts as varchar) end
-                order by line) as nth
-        from checked as c left join extras as x using (line)
-        where c.problem is null
-        """
-    )
-    con.execute(
-        """
-        create or replace temp table verdicts as
-        with firsts as (
-            select g.line, g.kind, g.record_hash as hash, g.nth,
-                first_value(g.record_hash) over same as first_hash,
-                first_value(g.line) over same as first_line
-            from good as g
-            window same as (
-                partition by g.kind, g.task_id,
-                    case when g.kind = 'attempt' then g.role else coalesce(g.detected_by, '') end,
-                    case when g.kind = 'attempt' then cast(g.attempt as varchar)
-                         else cast(g.ts as varchar) end
-                order by g.line)
-        ),
-        earlier as (
-            select g.line, a.record_hash as stored_hash, a.file_id as stored_file,
-                a.line as stored_line
-            from good as g
-            join (
-                select task_id, role, attempt, record_hash, file_id, line from attempts
-                union all  -- this file's earlier blocks
-                select task_id, role, attempt, record_hash, file_id, line from staging_attempts
-            ) as a
-              on g.kind = 'attempt' and a.task_id = g.task_id and a.role = g.role
-             and a.attempt = g.attempt
-            union all
-            select g.line, d.record_hash, d.file_id, d.line
-            from good as g
-            join (
-                select * from downstream_failures
-                union all
-                select * from staging_downstream_failures
-            ) as d
-              on g.kind = 'downstream_failure' and d.task_id = g.task_id and d.ts = g.ts
-             and coalesce(d.detected_by, '') = coalesce(g.detected_by, '')
-        )
-        select f.line,
-            case
-                when e.stored_hash = f.hash then 'duplicate'
-                when e.stored_hash is not null then 'conflict_stored'
-                when f.nth = 1 then 'new'
-                when f.hash = f.first_hash then 'duplicate'
-                else 'conflict_here'
-            end as verdict,
-            f.first_line, e.stored_file, e.stored_line
-        from firsts as f
-        left join earlier as e using (line)
-        """
-    )
+    con.execute(_chunk_sql("good"))
+    con.execute(_chunk_sql("verdicts"))
     con.execute(
         f"""
         insert into staging_attempts ({_ATTEMPT_COLUMNS})
@@ -778,35 +699,7 @@ def _load_chunk(
         {"file_id": file_id},
     )
     con.execute(
-        """
-        insert into staging_rejects
-        select $file_id, $path, c.line, c.problem.field, c.problem.reason, c.raw, s.locator
-        from checked as c join stage as s using (line) where c.problem is not null
-        union all
-        select $file_id, $path, v.line, null,
-            case when v.verdict = 'conflict_here' then
-                'conflicts with ' || coalesce(first.locator, 'line ' || v.first_line)
-                || ' of this file: same identity '
-                || '(task_id, role, attempt) but different content; keep one of them'
-            when v.stored_file = $file_id then
-                -- a source's records are numbered in the order read, not by line
-                'conflicts with ' || case when s.locator is null then 'line' else 'record' end
-                || ' ' || v.stored_line || ' of this file: same '
-                || 'identity (task_id, role, attempt) but different content; keep one of them'
-            else
-                'conflicts with the record already loaded from ' || f.path || ' '
-                || case when list_contains($sources, f.format) then 'record ' else 'line ' end
-                || v.stored_line || ': same identity (task_id, role, attempt) but different '
-                || 'content; correct one of them, or load this file into a new --db'
-            end,
-            g.raw, s.locator
-        from verdicts as v
-        join good as g using (line)
-        join stage as s using (line)
-        left join stage as first on first.line = v.first_line
-        left join ingested_files as f on f.file_id = v.stored_file
-        where v.verdict in ('conflict_here', 'conflict_stored')
-        """,
+        _chunk_sql("staged_rejects"),
         {"file_id": file_id, "path": path_label, "sources": [*sources.SOURCES, "otlp-http"]},
     )
     counts = con.execute(
@@ -1042,6 +935,13 @@ def _missing_facts(con: duckdb.DuckDBPyConnection, file_id: int) -> list[str]:
     return [why for (name, why), n in zip(_FACTS, row, strict=True) if n == 0]
 
 
+def limit_memory(con: duckdb.DuckDBPyConnection) -> None:
+    """DuckDB's memory limit for a load ($TIERWATCH_INGEST_MEMORY): past it DuckDB spills to
+    disk, so a load's memory does not grow with the file."""
+    limit = environment.value("ingest_memory")  # a size like 2GB, checked by its Setting
+    con.execute(f"set memory_limit = '{limit}'")
+
+
 def _out_of_memory(label: str) -> str:
     return (
         f"{label}: not loaded, DuckDB ran out of its memory limit "
@@ -1087,9 +987,7 @@ def ingest_paths(
         _format_of(f, fmt)  # fail on an unknown format before anything is written
     report = IngestReport()
     with store.open_store(db, read_only=False, wait=lock_wait) as con:
-        # past this DuckDB spills to disk: a load's memory must not grow with the file
-        limit = environment.value("ingest_memory")  # a size like 2GB, checked by its Setting
-        con.execute(f"set memory_limit = '{limit}'")
+        limit_memory(con)
         store.ensure_ladder(con, config)
         for f in files:
             total = f.stat().st_size

@@ -231,3 +231,21 @@ def test_a_store_hashed_the_old_way_is_rehashed_and_old_files_stay_duplicates(tm
         assert con.execute("select max(version) from schema_version").fetchone() == (
             SCHEMA_VERSION,
         )
+
+
+def test_the_chunk_hashes_the_fields_identity_names_in_its_order():
+    # ingest/chunk/good.sql spells out the hash functions' arguments; they must be the
+    # fields ingest/identity.py declares, in its order, or stored hashes would drift
+    import re
+    from importlib import resources
+
+    from tierwatch.ingest import identity
+
+    text = (resources.files("tierwatch.ingest") / "chunk" / "good.sql").read_text("utf-8")
+    for function, fields in (
+        ("attempt_hash", identity.ATTEMPT_HASHED),
+        ("downstream_hash", identity.DOWNSTREAM_HASHED),
+    ):
+        args = re.search(rf"{function}\(([^)]*)\)", text).group(1)
+        named = [a.strip().removeprefix("c.").removeprefix("x.") for a in args.split(",")]
+        assert named == list(fields), function

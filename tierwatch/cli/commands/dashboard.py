@@ -165,7 +165,7 @@ def demo(db, config_path, port, address):
         click.echo(
             f"{db} already holds logs; showing them (use a new --db for a fresh demo)", err=True
         )
-    run_dashboard(db, config_path, port, address, False, dashboard_settings.DEFAULT_MAX_UPLOAD_MB)
+    run_dashboard(db, config_path, port, address, False, environment.default("max_upload_mb"))
 
 
 COMMANDS = [dashboard, demo]
