@@ -184,6 +184,7 @@ def strategies(result: dict, ladder: list[str]) -> list[dict]:
         {
             "strategy": f"all-{tier}",
             "tier": tier,
+            "usd": result["counterfactual_usd"][tier],
             "usd_per_day": result["counterfactual_usd_per_day"][tier],
             "usd_per_month": result["counterfactual_usd_per_month"][tier],
             "routing_saves": result["savings_vs"][tier],
@@ -194,6 +195,7 @@ def strategies(result: dict, ladder: list[str]) -> list[dict]:
         {
             "strategy": "realized (routed)",
             "tier": None,
+            "usd": result["realized_usd"],
             "usd_per_day": result["realized_usd_per_day"],
             "usd_per_month": result["realized_usd_per_month"],
             "routing_saves": None,

@@ -3,31 +3,14 @@
 from __future__ import annotations
 
 from tierwatch.cli.render.text import fmt_rate, fmt_usd, format_table
+from tierwatch.queries import costs
 
 
 def render(result: dict) -> str:
     """The costs report as text: the strategy table, overhead and the task types."""
     days = result["days"]
     ladder = list(result["counterfactual_usd"])
-    strategies = [
-        {
-            "name": f"all-{tier}",
-            "usd": result["counterfactual_usd"][tier],
-            "day": result["counterfactual_usd_per_day"][tier],
-            "month": result["counterfactual_usd_per_month"][tier],
-            "saving": result["savings_vs"][tier],
-        }
-        for tier in ladder
-    ]
-    strategies.append(
-        {
-            "name": "realized (routed)",
-            "usd": result["realized_usd"],
-            "day": result["realized_usd_per_day"],
-            "month": result["realized_usd_per_month"],
-            "saving": None,
-        }
-    )
+    strategies = costs.strategies(result, ladder)
     out = [
         f"Cost over {days} day(s) ({result['first_day']} to {result['last_day']}), "
         f"{result['tasks']} executor tasks, {result['attempts']} calls",
@@ -35,11 +18,14 @@ def render(result: dict) -> str:
         format_table(
             "Realized vs every task as one call on one tier",
             [
-                ("strategy", lambda r: r["name"]),
+                ("strategy", lambda r: r["strategy"]),
                 ("total", lambda r: fmt_usd(r["usd"])),
-                ("per day", lambda r: fmt_usd(r["day"])),
-                ("per month", lambda r: fmt_usd(r["month"])),
-                ("routing saves", lambda r: "" if r["saving"] is None else fmt_rate(r["saving"])),
+                ("per day", lambda r: fmt_usd(r["usd_per_day"])),
+                ("per month", lambda r: fmt_usd(r["usd_per_month"])),
+                (
+                    "routing saves",
+                    lambda r: "" if r["tier"] is None else fmt_rate(r["routing_saves"]),
+                ),
             ],
             strategies,
         ),
