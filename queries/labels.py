@@ -7,6 +7,7 @@ from __future__ import annotations
 
 LABELS: dict[str, str] = {
     "strategy": "Strategy",
+    "usd": "Total",
     "usd_per_day": "Per day",
     "usd_per_month": "Per month",
     "routing_saves": "Routing saves",
