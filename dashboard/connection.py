@@ -243,8 +243,9 @@ def exclusive(db: Path, what: str) -> Iterator[None]:
 
 
 class _Rollups:
-    """The reports' rollups (temp tables each connection builds once: task_rollup,
-    attempt_spend, ...), kept in memory between interactions of this process.
+    """The reports' per-connection rollups (temp tables each connection builds once:
+    attempt_spend, chain_shapes, ...; the task rollup is stored and needs none of this),
+    kept in memory between interactions of this process.
 
     The dashboard opens a new connection per interaction, so without this every cache miss
     (a filter change, a page not seen yet) would rebuild them from every attempt. They are

@@ -19,7 +19,7 @@ from tierwatch.dashboard.settings import settings
 from tierwatch.ingest import flags as flag_store
 from tierwatch.ingest.config import Config
 from tierwatch.ingest.store import data_version
-from tierwatch.queries import Filters, ensure_table, pricing, run, run_df, sql_text
+from tierwatch.queries import Filters, pricing, run, run_df
 from tierwatch.queries.report import build_report
 from tierwatch.queries.routing_table import routing_table
 
@@ -60,9 +60,7 @@ def _cached_frame(
     _params,
 ) -> pd.DataFrame:
     _con = _snap.warm()
-    # the reports' own rollups, built once per connection (and prices), shared with them
-    if "task_rollup" in sql_text(name):
-        ensure_table(_con, "task_rollup")
+    # the spend rollups, built once per connection for the prices, shared with the reports
     if priced:
         pricing.register(_con, _config)
         pricing.ensure_superseded_spend(_con)

@@ -92,6 +92,7 @@ def _migrations() -> list[tuple[int, str]]:
 
 
 SCHEMA_VERSION = max(v for v, _ in _migrations())
+TASK_ROLLUP_VERSION = 7  # the migration that adds the stored task rollup
 
 
 def _holder(message: str) -> str:
@@ -228,6 +229,8 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str | os.PathLike = "the datab
         con.execute("begin transaction")
         try:
             con.execute(sql)
+            if version == TASK_ROLLUP_VERSION:  # the rollup of the tasks already stored
+                refresh_task_rollup(con, everything=True)
             con.execute("insert into schema_version (version) values (?)", [version])
             con.execute("commit")
         except Exception:
@@ -346,11 +349,16 @@ REFRESH_BATCH_TASKS = 500_000
 
 
 def refresh_tasks(con: duckdb.DuckDBPyConnection) -> None:
-    """Recompute task-level facts for the task ids in temp table `touched(task_id)`.
+    """Recompute task-level facts for the task ids in temp table `touched(task_id)`, and the
+    task rollup's rows for every (day, task type, fleet) those tasks were or now are in.
 
     Large refreshes go in batches of about REFRESH_BATCH_TASKS tasks (by a hash of the
     task id), so that the memory the chains need stays bounded whatever the file's size.
     """
+    con.execute(
+        "create or replace temp table rollup_keys "
+        "(day date not null, task_type varchar not null, fleet varchar)"
+    )
     sql = (resources.files("tierwatch.ingest") / "tasks.sql").read_text(encoding="utf-8")
     touched = con.execute("select count(*) from touched").fetchall()[0][0]
     batches = max(1, -(-touched // REFRESH_BATCH_TASKS))
@@ -363,5 +371,37 @@ def refresh_tasks(con: duckdb.DuckDBPyConnection) -> None:
                 "where hash(task_id) % $batches = $batch",
                 {"batches": batches, "batch": batch},
             )
+        con.execute(_TOUCHED_KEYS)  # where the touched tasks were
         con.execute("delete from tasks where task_id in (select task_id from touched)")
         con.execute(sql)
+        con.execute(_TOUCHED_KEYS)  # and where they are now
+    refresh_task_rollup(con)
+
+
+_TOUCHED_KEYS = (
+    "insert into rollup_keys select distinct day, task_type, fleet from tasks "
+    "where task_id in (select task_id from touched)"
+)
+
+
+def refresh_task_rollup(con: duckdb.DuckDBPyConnection, everything: bool = False) -> None:
+    """Recompute task_rollup's rows for the keys in temp table `rollup_keys` (every key of
+    the store when `everything`): the old rows of those keys deleted, their tasks summed
+    again (ingest/task_rollup.sql). Other keys' rows are not touched, so a small append
+    refreshes a few rows whatever the store's size."""
+    if everything:
+        con.execute(
+            "create or replace temp table rollup_keys as "
+            "select distinct day, task_type, fleet from tasks"
+        )
+    else:
+        con.execute(
+            "create or replace temp table rollup_keys as select distinct * from rollup_keys"
+        )
+    con.execute(
+        "delete from task_rollup as r where exists (select 1 from rollup_keys as k "
+        "where k.day = r.day and k.task_type = r.task_type "
+        "and k.fleet is not distinct from r.fleet)"
+    )
+    sql = (resources.files("tierwatch.ingest") / "task_rollup.sql").read_text(encoding="utf-8")
+    con.execute(sql)

@@ -8,7 +8,7 @@ import datetime as dt
 import duckdb
 
 from tierwatch.ingest.config import Config
-from tierwatch.queries import ensure_table, run
+from tierwatch.queries import run
 from tierwatch.queries.filters import Filters
 from tierwatch.queries.stats import ratio
 
@@ -81,7 +81,6 @@ NUMBERS = frozenset(
 
 def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **options) -> dict:
     """The costs report (keys in docs/reports.md#costs)."""
-    ensure_table(con, "task_rollup")
     spend = realized_spend(con, filters)
     counter = run(con, "counterfactual_cost", filters.params())
     days = spend["days"]

@@ -4,7 +4,7 @@
 -- Grain: one row per task type and ladder tier.
 -- Parameters: $since, $until (inclusive, on the task's day), $fleets, $task_types
 -- (lists; empty = all).
--- Reads task_rollup (queries.ensure_table) and tier_prices (queries.pricing.register).
+-- Reads task_rollup (stored, kept by ingest) and tier_prices (queries.pricing.register).
 with per_task_type as (
     select
         task_type,

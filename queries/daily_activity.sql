@@ -2,7 +2,7 @@
 -- Grain: one row per UTC day with at least one task or attempt in the selection.
 -- Parameters: $since, $until (inclusive; tasks by their day, attempts by their UTC date),
 -- $fleets, $task_types (lists; empty = all).
--- Reads task_rollup (queries.ensure_table) and attempt_spend (queries.pricing.register).
+-- Reads task_rollup (stored, kept by ingest) and attempt_spend (queries.pricing.register).
 with daily_tasks as (
     select
         day,

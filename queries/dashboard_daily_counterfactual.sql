@@ -1,7 +1,7 @@
 -- dashboard_daily_counterfactual: what each day's executor tasks would have cost as one call
 -- on each tier of the ladder (the task's last-attempt tokens priced at the tier's price).
 -- Grain: one row per day and ladder tier. Parameters: $since, $until, $fleets, $task_types.
--- Reads task_rollup (queries.ensure_table) and tier_prices (queries.pricing.register).
+-- Reads task_rollup (stored, kept by ingest) and tier_prices (queries.pricing.register).
 with daily_tokens as (
     select
         day,

@@ -1,7 +1,7 @@
 -- dashboard_daily_tasks: the dashboard's task time series (tasks, failures, escalations).
 -- Grain: one row per day, planner tier and first executed tier with at least one task.
 -- Parameters: $since, $until, $fleets, $task_types (queries.Filters.params()).
--- Reads task_rollup (queries.ensure_table(con, "task_rollup")), the reports' own rollup of
+-- Reads task_rollup (stored, kept by every ingest: ingest/task_rollup.sql), the rollup of
 -- the tasks. planner_tier is '(not given)' for tasks without one; day is the UTC day of the
 -- task's first executor attempt, as in every task-level report.
 select

@@ -3,7 +3,7 @@
 -- Grain: one row per task type.
 -- Parameters: $since, $until (inclusive, on the task's day), $fleets, $task_types
 -- (lists; empty = all).
--- Reads task_rollup (queries.ensure_table).
+-- Reads task_rollup (stored, kept by ingest).
 select
     task_type,
     sum(tasks) as tasks,

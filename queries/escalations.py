@@ -35,7 +35,6 @@ NUMBERS = frozenset(
 
 def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **options) -> dict:
     """The escalations report (keys in docs/reports.md#escalations)."""
-    ensure_table(con, "task_rollup")
     ensure_table(con, "escalation_step_rollup")
     ensure_table(con, "escalation_reason_rollup")
     pricing.ensure_superseded_spend(con)

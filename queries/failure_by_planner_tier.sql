@@ -4,7 +4,7 @@
 -- and task type (`per_task_type` false: all task types together, task_type null).
 -- Parameters: $since, $until (inclusive, on the task's day), $fleets, $task_types
 -- (lists; empty = all). Tasks without a planner tier are labelled '(not given)'.
--- Reads task_rollup (queries.ensure_table).
+-- Reads task_rollup (stored, kept by ingest).
 with task_groups as (
     select
         r.task_type,

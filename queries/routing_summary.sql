@@ -2,7 +2,7 @@
 -- Grain: one row (the whole selection of tasks).
 -- Parameters: $since, $until (inclusive, on the task's day), $fleets, $task_types
 -- (lists; empty = all).
--- Reads task_rollup (queries.ensure_table).
+-- Reads task_rollup (stored, kept by ingest).
 select
     coalesce(sum(tasks), 0) as tasks,
     count(distinct task_type) as task_types,

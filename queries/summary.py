@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from tierwatch.ingest.config import Config
-from tierwatch.queries import ensure_table, run
+from tierwatch.queries import run
 from tierwatch.queries.costs import DAYS_PER_MONTH, realized_spend
 from tierwatch.queries.filters import Filters
 from tierwatch.queries.stats import rate_fields, ratio, small_sample
@@ -50,7 +50,6 @@ NUMBERS = frozenset(
 
 def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **options) -> dict:
     """The summary report (keys in docs/reports.md#summary)."""
-    ensure_table(con, "task_rollup")
     params = filters.params()
     totals = run(con, "routing_summary", params)[0]
     mix = run(con, "tier_mix", params)

@@ -3,7 +3,7 @@
 -- Grain: one row per mix (planner / executed / final / attempts) and tier.
 -- Parameters: $since, $until (inclusive; tasks by their day, attempts by their UTC date),
 -- $fleets, $task_types (lists; empty = all).
--- Reads task_rollup (queries.ensure_table) and attempt_spend (queries.pricing.register).
+-- Reads task_rollup (stored, kept by ingest) and attempt_spend (queries.pricing.register).
 with selected as (
     select planner_rank, first_rank, final_rank, tasks
     from task_rollup

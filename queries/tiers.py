@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 
 from tierwatch.ingest.config import Config
-from tierwatch.queries import ensure_table, run
+from tierwatch.queries import run
 from tierwatch.queries.filters import Filters
 from tierwatch.queries.stats import rate_fields, small_sample
 
@@ -63,7 +63,6 @@ NUMBERS = frozenset(
 
 def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **options) -> dict:
     """The tiers report (keys in docs/reports.md#tiers)."""
-    ensure_table(con, "task_rollup")
     rows = run(con, "failure_by_planner_tier", filters.params())
     ranks = {name: rank for rank, name in enumerate(config.ladder, start=1)}
     result = {}

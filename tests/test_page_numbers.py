@@ -19,7 +19,7 @@ from fixtures_analytics import attempt, build_store
 
 from tierwatch.ingest.config import load_config
 from tierwatch.ingest.store import open_store
-from tierwatch.queries import Filters, ensure_table, pricing, run
+from tierwatch.queries import Filters, pricing, run
 from tierwatch.queries import costs as cost_steps
 from tierwatch.queries.report import build_report
 
@@ -42,7 +42,6 @@ def db(tmp_path_factory):
 
 def rates(db, **params):
     with open_store(db) as con:
-        ensure_table(con, "task_rollup")
         rows = run(con, "task_rates_per_period", {**Filters().params(), **params})
     return [
         (r["period"], r["first_tier"], r["tasks"], r["failed"], r["escalated"],
