@@ -124,7 +124,7 @@ SETTINGS: tuple[Setting, ...] = (
         "collect_token",
         "TIERWATCH_COLLECT_TOKEN",
         None,
-        "the bearer token `tierwatch collect` requires of senders (`--token`)",
+        "the token `tierwatch collect` requires of senders (`--token`; Bearer, or Basic password)",
         _text,
         "any text",
     ),

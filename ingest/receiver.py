@@ -1,22 +1,25 @@
 """The OTLP/HTTP trace receiver of `tierwatch collect`, as a Starlette (ASGI) app.
 
-`POST /v1/traces` takes an ExportTraceServiceRequest as `application/x-protobuf` or
-`application/json`, optionally `Content-Encoding: gzip`, as the OTLP/HTTP specification
-says, and answers only once the spans are durable (fsynced to the spool that the writer
-moves into the store, ingest/collect.py):
+`POST /v1/traces` (and `/api/public/otel/v1/traces`, where the Langfuse SDK sends) takes an
+ExportTraceServiceRequest as `application/x-protobuf` or `application/json`, optionally
+`Content-Encoding: gzip`, as the OTLP/HTTP specification says, and answers only once the
+spans are durable (fsynced to the spool that the writer moves into the store,
+ingest/collect.py):
 
 - 200 with an ExportTraceServiceResponse, whose `partial_success` counts the spans
   rejected and says why;
 - 400 for a body that cannot be decoded (a google.rpc.Status naming why), 401 without the
-  bearer token when one is set, 413 past the size cap (compressed or not), 415 for another
-  media type or encoding, 503 with `Retry-After` when the writer is behind, which OTLP
-  exporters retry.
+  bearer token when one is set (or HTTP Basic with the token as its password), 413 past
+  the size cap (compressed or not), 415 for another media type or encoding, 503 with
+  `Retry-After` when the writer is behind, which OTLP exporters retry.
 
 `GET /health` says it is alive and how much is waiting.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import hmac
 import json
@@ -101,6 +104,20 @@ def create_app(
 ) -> Starlette:
     expected = f"Bearer {token}".encode() if token else None
 
+    def _authorized(header: str) -> bool:
+        """The bearer token, or HTTP Basic with the token as password (the Langfuse SDK
+        sends its public and secret key so: a Langfuse fleet sets the secret key to it)."""
+        if hmac.compare_digest(header.encode(), expected):
+            return True
+        scheme, _, credentials = header.partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            _, _, password = base64.b64decode(credentials, validate=True).partition(b":")
+        except (binascii.Error, ValueError):
+            return False
+        return hmac.compare_digest(password, token.encode())
+
     async def _body(request: Request) -> bytes:
         chunks, size = [], 0
         async for chunk in request.stream():
@@ -121,8 +138,7 @@ def create_app(
         reply = media if media in (PROTOBUF, JSON) else JSON
         try:
             if expected is not None:
-                given = request.headers.get("authorization", "").encode()
-                if not hmac.compare_digest(given, expected):
+                if not _authorized(request.headers.get("authorization", "")):
                     raise _Refused(401, "a bearer token is needed: Authorization: Bearer …")
             if media not in (PROTOBUF, JSON):
                 raise _Refused(415, f"content type {media or '(none)'}; send {PROTOBUF} or {JSON}")
@@ -163,6 +179,9 @@ def create_app(
     return Starlette(
         routes=[
             Route("/v1/traces", traces, methods=["POST"]),
+            # where the Langfuse SDK sends its spans: a Langfuse fleet's base URL can be
+            # tierwatch's (LANGFUSE_BASE_URL=http://127.0.0.1:4318)
+            Route("/api/public/otel/v1/traces", traces, methods=["POST"]),
             Route("/health", health, methods=["GET"]),
         ],
         lifespan=lifespan,

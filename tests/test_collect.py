@@ -22,6 +22,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import langfuse_fleet
 import otel_fleet
 import pytest
 from google.rpc import status_pb2
@@ -432,6 +433,39 @@ def test_a_token_is_required_when_set(tmp_path):
             exporter = OTLPSpanExporter(endpoint=f"{c['url']}/v1/traces")
         fleet = otel_fleet.simulate(jobs=1, seed=6)
         assert exporter.export(fleet.spans) is SpanExportResult.SUCCESS
+
+
+def test_the_langfuse_sdk_sends_straight_to_the_receiver_with_its_secret_key(tmp_path):
+    # a Langfuse fleet points its base URL at tierwatch: the SDK's own OTLP exporter posts
+    # to /api/public/otel/v1/traces with Basic auth (public key : secret key); the secret
+    # key is the receiver's token. The store equals the same spans loaded from a file.
+    db = tmp_path / "langfuse.duckdb"
+    with collecting(db, *FAST, "--token", "s3cret") as c:
+        wrong = post(
+            c["url"] + "/api/public/otel", b"", Authorization="Basic " + _basic("pk", "nope")
+        )
+        assert wrong[0] == 401
+        fleet, _ = langfuse_fleet.simulate(jobs=4, seed=11, base_url=c["url"], secret_key="s3cret")
+        drained(c["url"])
+    from tierwatch.ingest.config import load_config
+    from tierwatch.ingest.load import ingest_paths
+
+    pb = tmp_path / "same.pb"
+    pb.write_bytes(fleet.request().SerializeToString())
+    ingest_paths(tmp_path / "file.duckdb", [str(pb)], load_config(None))
+    query = (
+        "select task_id, role, attempt, tier, input_tokens, output_tokens, cost_usd, status, "
+        "escalation_reason from attempts where task_id like 'lf-%' order by all"
+    )
+    sent = rows(db, query)
+    assert len(sent) == 2 * sum(len(t.attempts) for t in fleet.truth)
+    assert sent == rows(tmp_path / "file.duckdb", query)
+
+
+def _basic(user: str, password: str) -> str:
+    import base64
+
+    return base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
 def test_a_trace_completed_by_a_later_request_is_derived_once_with_every_span(tmp_path):

@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 import duckdb
+import langfuse_fleet
 import otel_fleet
 import pytest
 from google.protobuf import json_format
@@ -619,3 +620,139 @@ def test_in_blocks_a_named_task_goes_on_across_traces_and_a_stray_span_is_reject
     (reject,) = f.rejects
     assert reject.where == "line 5" and f"span {'ff' * 8} of trace {'a1' * 16}" in reject.reason
     assert f.read == f.loaded + f.duplicates + f.rejected + f.skipped
+
+
+# --- the Langfuse SDK as a producer ------------------------------------------------------
+
+
+def test_langfuse_sdk_fleet_matches_the_simulation(tmp_path):
+    # the real Langfuse SDK's spans: langfuse.* attributes only (usage and cost as JSON
+    # text, metadata flattened with JSON-encoded values), no gen_ai.* at all
+    fleet, logged_cost = langfuse_fleet.simulate(jobs=8, seed=7)
+    pb = _write(tmp_path / "langfuse.pb", fleet.request().SerializeToString())
+    report = load(tmp_path, pb, cfg=_article_config(tmp_path))
+    f = report.files[0]
+    executor_attempts = sum(len(t.attempts) for t in fleet.truth)
+    assert f.rejected == 0
+    assert f.loaded == executor_attempts * 2 + fleet.planner_calls
+    assert f.read == len(fleet.spans) == f.loaded + f.skipped
+    # per job: the job span and the plan chain; per attempt: the executor and reviewer
+    # agent observations and the tool observation
+    assert f.skipped_kinds["agent runs"] == executor_attempts * 2
+    assert f.skipped_kinds["tool calls"] == executor_attempts
+    db = tmp_path / "t.duckdb"
+    got = {
+        r[0]: r[1:]
+        for r in rows(
+            db,
+            "select task_id, task_type, planner_tier, n_attempts, tier_path, first_status, "
+            "final_status from tasks where task_id like 'lf-%'",
+        )
+    }
+    want = {
+        t.task_id: (
+            t.task_type,
+            t.planner_tier,
+            len(t.attempts),
+            [a.tier for a in t.attempts],
+            "failed" if t.attempts[0].rejected else "ok",
+            "failed" if t.attempts[-1].rejected else "ok",
+        )
+        for t in fleet.truth
+    }
+    assert got == want
+    # the cost the fleet logged, per tier, summed over the executors' calls
+    stored = dict(
+        rows(
+            db,
+            "select tier, sum(cost_usd) from attempts where role = 'executor' group by tier",
+        )
+    )
+    assert stored.keys() == logged_cost.keys()
+    for tier, cost in logged_cost.items():
+        assert stored[tier] == pytest.approx(cost, rel=1e-9)
+    assert rows(db, "select role, count(*) from attempts group by role order by role") == [
+        ("executor", executor_attempts),
+        ("planner", fleet.planner_calls),
+        ("reviewer", fleet.reviewer_calls),
+    ]
+    assert rows(db, "select distinct fleet from attempts") == [(langfuse_fleet.FLEET,)]
+    reasons = rows(
+        db,
+        "select distinct escalation_reason from attempts where role = 'executor' and attempt > 1",
+    )
+    assert reasons == [("reviewer_reject",)]
+
+
+def test_json_valued_attributes_and_raw_metadata_of_older_sdks(tmp_path):
+    # Langfuse v2/v3 SDKs wrote metadata raw ("t9", not '"t9"'); usage may use OpenAI's
+    # keys; a call may say ERROR only by its level. One span, worked out by hand.
+    def attr(key, value):
+        return {"key": key, "value": {"stringValue": value}}
+
+    span = {
+        "traceId": "0af7651916cd43dd8448eb211c80319c",
+        "spanId": "b7ad6b7169203331",
+        "name": "answer",
+        "startTimeUnixNano": "1790000000000000000",
+        "endTimeUnixNano": "1790000001500000000",
+        "attributes": [
+            attr("langfuse.observation.type", "generation"),
+            attr("langfuse.observation.model.name", "claude-3-5-haiku-20241022"),
+            attr(
+                "langfuse.observation.usage_details",
+                '{"prompt_tokens": 40, "completion_tokens": 7}',
+            ),
+            attr("langfuse.observation.level", "ERROR"),
+            attr("langfuse.observation.metadata.task_id", "t9"),
+            attr("langfuse.observation.metadata.planner_tier", "haiku"),
+            attr("langfuse.trace.metadata.fleet", '"search"'),
+        ],
+    }
+    doc = {"resourceSpans": [{"resource": {}, "scopeSpans": [{"spans": [span]}]}]}
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(doc))
+    f = load(tmp_path, path, cfg=_article_config(tmp_path)).files[0]
+    assert (f.loaded, f.rejected, f.skipped) == (1, 0, 0)
+    assert rows(
+        tmp_path / "t.duckdb",
+        "select task_id, tier, planner_tier, input_tokens, output_tokens, status, fleet, "
+        "latency_ms from attempts",
+    ) == [("t9", "haiku", "haiku", 40, 7, "error", "search", 1500.0)]
+
+
+def test_a_langfuse_agent_without_tierwatch_keys_is_one_task_named_by_the_agent(tmp_path):
+    # nothing but what the Langfuse SDK writes: the agent observation is the run and the
+    # task, its name the task type; its two generations (a tool call between) one attempt
+    from langfuse import Langfuse
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    lf = Langfuse(
+        public_key="pk-lf-plain-agent",
+        secret_key="sk-lf-test",
+        base_url="http://127.0.0.1:9",
+        span_exporter=exporter,
+        tracer_provider=TracerProvider(),
+    )
+    with lf.start_as_current_observation(as_type="agent", name="summariser"):
+        for tokens in ((300, 40), (500, 90)):
+            with lf.start_as_current_observation(
+                as_type="generation", name="llm", model="gpt-4o-mini-2024-07-18"
+            ) as g:
+                g.update(usage_details={"input": tokens[0], "output": tokens[1]})
+            with lf.start_as_current_observation(as_type="tool", name="search"):
+                pass
+    lf.shutdown()
+    pb = _write(
+        tmp_path / "plain.pb", encode_spans(exporter.get_finished_spans()).SerializeToString()
+    )
+    f = load(tmp_path, pb).files[0]
+    assert (f.read, f.loaded, f.skipped, f.rejected) == (5, 1, 4, 0)
+    assert rows(
+        tmp_path / "t.duckdb",
+        "select task_type, tier, input_tokens, output_tokens, fleet, source_calls "
+        "from (select *, extra['source.calls'] as source_calls from attempts)",
+    ) == [("summariser", "small", 800, 130, None, "2")]

@@ -24,6 +24,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from tierwatch.ingest.sources.calls import Call
 from tierwatch.ingest.sources.records import boolean as _bool
@@ -289,9 +290,45 @@ def spans_of_protobuf(data: bytes, line: int = 1) -> Iterator[Span]:
 def _pick(attrs: dict, names: list[str]):
     for n in names:
         v = attrs.get(n)
+        if v is None and "#" in n:
+            v = _inside(attrs, n)
         if v is not None and v != "":
             return v
     return None
+
+
+def _inside(attrs: dict, name: str):
+    """`attribute#pointer`: a value inside an attribute that holds JSON text (or a kvlist),
+    the pointer as RFC 6901 writes it (`usage_details#/input`). An empty pointer is the
+    whole decoded value (`metadata.task_id#` reads `"t1"` as t1), and text that is not
+    JSON is taken as it is (older SDKs wrote metadata raw)."""
+    key, _, pointer = name.partition("#")
+    raw = attrs.get(key)
+    if raw is None:
+        return None
+    value = _decoded(raw) if isinstance(raw, str) else raw
+    if value is _NOT_JSON:
+        return raw if pointer == "" else None
+    for part in pointer.split("/")[1:]:
+        part = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(value, dict):
+            value = value.get(part)
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return None
+    return value
+
+
+_NOT_JSON = object()
+
+
+@lru_cache(maxsize=4096)
+def _decoded(text: str):
+    try:
+        return json.loads(text)
+    except ValueError:
+        return _NOT_JSON
 
 
 @dataclass
@@ -324,6 +361,7 @@ def calls_of_spans(items: list[Span | LogRecord | BadLine], mapping: dict) -> Tr
     agent_ops = {op.lower() for op in m["agent_operations"]}
     tool_ops = {op.lower() for op in m["tool_operations"]}
     plan_ops = {op.lower() for op in m["plan_operations"]}
+    error_levels = {x.lower() for x in m["error_levels"]}
 
     def op(s: Span) -> str:
         v = _pick(s.attrs, m["operation"])
@@ -425,12 +463,27 @@ def calls_of_spans(items: list[Span | LogRecord | BadLine], mapping: dict) -> Tr
         task_type = inherited(s, "task_type")
         agent = _pick(s.attrs, m["agent"]) or (run and _pick(run.attrs, m["agent"]))
         if task_type is None:
-            task_type = agent or _span_type(s.name, _pick(s.attrs, m["model"]))
-        error = s.status == "error" or _pick(s.attrs, m["error_type"]) is not None
+            task_type = (
+                agent
+                or (run and _run_name(run.name, op(run)))
+                or _span_type(s.name, _pick(s.attrs, m["model"]))
+            )
+        level = _pick(s.attrs, m["level"])
+        error = (
+            s.status == "error"
+            or _pick(s.attrs, m["error_type"]) is not None
+            or (isinstance(level, str) and level.lower() in error_levels)
+        )
         evaluation = verdicts.get(key)
         if evaluation is None and run_span is not s:
             evaluation = verdicts.get((run_span.trace_id, run_span.span_id))
-        fleet = inherited(s, "fleet") or _pick(s.resource, m["fleet_resource"])
+        if evaluation is None:
+            label = _pick(s.attrs, m["verdict"])
+            if label is None and run_span is not s:
+                label = _pick(run_span.attrs, m["verdict"])
+            if label is not None:
+                evaluation = str(label).strip().lower() in fail_labels
+        fleet = inherited(s, "fleet") or _service(s.resource, m["fleet_resource"])
         extra = {"otel.trace_id": s.trace_id}
         provider = _pick(s.attrs, m["provider"])
         if provider is not None:
@@ -474,6 +527,24 @@ def calls_of_spans(items: list[Span | LogRecord | BadLine], mapping: dict) -> Tr
         )
     read = len(spans) + len(logs)
     return Traces(calls=calls, skipped=skipped, read=read, bad_lines=bad)
+
+
+def _service(resource: dict, names: list[str]):
+    """The fleet a resource names; the SDK's `unknown_service:…` default names none."""
+    for n in names:
+        v = resource.get(n)
+        if isinstance(v, str) and v.startswith("unknown_service"):
+            continue
+        if v is not None and v != "":
+            return v
+    return None
+
+
+def _run_name(name: str, operation: str) -> str | None:
+    """An agent run's name without its operation: `invoke_agent executor` -> `executor`."""
+    first, _, rest = name.partition(" ")
+    text = rest if first.lower() == operation else name
+    return text.strip() or None
 
 
 def _span_type(name: str, model) -> str:

@@ -40,7 +40,8 @@ LOCAL = {"127.0.0.1", "localhost", "::1"}
     "--token",
     envvar=TOKEN_ENV,
     default=None,
-    help=f"Require 'Authorization: Bearer TOKEN' on every request (env {TOKEN_ENV}).",
+    help=f"Require 'Authorization: Bearer TOKEN' (or HTTP Basic with TOKEN as password, as "
+    f"the Langfuse SDK sends its secret key) on every request (env {TOKEN_ENV}).",
 )
 @click.option(
     "--batch-seconds",
