@@ -12,6 +12,7 @@ from tierwatch.cli.options import EXIT_USAGE
 from tierwatch.ingest import environment
 from tierwatch.ingest.config import ConfigError
 from tierwatch.ingest.environment import SettingError
+from tierwatch.ingest.lake import LakeError
 from tierwatch.ingest.store import StoreError, explain
 
 
@@ -21,7 +22,7 @@ class TierwatchGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except (ConfigError, SettingError, StoreError) as e:
+        except (ConfigError, LakeError, SettingError, StoreError) as e:
             fail(str(e))
         except duckdb.OutOfMemoryException:
             fail(

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import click
 
-from tierwatch.cli.commands import collect, dashboard, ingest, ledger, report, sample, whatif
+from tierwatch.cli.commands import (
+    collect,
+    dashboard,
+    ingest,
+    lake,
+    ledger,
+    report,
+    sample,
+    whatif,
+)
 from tierwatch.cli.errors import TierwatchGroup
 from tierwatch.ingest import environment
 
@@ -28,6 +37,6 @@ def main() -> None:
     environment.check()  # a bad TIERWATCH_* variable stops every command at start
 
 
-for module in (ingest, collect, ledger, report, whatif, sample, dashboard):
+for module in (ingest, collect, ledger, report, whatif, sample, dashboard, lake):
     for command in module.COMMANDS:
         main.add_command(command)
