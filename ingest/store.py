@@ -93,6 +93,7 @@ def _migrations() -> list[tuple[int, str]]:
 
 SCHEMA_VERSION = max(v for v, _ in _migrations())
 TASK_ROLLUP_VERSION = 7  # the migration that adds the stored task rollup
+TASK_LABELS_VERSION = 8  # the migration after which every task is recomputed
 
 
 def _holder(message: str) -> str:
@@ -231,6 +232,9 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str | os.PathLike = "the datab
             con.execute(sql)
             if version == TASK_ROLLUP_VERSION:  # the rollup of the tasks already stored
                 refresh_task_rollup(con, everything=True)
+            if version == TASK_LABELS_VERSION:  # its SQL named every task as touched
+                refresh_tasks(con)
+                con.execute("drop table touched")
             con.execute("insert into schema_version (version) values (?)", [version])
             con.execute("commit")
         except Exception:

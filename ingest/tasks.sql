@@ -17,17 +17,28 @@ with chain as (
     window w as (partition by a.task_id order by a.attempt, a.ts)
 ),
 
--- planner tier and labels may be logged on any call of the task (planner, executor, reviewer)
+-- planner tier and labels may be logged on any call of the task (planner, executor, reviewer):
+-- each is the first call's that logs it, in attempt order and, within an attempt, executor
+-- before planner before reviewer. (role, attempt) is a call's identity, so the order is
+-- total: a label never depends on the order the rows happen to be scanned in
 task_labels as (
     select
         task_id,
-        arg_min(planner_tier, attempt) filter (where planner_tier is not null) as planner_tier,
-        arg_min(fleet, attempt) filter (where fleet is not null) as fleet,
-        arg_min(plan_id, attempt) filter (where plan_id is not null) as plan_id,
-        arg_min(agent, attempt) filter (where agent is not null) as agent,
+        arg_min(planner_tier, call_order) filter (where planner_tier is not null)
+            as planner_tier,
+        arg_min(fleet, call_order) filter (where fleet is not null) as fleet,
+        arg_min(plan_id, call_order) filter (where plan_id is not null) as plan_id,
+        arg_min(agent, call_order) filter (where agent is not null) as agent,
         bool_or(coalesce(downstream_failure, false)) as flagged_downstream
-    from attempts
-    where task_id in (select task_id from touched)
+    from (
+        select
+            task_id, planner_tier, fleet, plan_id, agent, downstream_failure,
+            cast(attempt as bigint) * 3
+                + case role when 'executor' then 0 when 'planner' then 1 else 2 end
+                as call_order
+        from attempts
+        where task_id in (select task_id from touched)
+    )
     group by task_id
 ),
 

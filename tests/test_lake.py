@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ from urllib.parse import unquote
 
 import duckdb
 import pytest
+from spark_session import local_spark
 
 from tierwatch.ingest.config import load_config
 from tierwatch.ingest.lake import MANIFEST, LakeError, export_lake
@@ -191,27 +191,10 @@ def test_the_cli_exports_and_explains_what_it_refuses(tmp_path):
     assert run.returncode == 2 and "--since" in run.stderr and "Traceback" not in run.stderr
 
 
-def _spark():
-    """A local Spark session, or the reason there is none here."""
-    pyspark = pytest.importorskip("pyspark", reason="pyspark is not installed (tierwatch[spark])")
-    if shutil.which("java") is None:
-        pytest.skip("Spark needs Java 17; .ci/run installs it from Debian")
-    from pyspark.sql import SparkSession
-
-    return (
-        SparkSession.builder.master("local[1]")
-        .appName("tierwatch-lake-test")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    ), pyspark
-
-
 def test_spark_reads_the_lake_as_the_store_holds_it(tmp_path):
     db = _store(tmp_path)
     _export(db, tmp_path / "lake")
-    spark, _ = _spark()
+    spark = local_spark()
     try:
         frame = spark.read.parquet(str(tmp_path / "lake" / "attempts"))
         got = {

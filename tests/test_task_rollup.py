@@ -116,3 +116,42 @@ def test_the_rollup_lines_up_with_the_tasks_table(store, tmp_path):
     # ranks: haiku 1, opus 3; planner_rank 0 = not given
     assert rows == [("x", 0, 1, 1, 1), ("x", 1, 1, 1, 0), ("y", 3, 3, 1, 0)]
     assert json.dumps([list(r) for r in rows])  # plain values, no hugeint surprises
+
+
+# one task's three calls of attempt 1, each naming its own agent and planner tier, and the
+# executor's second attempt: by the rule in ingest/tasks.sql (attempt order, then executor,
+# planner, reviewer) the task's agent is the executor's of attempt 1, "exec-1", and its
+# planner tier that call's, "haiku", whatever order the file lists them in
+CALLS = [
+    attempt("t1", "2026-03-02T10:00:00Z", "x", "haiku", role="reviewer", agent="review-bot",
+            planner_tier="opus"),
+    attempt("t1", "2026-03-02T09:59:00Z", "x", "haiku", role="planner", agent="plan-bot",
+            planner_tier="sonnet"),
+    attempt("t1", "2026-03-02T09:59:30Z", "x", "haiku", agent="exec-1", planner_tier="haiku"),
+    attempt("t1", "2026-03-02T10:01:00Z", "x", "sonnet", attempt=2, agent="exec-2",
+            planner_tier="sonnet", escalation_reason="reviewer_reject"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2, 3), (3, 2, 1, 0), (1, 3, 0, 2)])
+def test_a_tasks_labels_do_not_depend_on_the_order_of_its_calls(tmp_path, order):
+    db = tmp_path / "t.duckdb"
+    load(db, tmp_path, "calls.jsonl", [CALLS[i] for i in order])
+    with duckdb.connect(str(db)) as con:
+        row = con.execute("select agent, planner_tier from tasks").fetchall()
+    assert row == [("exec-1", "haiku")]
+
+
+def test_a_version_7_store_recomputes_its_task_labels(store, tmp_path):
+    load(store, tmp_path, "calls.jsonl", CALLS)
+    with duckdb.connect(str(store)) as con:  # as an older tierwatch could have left it
+        con.execute("update tasks set agent = 'review-bot', planner_tier = 'opus'")
+        con.execute("update task_rollup set planner_rank = 3")
+        con.execute("delete from schema_version where version >= 8")
+    load(store, tmp_path, "more.jsonl", [attempt("t2", "2026-03-03T10:00:00Z", "y", "opus")])
+    with duckdb.connect(str(store)) as con:
+        rows = con.execute("select task_id, agent, planner_tier from tasks order by 1").fetchall()
+    assert rows == [("t1", "exec-1", "haiku"), ("t2", None, None)]
+    stored, fresh = stored_and_recomputed(store)
+    assert stored == fresh
+    assert [r[-3] for r in stored] == [1, 0]  # t1's planner tier haiku is rank 1; t2 has none
