@@ -18,10 +18,12 @@ import json
 import os
 import shutil
 import uuid
-from importlib import resources
 from pathlib import Path
 
 import duckdb
+
+from tierwatch.ingest.store import sql_file
+from tierwatch.ingest.validate import sql_literal
 
 LAYOUT = 1
 MANIFEST = "_tierwatch_lake.json"
@@ -70,12 +72,11 @@ def export_lake(
     rows: dict[str, int] = {}
     written: dict[str, list[str]] = {}
     try:
-        for table, (sql_file, partition) in TABLES.items():
+        for table, (rows_sql, partition) in TABLES.items():
             target = scratch / table
             target.parent.mkdir(parents=True, exist_ok=True)
-            sql = (resources.files("tierwatch.ingest") / sql_file).read_text(encoding="utf-8")
             rows[table] = con.execute(
-                f"copy ({sql}) to {_literal(str(target))} (format parquet, "
+                f"copy ({sql_file(rows_sql)}) to {sql_literal(str(target))} (format parquet, "
                 f"partition_by ({', '.join(partition)}), filename_pattern 'part-{{i}}', "
                 "compression zstd)",
                 params,
@@ -201,8 +202,3 @@ def _bounds_text(since: dt.date | None, until: dt.date | None) -> str:
     if until:
         return f" up to {until}"
     return ""
-
-
-def _literal(text: str) -> str:
-    """A SQL string literal: COPY's target cannot be a bound parameter."""
-    return "'" + text.replace("'", "''") + "'"

@@ -16,12 +16,13 @@ Anything else the pass does not know is left to sqlglot; the equivalence test
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlglot
 from sqlglot import exp
+
+from tierwatch.ingest.store import sql_file
 
 if TYPE_CHECKING:  # pyspark is an optional extra: tierwatch[spark]
     from pyspark.sql import DataFrame, SparkSession
@@ -96,10 +97,6 @@ def _expand_star_exclusions(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
-def _store_sql(name: str) -> str:
-    return (resources.files("tierwatch.ingest") / name).read_text(encoding="utf-8")
-
-
 def task_tables(
     spark: SparkSession, lake: str | Path, ladder: tuple[str, ...]
 ) -> tuple[DataFrame, DataFrame]:
@@ -119,10 +116,10 @@ def task_tables(
         [(rank, name) for rank, name in enumerate(ladder, start=1)], "rank int, name string"
     ).createOrReplaceTempView("ladder")
     spark.sql("select distinct task_id from attempts").createOrReplaceTempView("touched")
-    tasks = spark.sql(spark_text(_store_sql("tasks.sql")))
+    tasks = spark.sql(spark_text(sql_file("tasks.sql")))
     tasks.createOrReplaceTempView("tasks")
     spark.sql("select distinct day, task_type, fleet from tasks").createOrReplaceTempView(
         "rollup_keys"
     )
-    rollup = spark.sql(spark_text(_store_sql("task_rollup.sql")))
+    rollup = spark.sql(spark_text(sql_file("task_rollup.sql")))
     return tasks, rollup

@@ -352,6 +352,11 @@ def data_version(con: duckdb.DuckDBPyConnection) -> int:
 REFRESH_BATCH_TASKS = 500_000
 
 
+def sql_file(name: str) -> str:
+    """The text of a statement file of ingest/ (tasks.sql, task_rollup.sql, lake_*.sql)."""
+    return (resources.files("tierwatch.ingest") / name).read_text(encoding="utf-8")
+
+
 def refresh_tasks(con: duckdb.DuckDBPyConnection) -> None:
     """Recompute task-level facts for the task ids in temp table `touched(task_id)`, and the
     task rollup's rows for every (day, task type, fleet) those tasks were or now are in.
@@ -363,7 +368,7 @@ def refresh_tasks(con: duckdb.DuckDBPyConnection) -> None:
         "create or replace temp table rollup_keys "
         "(day date not null, task_type varchar not null, fleet varchar)"
     )
-    sql = (resources.files("tierwatch.ingest") / "tasks.sql").read_text(encoding="utf-8")
+    sql = sql_file("tasks.sql")
     touched = con.execute("select count(*) from touched").fetchall()[0][0]
     batches = max(1, -(-touched // REFRESH_BATCH_TASKS))
     if batches > 1:
@@ -407,5 +412,5 @@ def refresh_task_rollup(con: duckdb.DuckDBPyConnection, everything: bool = False
         "where k.day = r.day and k.task_type = r.task_type "
         "and k.fleet is not distinct from r.fleet)"
     )
-    sql = (resources.files("tierwatch.ingest") / "task_rollup.sql").read_text(encoding="utf-8")
+    sql = sql_file("task_rollup.sql")
     con.execute(sql)

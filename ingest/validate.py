@@ -88,8 +88,9 @@ _TS = (
 _NUMERIC_TYPES = "('BIGINT', 'UBIGINT', 'DOUBLE')"
 
 
-def _lit(text: str) -> str:
-    """A SQL string literal. Only for text from the schema file, never for data."""
+def sql_literal(text: str) -> str:
+    """A SQL string literal, for text tierwatch itself puts where no bound parameter can go
+    (the schema file's words, a COPY target); never for data."""
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -121,7 +122,7 @@ def _checks(f: Field, v: str, t: str) -> tuple[list[tuple[str, str]], str]:
     checks: list[tuple[str, str]] = []
 
     def reason(rule: str) -> str:
-        text = f"{_lit(name + ' is ')} || {shown} || {_lit(', must be ' + rule)}"
+        text = f"{sql_literal(name + ' is ')} || {shown} || {sql_literal(', must be ' + rule)}"
         if f.kind in ("integer", "number", "confidence", "boolean"):
             # a number sent as text in JSON or a Parquet string column: say so
             text += (
@@ -132,7 +133,9 @@ def _checks(f: Field, v: str, t: str) -> tuple[list[tuple[str, str]], str]:
 
     if f.kind == "string":
         checks.append((f"not {is_text}", reason("a string")))
-        checks.append((f"trim({v}) = ''", _lit(f"{name} is empty, must be a non-empty string")))
+        checks.append(
+            (f"trim({v}) = ''", sql_literal(f"{name} is empty, must be a non-empty string"))
+        )
         return checks, v
 
     if f.kind == "integer":
@@ -160,7 +163,7 @@ def _checks(f: Field, v: str, t: str) -> tuple[list[tuple[str, str]], str]:
         rule = "a number" + _bound(f)
         if labels:
             rule += " or one of " + ", ".join(labels)
-        words = ", ".join(_lit(k) for k in labels)
+        words = ", ".join(sql_literal(k) for k in labels)
         is_label = f"({is_text} and lower(trim({v})) in ({words}))" if labels else "false"
         number = f"try_cast({v} as double)"
         checks.append(
@@ -174,7 +177,7 @@ def _checks(f: Field, v: str, t: str) -> tuple[list[tuple[str, str]], str]:
         )
         value = number
         if labels:
-            cases = " ".join(f"when {_lit(k)} then {val}" for k, val in labels.items())
+            cases = " ".join(f"when {sql_literal(k)} then {val}" for k, val in labels.items())
             value = f"(case lower(trim({v})) {cases} else {number} end)"
         if f.minimum is not None:
             checks.append((f"{value} < {f.minimum}", reason(rule)))
@@ -194,7 +197,7 @@ def _checks(f: Field, v: str, t: str) -> tuple[list[tuple[str, str]], str]:
         return checks, f"(lower({v}) in ('true', '1', 'yes'))"
 
     if f.kind == "enum":
-        allowed = ", ".join(_lit(e) for e in f.enum)
+        allowed = ", ".join(sql_literal(e) for e in f.enum)
         checks.append(
             (
                 f"case when {is_text} then lower(trim({v})) not in ({allowed}) else true end",
@@ -209,7 +212,7 @@ def _checks(f: Field, v: str, t: str) -> tuple[list[tuple[str, str]], str]:
                 f"case when {is_text} then not list_contains($ladder, lower(trim({v}))) "
                 f"else true end",
                 f"{reason('a tier on the ladder ')} || array_to_string($ladder, ' < ') || "
-                f"{_lit(' (tier names come from tierwatch.toml)')}",
+                f"{sql_literal(' (tier names come from tierwatch.toml)')}",
             )
         )
         return checks, f"lower(trim({v}))"
@@ -276,14 +279,17 @@ def _problem_expr(
         present = f"({v} is not null)"
 
         def problem(reason: str, name: str = f.name) -> str:
-            return f"{{'field': {_lit(name)}, 'reason': {reason}}}"
+            return f"{{'field': {sql_literal(name)}, 'reason': {reason}}}"
 
         pairs: list[tuple[str, str]] = []
         if f.name in when_missing:
             pairs += when_missing[f.name]
         elif f.required:
             pairs.append(
-                (f"not {present}", problem(_lit(f"{f.name} is missing; every record needs it")))
+                (
+                    f"not {present}",
+                    problem(sql_literal(f"{f.name} is missing; every record needs it")),
+                )
             )
         checks, value = _checks(f, v, t)
         pairs += [(f"{present} and ({cond})", problem(reason)) for cond, reason in checks]
@@ -293,14 +299,15 @@ def _problem_expr(
                 (
                     f"{present} and try_cast({v} as bigint) > try_cast(v[{j}] as bigint)",
                     problem(
-                        f"{_lit(f.name + ' is ')} || {v} || "
-                        f"{_lit(', must be at most ' + f.maximum_field + ' (')} || v[{j}] || ')'"
+                        f"{sql_literal(f.name + ' is ')} || {v} || "
+                        f"{sql_literal(', must be at most ' + f.maximum_field + ' (')} || "
+                        f"v[{j}] || ')'"
                     ),
                 )
             )
         per_field.append("case " + " ".join(f"when {c} then {p}" for c, p in pairs) + " end")
         conditions += [c for c, _ in pairs]
-        default = f"{_lit(str(f.default))}" if f.default is not None else "null"
+        default = f"{sql_literal(str(f.default))}" if f.default is not None else "null"
         if f.kind == "integer" and f.default is not None:
             default = str(int(f.default))
         values[f.name] = f"(case when {present} then {value} else {default} end)"
@@ -328,7 +335,7 @@ def check_sql() -> str:
     record is good) and the typed values.
     """
     names = list(paths())
-    json_paths = "[" + ", ".join(_lit("$." + json.dumps(n)) for n in names) + "]"
+    json_paths = "[" + ", ".join(sql_literal("$." + json.dumps(n)) for n in names) + "]"
     rec = names.index("record") + 1
     helpers = ", ".join(
         _timestamp_columns(f.name, f"v[{names.index(f.name) + 1}]", f"t[{names.index(f.name) + 1}]")
@@ -365,7 +372,7 @@ def check_sql() -> str:
         )
 
     conf = next(f for f in attempt_fields() if f.name == "confidence")
-    labels = "(" + ", ".join(_lit(label) for label, _ in conf.labels) + ")"
+    labels = "(" + ", ".join(sql_literal(label) for label, _ in conf.labels) + ")"
     return f"""
 with pulled as (
     select
