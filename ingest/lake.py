@@ -94,6 +94,7 @@ def export_lake(
             for name in days:
                 _replace(scratch / table / name, lake / table / name, scratch / "old" / table)
     except BaseException:
+        _put_back(scratch / "old", lake)
         shutil.rmtree(scratch, ignore_errors=True)
         if created:
             shutil.rmtree(lake, ignore_errors=True)
@@ -147,6 +148,14 @@ def _replace(new: Path, target: Path, trash: Path) -> None:
         trash.mkdir(parents=True, exist_ok=True)
         target.rename(trash / target.name)
     new.rename(target)
+
+
+def _put_back(trash: Path, lake: Path) -> None:
+    """After a failure: each old day moved aside whose new folder did not arrive goes back."""
+    for old in trash.glob("*/day=*") if trash.is_dir() else ():
+        target = lake / old.parent.name / old.name
+        if not target.exists():
+            old.rename(target)
 
 
 def _record(

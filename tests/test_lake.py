@@ -19,6 +19,7 @@ import duckdb
 import pytest
 from spark_session import local_spark
 
+from tierwatch.ingest import lake as lake_module
 from tierwatch.ingest.config import load_config
 from tierwatch.ingest.lake import MANIFEST, LakeError, export_lake
 from tierwatch.ingest.load import ingest_paths
@@ -212,3 +213,26 @@ def test_spark_reads_the_lake_as_the_store_holds_it(tmp_path):
         ("t4", 1, "2026-03-02", "it's", "haiku", 1000),
     }
     assert [(f["task_id"], str(f["day"])) for f in failures] == [("t1", "2026-03-04")]
+
+
+def test_an_export_that_fails_while_swapping_days_leaves_the_lake_as_it_was(tmp_path, monkeypatch):
+    db = _store(tmp_path)
+    lake = tmp_path / "lake"
+    _export(db, lake)
+    before = _lake_rows(lake)
+    replace, calls = lake_module._replace, []
+
+    def fail_on_the_second_day(new, target, trash):
+        calls.append(target)
+        if len(calls) < 2:
+            return replace(new, target, trash)
+        trash.mkdir(parents=True, exist_ok=True)
+        target.rename(trash / target.name)  # the old day moved aside, then the disk fills
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(lake_module, "_replace", fail_on_the_second_day)
+    with pytest.raises(OSError):
+        _export(db, lake)
+    assert len(calls) == 2
+    assert _partitions(lake) == PARTITIONS and _lake_rows(lake) == before
+    assert not list(lake.glob(".export-*"))
