@@ -479,7 +479,7 @@ class Collector:
             if spans:
                 load.stage_blocks(
                     con,
-                    load.read_spans(spans, s.config, result, _stored_attempts(con)),
+                    load.read_spans(spans, s.config, result, load.stored_attempts(con)),
                     s.config,
                     file_id,
                     label,
@@ -572,37 +572,6 @@ class Collector:
         self.totals["received"] += received
         self.totals["traces"] += len(due)
         self.log(summary.line())
-
-
-def _stored_attempts(con):
-    """The attempts the store holds of named tasks, from traces other than those being
-    derived: a task the fleet retried in a new trace goes on being numbered."""
-
-    def count(keys: set[tuple[str, str]], trace_ids: set[str]) -> dict:
-        named = pa.table(
-            {"task_id": [k[0] for k in keys], "role": [k[1] for k in keys]},
-            schema=pa.schema([("task_id", pa.string()), ("role", pa.string())]),
-        )
-        deriving = pa.table({"trace_id": pa.array(sorted(trace_ids), pa.string())})
-        con.register("named_batch", named)
-        con.register("deriving_batch", deriving)
-        con.execute("create or replace temp table named_tasks as from named_batch")
-        con.execute("create or replace temp table deriving as from deriving_batch")
-        con.unregister("named_batch")
-        con.unregister("deriving_batch")
-        rows = con.execute(
-            """
-            select a.task_id, a.role, max(a.attempt), arg_max(a.status, a.attempt)
-            from attempts as a
-            join named_tasks as n using (task_id, role)
-            where coalesce(json_extract_string(a.extra, '$."otel.trace_id"'), '')
-                not in (select trace_id from deriving)
-            group by all
-            """
-        ).fetchall()
-        return {(t, r): (n, status) for t, r, n, status in rows}
-
-    return count
 
 
 def _late_reason(s: CollectSettings) -> str:

@@ -562,9 +562,11 @@ def read_source(
     config: Config,
     result: FileResult,
     limits: Limits | None = None,
+    stored: sources.StoredAttempts | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """A source file (OTLP, LiteLLM, Langfuse) as staged blocks of v1 attempt records; what
-    is not a model call is counted in `result.skipped_kinds`."""
+    is not a model call is counted in `result.skipped_kinds`; `stored` as in sources.read
+    (`stored_attempts(con)`)."""
     yield from _record_blocks(
         lambda: sources.read(
             form,
@@ -574,20 +576,56 @@ def read_source(
             config.sources,
             result.skipped_kinds,
             limits or Limits(),
+            stored,
         )
     )
 
 
 def read_spans(
-    spans: list, config: Config, result: FileResult, stored_attempts=None
+    spans: list, config: Config, result: FileResult, stored: sources.StoredAttempts | None = None
 ) -> Iterator[pa.RecordBatch]:
     """Decoded OTLP spans (the receiver's) as staged blocks, by the same mapping as a file;
-    `stored_attempts` as in sources.read_spans."""
+    `stored` as in sources.read_spans."""
     yield from _record_blocks(
         lambda: sources.read_spans(
-            spans, config.tier_for_model, config.sources, result.skipped_kinds, stored_attempts
+            spans, config.tier_for_model, config.sources, result.skipped_kinds, stored
         )
     )
+
+
+def stored_attempts(con: duckdb.DuckDBPyConnection) -> sources.StoredAttempts:
+    """The store's last attempt (number, status) of each (task id, role) asked, begun
+    before the task's first call being derived, from other calls (last_stored_attempts.sql)."""
+
+    def last(first: dict[tuple[str, str], tuple[float | None, str]], call_ids: set[str]) -> dict:
+        keys = list(first)
+        starts = [first[k][0] for k in keys]
+        tasks = pa.table(
+            {
+                "task_id": [k[0] for k in keys],
+                "role": [k[1] for k in keys],
+                "first_us": [None if t is None else round(t * 1e6) for t in starts],
+                "first_call": [first[k][1] for k in keys],
+            },
+            schema=pa.schema(
+                [
+                    ("task_id", pa.string()),
+                    ("role", pa.string()),
+                    ("first_us", pa.int64()),
+                    ("first_call", pa.string()),
+                ]
+            ),
+        )
+        calls = pa.table({"call_id": pa.array(sorted(call_ids), pa.string())})
+        for name, table in (("deriving_tasks", tasks), ("deriving_calls", calls)):
+            con.register(f"{name}_batch", table)
+            con.execute(f"create or replace temp table {name} as from {name}_batch")
+            con.unregister(f"{name}_batch")
+        rows = con.execute(store.sql_file("last_stored_attempts.sql")).fetchall()
+        con.execute("drop table deriving_tasks; drop table deriving_calls")
+        return {(t, r): (n, status) for t, r, n, status in rows}
+
+    return last
 
 
 def _record_blocks(records: Callable[[], Iterable]) -> Iterator[pa.RecordBatch]:
@@ -767,7 +805,7 @@ def ingest_file(
     else:
         limits = Limits.of(config.settings)
         batches = (
-            read_source(form, path, label, config, result, limits)
+            read_source(form, path, label, config, result, limits, stored_attempts(con))
             if form in sources.SOURCES
             else _named(READERS[form](path, progress, limits), path, label)
         )

@@ -350,3 +350,121 @@ def test_a_litellm_router_fallback_keeps_the_tier_asked_for(tmp_path):
         tmp_path / "t.duckdb",
         "select task_id, planner_tier, tier_path from tasks order by 1",
     ) == [("f1", "haiku", ["sonnet"]), ("f2", "haiku", ["haiku"])]
+
+
+LITELLM_EVERY_FALLBACK_FAILS = textwrap.dedent(
+    """
+    import json, os, sys
+    from pathlib import Path
+    os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+    import litellm
+    from litellm import Router
+    from litellm.integrations.custom_logger import CustomLogger
+
+    folder = Path(sys.argv[1])
+    folder.mkdir()
+
+    from litellm.integrations.s3 import get_s3_object_key
+    from litellm.utils import get_logging_id
+
+    class OneObjectPerCall(CustomLogger):
+        # as LiteLLM's S3 logger does: every call, answered or failed, an object of its
+        # own under the key LiteLLM's own code gives it (DAY/time-HH-MM-SS-us_ID.json)
+        def write(self, kwargs, start_time):
+            payload = kwargs["standard_logging_object"]
+            key = get_s3_object_key("", "", start_time, get_logging_id(start_time, payload))
+            (folder / key).parent.mkdir(parents=True, exist_ok=True)
+            (folder / key).write_text(json.dumps(payload, default=str))
+
+        def log_success_event(self, kwargs, response_obj, start_time, end_time):
+            self.write(kwargs, start_time)
+
+        def log_failure_event(self, kwargs, response_obj, start_time, end_time):
+            self.write(kwargs, start_time)
+
+    litellm.callbacks = [OneObjectPerCall()]
+
+    def router(sonnet_answer):
+        return Router(
+            model_list=[
+                {"model_name": "haiku", "litellm_params": {
+                    "model": "anthropic/claude-3-5-haiku-20241022", "api_key": "x",
+                    "mock_response": Exception("haiku is down")}},
+                {"model_name": "sonnet", "litellm_params": {
+                    "model": "anthropic/claude-sonnet-4-5", "api_key": "x",
+                    "mock_response": sonnet_answer}},
+            ],
+            fallbacks=[{"haiku": ["sonnet"]}],
+            num_retries=0,
+        )
+
+    ask = dict(model="haiku", messages=[{"role": "user", "content": "go"}])
+    # a1: haiku fails and so does its fallback: the Router raises to the caller
+    try:
+        router(Exception("sonnet is down too")).completion(
+            **ask, metadata={"spend_logs_metadata": {"task_id": "a1", "task_type": "triage"}})
+        raise SystemExit("the Router was meant to fail")
+    except litellm.InternalServerError:
+        pass
+    import time; time.sleep(0.05)
+    # a2: haiku fails and sonnet answers
+    router("triaged").completion(
+        **ask, metadata={"spend_logs_metadata": {"task_id": "a2", "task_type": "triage"}})
+    time.sleep(1.5)
+    """
+)
+
+
+def test_every_litellm_fallback_failing_one_file_per_call(tmp_path):
+    """A real Router whose fallbacks all fail, logged as LiteLLM's S3/GCS loggers log: one
+    payload per call, in a file of its own. Each failed deployment is an errored attempt;
+    a task's attempts are numbered on from file to file (not attempt 1 in every file, which
+    made the second call of a task a conflict). LiteLLM's payload of a fallback names only
+    the group it went to, so that is the call's own planner tier; the task's planner tier is
+    its first call's, the group the request asked for."""
+    pytest.importorskip("litellm")
+    folder = run_litellm(tmp_path, LITELLM_EVERY_FALLBACK_FAILS)
+    files = sorted(folder.rglob("*.json"))
+    assert len(files) == 4 and all(p.parent.parent == folder for p in files)  # DAY/...
+    payloads = [json.loads(p.read_text()) for p in files]
+    # what LiteLLM itself logged: four calls, three failed, one trace id per request
+    assert [(p["model_group"], p["status"]) for p in payloads] == [
+        ("haiku", "failure"),
+        ("sonnet", "failure"),
+        ("haiku", "failure"),
+        ("sonnet", "success"),
+    ]
+    assert payloads[0]["trace_id"] == payloads[1]["trace_id"] != payloads[2]["trace_id"]
+    assert all("original_model_group" not in (p["metadata"] or {}) for p in payloads)
+
+    db = tmp_path / "t.duckdb"
+    report = ingest_paths(db, [str(folder)], config(tmp_path))
+    assert [(f.read, f.loaded, f.rejected) for f in report.files] == [(1, 1, 0)] * 4
+    assert rows(
+        db,
+        "select task_id, attempt, tier, planner_tier, status, escalation_reason, "
+        "input_tokens, extra->>'litellm.error_class' from attempts order by 1, 2",
+    ) == [
+        ("a1", 1, "haiku", "haiku", "error", None, 0, "InternalServerError"),
+        ("a1", 2, "sonnet", "sonnet", "error", "error", 0, "InternalServerError"),
+        ("a2", 1, "haiku", "haiku", "error", None, 0, "InternalServerError"),
+        ("a2", 2, "sonnet", "sonnet", "ok", "error", payloads[3]["prompt_tokens"], None),
+    ]
+    assert rows(
+        db, "select task_id, planner_tier, tier_path, escalations, failed from tasks order by 1"
+    ) == [
+        ("a1", "haiku", ["haiku", "sonnet"], 1, True),
+        ("a2", "haiku", ["haiku", "sonnet"], 1, False),
+    ]
+    assert rows(db, "select sum(cost_usd) from attempts") == [
+        (pytest.approx(payloads[3]["response_cost"]),)
+    ]
+
+    # the same calls again, as the folder or as one file (a logger writing JSONL): the
+    # calls keep their numbers, so every one is a duplicate
+    again = ingest_paths(db, [str(folder)], config(tmp_path))
+    assert [(f.loaded, f.duplicates) for f in again.files] == [(0, 1)] * 4
+    joined = tmp_path / "joined.jsonl"
+    joined.write_text("".join(p.read_text() + "\n" for p in files))
+    one = ingest_paths(db, [str(joined)], config(tmp_path)).files[0]
+    assert (one.read, one.loaded, one.duplicates, one.rejected) == (4, 0, 4, 0)

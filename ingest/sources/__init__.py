@@ -33,6 +33,11 @@ SNIFF_BYTES = 1 << 20
 _OTLP_KEY = re.compile(rb'"(resourceSpans|batches|resourceLogs)"\s*:')
 _PROTO_SUFFIXES = {".pb", ".binpb", ".protobuf", ".otlp"}
 
+# stored({(task id, role): (start, call id) of its first call}, call ids) ->
+# {(task id, role): (last attempt, its status)}: the attempts the store holds of those tasks
+# from calls other than these, begun before that first call (load.stored_attempts)
+StoredAttempts = Callable[[dict[tuple[str, str], tuple[float | None, str]], set[str]], dict]
+
 
 class SourceError(ValueError):
     """A file of a source that cannot be read at all; the message names file and fix."""
@@ -180,20 +185,28 @@ def read(
     overrides: dict | None,
     skipped: Counter,
     limits: Limits | None = None,
+    stored: StoredAttempts | None = None,
 ) -> Iterator[tuple[int, str, dict | None, str | None, str]]:
     """(record number, raw text, v1 record or None, parse problem, locator) per record of a
     source file; what is not a model call is added to `skipped` by kind. InputLimit when the
-    file holds more than `limits` allow."""
+    file holds more than `limits` allow.
+
+    `stored`: the attempts the store already holds of the file's tasks, so that a task
+    whose calls are spread over files (a logger writing one file per call, a rotated log)
+    goes on being numbered instead of starting at attempt 1 again in every file. LiteLLM
+    and Langfuse tasks go on whatever gave their key; an OTLP task only when the fleet
+    named it (`tierwatch.task.id`), as in the receiver: a trace is a task of its own."""
     m = mapping(overrides)
     if source == "otlp":
-        yield from _read_otlp(path, label, tier_of, overrides, skipped, limits or Limits())
+        yield from _read_otlp(path, label, tier_of, overrides, skipped, limits or Limits(), stored)
         return
     try:
         with open_input(path, limits=limits) as f:
             data = f.read()
     except (OSError, EOFError, zlib.error) as e:
         raise SourceError(f"{label}: cannot be read ({e})") from None
-    folded, bad, counts = _records(source, data, label, path, m[source], tier_of)
+    calls, bad, counts = _records(source, data, label, path, m[source], tier_of)
+    folded = list(attempts(calls, tier_of, _after(calls, stored, named_only=False)))
     yield from _numbered(folded, bad, counts, skipped)
 
 
@@ -202,26 +215,29 @@ def read_spans(
     tier_of: Callable[[str], str | None],
     overrides: dict | None,
     skipped: Counter,
-    stored_attempts: Callable[[set[tuple[str, str]], set[str]], dict] | None = None,
+    stored: StoredAttempts | None = None,
 ) -> Iterator[tuple[int, str, dict | None, str | None, str]]:
-    """What `read` yields, for spans already decoded (the receiver's): one code path from
-    spans to attempts for files and for `tierwatch collect`.
-
-    `stored_attempts(task keys, trace ids)`: how many attempts of each (task id, role) the
-    store holds from traces other than these, for tasks the fleet named
-    (`tierwatch.task.id`) without numbering their attempts."""
+    """What `read` yields, for spans already decoded (the receiver's, or a whole OTLP
+    file's): one code path from spans to attempts for files and for `tierwatch collect`.
+    `stored` as in `read`: tasks the fleet named go on being numbered after the attempts
+    the store holds of them from other spans."""
     traces = otlp.calls_of_spans(items, mapping(overrides)["otlp"])
-    after = None
-    if stored_attempts is not None:
-        named = {
-            (c.task_id, c.role or "executor")
-            for c in traces.calls
-            if c.task_id is not None and c.attempt is None
-        }
-        trace_ids = {str(c.extra.get("otel.trace_id")) for c in traces.calls}
-        after = stored_attempts(named, trace_ids) if named else None
-    folded = list(attempts(traces.calls, tier_of, after))
+    folded = list(attempts(traces.calls, tier_of, _after(traces.calls, stored, named_only=True)))
     yield from _numbered(folded, traces.bad_lines, traces.skipped, skipped)
+
+
+def _after(calls: list[Call], stored: StoredAttempts | None, named_only: bool, known=()):
+    """The store's last attempt before each task of `calls` that numbers its attempts by
+    order (not given by the fleet), leaving out tasks in `known`; None when none."""
+    if stored is None:
+        return None
+    first: dict[tuple[str, str], tuple[float | None, str]] = {}
+    for c in sorted(calls, key=lambda c: (c.start is None, c.start or 0.0, c.call_id)):
+        if c.attempt is None and (c.task_id is not None or not named_only):
+            first.setdefault((c.task_id or c.task_key, c.role or "executor"), (c.start, c.call_id))
+    for key in known:
+        first.pop(key, None)
+    return stored(first, {c.call_id for c in calls}) if first else None
 
 
 def _numbered(folded: list[Folded], bad: list, counts: Counter, skipped: Counter, start=0):
@@ -242,7 +258,9 @@ def _numbered(folded: list[Folded], bad: list, counts: Counter, skipped: Counter
 OTLP_BLOCK_SPANS = 50_000  # spans read before the traces whose root came are folded
 
 
-def _read_otlp(path: Path, label: str, tier_of, overrides, skipped: Counter, limits: Limits):
+def _read_otlp(
+    path: Path, label: str, tier_of, overrides, skipped: Counter, limits: Limits, stored=None
+):
     """An OTLP file's records. One request per line (a Collector's file exporter) is read
     in blocks, so that memory does not grow with the file: a trace is folded into
     attempts one block after the block its root span came in (spans end children first,
@@ -262,9 +280,9 @@ def _read_otlp(path: Path, label: str, tier_of, overrides, skipped: Counter, lim
             if not per_line:
                 data = first + f.read()
                 items = _otlp_items(b"\n" * blank + data, label)
-                yield from read_spans(items, tier_of, overrides, skipped)
+                yield from read_spans(items, tier_of, overrides, skipped, stored)
                 return
-            folding = _BlockFolder(m, tier_of, skipped)
+            folding = _BlockFolder(m, tier_of, skipped, stored)
             for number, raw in enumerate(_lines(first, f, limits, label, blank), start=blank + 1):
                 folding.add(_request_items(number, raw))
                 if folding.spans_in_block >= OTLP_BLOCK_SPANS:
@@ -311,8 +329,8 @@ def _request_items(number: int, raw: bytes) -> list:
 class _BlockFolder:
     """Spans of a request-per-line file, held by trace until their trace can be folded."""
 
-    def __init__(self, m: dict, tier_of, skipped: Counter):
-        self.m, self.tier_of, self.skipped = m, tier_of, skipped
+    def __init__(self, m: dict, tier_of, skipped: Counter, stored: StoredAttempts | None):
+        self.m, self.tier_of, self.skipped, self.stored = m, tier_of, skipped, stored
         self.pending: dict[str, list] = {}
         self.rooted: dict[str, int] = {}  # trace id -> the block its root came in
         self.loose: list = []  # bad lines, log records of no trace
@@ -361,6 +379,8 @@ class _BlockFolder:
         self.block += 1
         self.spans_in_block = 0
         traces = otlp.calls_of_spans(items, self.m)
+        # a named task met first in this block goes on from the store's attempts of it
+        self.named.update(_after(traces.calls, self.stored, True, self.named) or {})
         folded = list(attempts(traces.calls, self.tier_of, self.named))
         for f in folded:
             if f.named:
@@ -407,7 +427,7 @@ def _records(source: str, data: bytes, label: str, path: Path, m: dict, tier_of)
             else:
                 bad.append(otlp.BadLine(_line_of(where), json.dumps(rec)[:10_000], _not(source)))
         calls, counts = records.langfuse_calls(good, m)
-    return list(attempts(calls, tier_of)), bad, counts
+    return calls, bad, counts
 
 
 def _not(source: str) -> str:

@@ -143,7 +143,9 @@ def is_litellm(record) -> bool:
 
 
 def litellm_call(record: dict, where: str, m: dict, tier_of: Callable[[str], str | None]) -> Call:
-    """One LiteLLM call: a StandardLoggingPayload or a LiteLLM_SpendLogs row."""
+    """One LiteLLM call: a StandardLoggingPayload or a LiteLLM_SpendLogs row, read from the
+    record alone (the same call delivered in another file, or with other neighbours, is the
+    same attempt record)."""
     call_id = _text(pick(record, m["call_id"])) or where
     model = _text(pick(record, m["model"]))
     group = _text(record.get("model_group"))
@@ -163,6 +165,9 @@ def litellm_call(record: dict, where: str, m: dict, tier_of: Callable[[str], str
         extra["litellm.attempted_fallbacks"] = fallbacks
     if original is not None:
         extra["litellm.original_model_group"] = original
+    failure = pick(record, ["error_information.error_class", "error_information.error_code"])
+    if failure is not None:
+        extra["litellm.error_class"] = failure
     error = status in {"failure", "failed", "error"}
     return Call(
         locator=where,
