@@ -85,8 +85,25 @@ class FileResult:
     skipped_kinds: Counter = field(default_factory=Counter)
     missing: list[str] = field(default_factory=list)  # what the loaded records lack
     unpriced_models: list[str] = field(default_factory=list)  # priced at their tier's price
+    # LiteLLM answers after fallbacks whose failed calls the file does not hold: (attempts,
+    # failed calls they stand for), from fallbacks_not_logged.sql
+    fallbacks_not_logged: tuple[int, int] = (0, 0)
     rejects: list[Reject] = field(default_factory=list)  # the first REJECTS_SHOWN
     loaded_by: str | None = None  # who loaded it: a dashboard's signed-in user, the OS user
+
+    def fallbacks_note(self) -> str | None:
+        """The sentence saying what `fallbacks_not_logged` means, or None when nothing."""
+        answered, failed = self.fallbacks_not_logged
+        if not answered:
+            return None
+        calls = "1 call was" if answered == 1 else f"{answered:,} calls were"
+        lost = "1 failed call" if failed == 1 else f"{failed:,} failed calls"
+        return (
+            f"{calls} answered after Router fallbacks whose {lost} this log does not hold "
+            "(LiteLLM_SpendLogs keeps only the call that answered), so their tasks look "
+            "right first time on the fallback's tier; log failed calls too (LiteLLM's S3 or "
+            "GCS logger, or OpenTelemetry) to count them"
+        )
 
     def to_json(self) -> dict:
         out = {
@@ -105,6 +122,9 @@ class FileResult:
             out["skipped_kinds"] = dict(self.skipped_kinds.most_common())
             out["missing"] = self.missing
             out["unpriced_models"] = self.unpriced_models
+            out["fallbacks_not_logged"] = dict(
+                zip(("attempts", "failed_calls"), self.fallbacks_not_logged, strict=True)
+            )
         return out
 
 
@@ -822,6 +842,12 @@ def ingest_file(
     )
     if form in sources.SOURCES and result.loaded:
         result.missing = _missing_facts(con, file_id)
+        if form == "litellm":
+            result.fallbacks_not_logged = tuple(
+                con.execute(
+                    store.sql_file("fallbacks_not_logged.sql"), {"file_id": file_id}
+                ).fetchone()
+            )
         if config.model_prices == "library":
             result.unpriced_models = _unpriced_models(con, file_id, config)
     assert result.read == result.loaded + result.duplicates + result.rejected + result.skipped

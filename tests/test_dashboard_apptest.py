@@ -264,6 +264,30 @@ def test_an_upload_loads_once_and_counts_duplicates_the_second_time(db, tmp_path
     assert metric(at, "Tasks per day") == "1"
 
 
+def test_an_upload_of_spend_logs_warns_of_fallbacks_whose_failures_are_not_logged(db):
+    """One LiteLLM_SpendLogs row answered by sonnet after haiku failed: the failed call is in
+    no row, and the Upload page says so beside the accounting."""
+    meta = {"spend_logs_metadata": {"task_id": "up-fb-1"}, "attempted_fallbacks": 1}
+    payload = (
+        "request_id,call_type,startTime,model,model_group,spend,prompt_tokens,"
+        "completion_tokens,status,metadata\n"
+        "up-fb-r1,completion,2026-03-05 10:00:00,claude-sonnet-4-5,sonnet,0.002,300,80,"
+        f'success,"{json.dumps(meta).replace(chr(34), chr(34) * 2)}"\n'
+    ).encode()
+    st.cache_data.clear()
+    at = open_page("upload")
+    at.file_uploader(key="upload-files").set_value([("spend_logs.csv", payload, "text/csv")])
+    at.run()
+    at.button(key="upload-load").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    row = at.dataframe[0].value.iloc[0]
+    assert (row["read"], row["loaded"], row["rejected"]) == (1, 1, 0)
+    warnings = [w.value for w in at.warning]
+    assert any(
+        "1 call was answered after Router fallbacks whose 1 failed call this" in w for w in warnings
+    ), warnings
+
+
 def test_filters_come_from_the_url_and_the_numbers_follow(db):
     with open_store(db) as con:
         rows = con.execute("select distinct task_type from tasks order by 1").fetchall()

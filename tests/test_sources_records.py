@@ -350,6 +350,8 @@ def test_a_litellm_router_fallback_keeps_the_tier_asked_for(tmp_path):
         tmp_path / "t.duckdb",
         "select task_id, planner_tier, tier_path from tasks order by 1",
     ) == [("f1", "haiku", ["sonnet"]), ("f2", "haiku", ["haiku"])]
+    # haiku's failed call of f1 is in no record: one answer stands for one failed call
+    assert report.files[0].fallbacks_not_logged == (1, 1)
 
 
 LITELLM_EVERY_FALLBACK_FAILS = textwrap.dedent(
@@ -468,3 +470,58 @@ def test_every_litellm_fallback_failing_one_file_per_call(tmp_path):
     joined.write_text("".join(p.read_text() + "\n" for p in files))
     one = ingest_paths(db, [str(joined)], config(tmp_path)).files[0]
     assert (one.read, one.loaded, one.duplicates, one.rejected) == (4, 0, 4, 0)
+
+
+def _spend_row(request_id, start, model, group, status, task, fallbacks):
+    meta = {"spend_logs_metadata": {"task_id": task}, "original_model_group": "haiku"}
+    if fallbacks is not None:
+        meta["attempted_fallbacks"] = fallbacks
+    return {
+        "request_id": request_id,
+        "call_type": "completion",
+        "startTime": f"2026-03-01 {start}",
+        "model": model,
+        "model_group": group,
+        "spend": "0.001",
+        "prompt_tokens": "100",
+        "completion_tokens": "10",
+        "status": status,
+        "metadata": json.dumps(meta),
+        "request_tags": '["taskName:triage"]',
+    }
+
+
+def test_spend_logs_answers_after_fallbacks_whose_failures_are_not_logged(tmp_path):
+    """LiteLLM_SpendLogs keeps one row per request, the call that answered, with
+    `metadata.attempted_fallbacks`; the failed calls before it are in no row, so the task
+    looks right first time on the fallback's tier. Ingest says how many, and what to log."""
+    path = tmp_path / "spend_logs.csv"
+    rows_ = [
+        # j1: answered by sonnet after haiku failed, the failure in no row: counted (1, 1)
+        _spend_row("r1", "10:00:00", "claude-sonnet-4-5", "sonnet", "success", "j1", 1),
+        # j2: answered by opus after two groups failed, none logged: counted (1, 2)
+        _spend_row("r2", "11:00:00", "claude-opus-4-1", "opus", "success", "j2", 2),
+        # j3: haiku's failure is logged as a row of its own before the answer: not counted
+        _spend_row("r3", "12:00:00", "claude-3-5-haiku-20241022", "haiku", "failure", "j3", None),
+        _spend_row("r4", "12:00:05", "claude-sonnet-4-5", "sonnet", "success", "j3", 1),
+        # j4: no fallback at all
+        _spend_row("r5", "13:00:00", "claude-3-5-haiku-20241022", "haiku", "success", "j4", 0),
+    ]
+    with path.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows_[0]))
+        w.writeheader()
+        w.writerows(rows_)
+    report = ingest_paths(tmp_path / "t.duckdb", [str(path)], config(tmp_path))
+    assert (report.files[0].loaded, report.files[0].fallbacks_not_logged) == (5, (2, 3))
+
+    run = subprocess.run(
+        [sys.executable, "-m", "tierwatch", "ingest", str(path), "--db", "cli.duckdb"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert "2 calls were answered after Router fallbacks whose 3 failed calls" in out
+    assert "LiteLLM's S3 or GCS logger" in out

@@ -78,6 +78,12 @@ if results:
         + (" + skipped (spans and records that are not model calls)." if from_sources else "."),
     )
     for r in results:
+        note = r["result"].fallbacks_note() if "result" in r else None
+        if note:
+            st.warning(
+                f"{ui.literal(r['file'])}: {note}; docs/sources.md says how.",
+                icon=":material/warning:",
+            )
         if "result" in r and r["result"].missing:
             st.info(
                 f"{ui.literal(r['file'])}: none of its records carries what some pages need: "

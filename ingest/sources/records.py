@@ -21,13 +21,13 @@ def lookup(record, path: str):
     """The value at a dotted `path` in `record`; keys that themselves hold dots are found too
     (`metadata.spend_logs_metadata.tierwatch.task.id`). `list:prefix` reads a tag `prefix:v`
     from a list of strings."""
-    if ":" in path:
-        name, prefix = path.split(":", 1)
-        tags = _json(lookup(record, name))
+    tag, splits = _compiled(path)
+    if tag is not None:
+        tags = _json(lookup(record, tag[0]))
         if isinstance(tags, list):
             for t in tags:
-                if isinstance(t, str) and t.startswith(prefix + ":"):
-                    return t[len(prefix) + 1 :] or None
+                if isinstance(t, str) and t.startswith(tag[1]):
+                    return t[len(tag[1]) :] or None
         return None
     record = _json(record)
     if not isinstance(record, dict):
@@ -35,14 +35,25 @@ def lookup(record, path: str):
     if path in record:
         v = record[path]
         return None if v == "" else v
-    parts = path.split(".")
-    for i in range(len(parts) - 1, 0, -1):
-        head = ".".join(parts[:i])
+    for head, rest in splits:
         if head in record:
-            found = lookup(record[head], ".".join(parts[i:]))
+            found = lookup(record[head], rest)
             if found is not None:
                 return found
     return None
+
+
+@functools.cache
+def _compiled(path: str) -> tuple[tuple[str, str] | None, tuple[tuple[str, str], ...]]:
+    """A path taken apart once: (the tag's list path and `prefix:`, or None), and every
+    (key, rest) split of a dotted path, longest key first."""
+    if ":" in path:
+        name, prefix = path.split(":", 1)
+        return (name, prefix + ":"), ()
+    parts = path.split(".")
+    return None, tuple(
+        (".".join(parts[:i]), ".".join(parts[i:])) for i in range(len(parts) - 1, 0, -1)
+    )
 
 
 def _json(v):

@@ -140,6 +140,8 @@ def _source_summary(f) -> str:
             "\n  no price of their own (priced at their tier's representative; add "
             "[[prices]] to tierwatch.toml): " + ", ".join(f.unpriced_models)
         )
+    if note := f.fallbacks_note():
+        text += f"\n  {note} (see docs/sources.md)"
     if f.missing:
         text += (
             "\n  none carries what some analyses need: "
