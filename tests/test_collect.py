@@ -666,6 +666,31 @@ def test_a_task_retried_in_a_new_trace_goes_on_being_numbered(tmp_path):
     )
     assert rows(file_db, query) == rows(db, query)
 
+    # one file per trace, as protobuf and as a Collector's one-request-per-line JSON: the
+    # second file's attempt goes on from the first's, and loading them again gives
+    # duplicates, not attempts 3 and 4
+    from google.protobuf import json_format
+
+    for suffix, encode in (
+        (".pb", lambda r: r.SerializeToString()),
+        (".json", lambda r: (json.dumps(json_format.MessageToDict(r)) + "\n").encode()),
+    ):
+        split_db = tmp_path / f"split{suffix}.duckdb"
+        parts = []
+        for i, r in enumerate(requests):
+            parts.append(tmp_path / f"trace-{i}{suffix}")
+            parts[-1].write_bytes(encode(r))
+        for loaded in (1, 0):
+            done = subprocess.run(
+                [str(TIERWATCH), "ingest", *map(str, parts), "--db", str(split_db), "--json"],
+                check=True,
+                capture_output=True,
+                timeout=120,
+            )
+            report = json.loads(done.stdout)
+            assert [f["loaded"] for f in report["files"]] == [loaded, loaded], suffix
+        assert rows(split_db, query) == rows(db, query), suffix
+
 
 def test_litellm_own_otel_callback_straight_into_the_receiver(tmp_path):
     # LiteLLM (offline, mock_response) exports its spans over OTLP/HTTP to the receiver:
