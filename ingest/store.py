@@ -316,10 +316,19 @@ def ensure_ladder(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     """Record the config's ladder in a new store, or check it equals the stored one.
 
     Escalations and skip-tier counts are stored per task, so a store keeps the ladder it
-    was built with; prices may change freely.
+    was built with; prices may change freely. A store that holds nothing named by tier yet
+    (every record so far rejected, e.g. loaded without the config that names the fleet's
+    models) takes the new ladder.
     """
     stored = [r[0] for r in con.execute("select name from ladder order by rank").fetchall()]
     if not stored:
+        con.executemany(
+            "insert into ladder values (?, ?)", [(t.rank, t.name) for t in config.tiers]
+        )
+        return
+    if tuple(stored) != config.ladder and _nothing_on_the_ladder(con):
+        # only rejects so far (a first try without the right config): nothing to keep
+        con.execute("delete from ladder")
         con.executemany(
             "insert into ladder values (?, ?)", [(t.rank, t.name) for t in config.tiers]
         )
@@ -330,6 +339,13 @@ def ensure_ladder(con: duckdb.DuckDBPyConnection, config: Config) -> None:
             f"({config.source}) says {' < '.join(config.ladder)}. Use a config with the same "
             f"tiers in the same order, or a new --db for the new ladder."
         )
+
+
+def _nothing_on_the_ladder(con: duckdb.DuckDBPyConnection) -> bool:
+    """The store holds no attempt, no task and no flag, which are what name its tiers."""
+    return not con.execute(
+        "select exists (from attempts) or exists (from tasks) or exists (from flags)"
+    ).fetchone()[0]
 
 
 def stored_ladder(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:

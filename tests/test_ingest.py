@@ -490,6 +490,30 @@ def test_custom_ladder(tmp_path):
         ingest_paths(tmp_path / "tw.duckdb", [tmp_path / "l.jsonl"], CONFIG)
 
 
+def test_a_store_of_rejects_only_takes_the_ladder_of_the_next_load(tmp_path):
+    """A first try without the config that names the fleet's tiers rejects every record;
+    the store then holds nothing named by tier, so the load with the right config takes
+    its ladder instead of refusing."""
+    f = write_jsonl(tmp_path / "l.jsonl", [rec(task_id="a", tier="mini")])
+    db = tmp_path / "tw.duckdb"
+    first = ingest_paths(db, [f], CONFIG)
+    assert (first.totals["loaded"], first.totals["rejected"]) == (0, 1)
+    mini = parse_config(
+        {
+            "tiers": [
+                {"name": "mini", "input_usd_per_mtok": 0.15, "output_usd_per_mtok": 0.6},
+                {"name": "o3", "input_usd_per_mtok": 10, "output_usd_per_mtok": 40},
+            ]
+        }
+    )
+    second = ingest_paths(db, [f], mini)
+    assert (second.totals["loaded"], second.totals["rejected"]) == (1, 0)
+    assert query(db, "select name from ladder order by rank") == [("mini",), ("o3",)]
+    # now a task is named by tier: the ladder stays
+    with pytest.raises(StoreError, match="built with the ladder mini < o3"):
+        ingest_paths(db, [f], CONFIG)
+
+
 def test_data_version_grows_only_when_rows_load(tmp_path):
     db = tmp_path / "tw.duckdb"
     f = write_jsonl(tmp_path / "a.jsonl", [GOOD])
