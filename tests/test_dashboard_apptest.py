@@ -218,6 +218,17 @@ def test_a_flag_set_on_the_page_is_stored_and_still_there_after_a_rerun(db):
     assert "No task type is flagged." in [t.value for t in again.text]
 
 
+def upload_through_page(name: str, payload: bytes, mime: str):
+    """The Upload page after loading one file through it (no exception raised)."""
+    st.cache_data.clear()
+    at = open_page("upload")
+    at.file_uploader(key="upload-files").set_value([(name, payload, mime)])
+    at.run()
+    at.button(key="upload-load").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def test_an_upload_loads_once_and_counts_duplicates_the_second_time(db, tmp_path):
     lines = [
         {
@@ -241,12 +252,7 @@ def test_an_upload_loads_once_and_counts_duplicates_the_second_time(db, tmp_path
     ]
     payload = "".join(json.dumps(x) + "\n" for x in lines).encode()
     for expected_loaded, expected_duplicates in ((1, 0), (0, 1)):
-        st.cache_data.clear()
-        at = open_page("upload")
-        at.file_uploader(key="upload-files").set_value([("mine.jsonl", payload, "text/plain")])
-        at.run()
-        at.button(key="upload-load").click().run()
-        assert not at.exception, [e.value for e in at.exception]
+        at = upload_through_page("mine.jsonl", payload, "text/plain")
         accounting = at.dataframe[0].value
         row = accounting.iloc[0]
         # 2 records read: 1 good, 1 with input_tokens -5 rejected
@@ -274,12 +280,7 @@ def test_an_upload_of_spend_logs_warns_of_fallbacks_whose_failures_are_not_logge
         "up-fb-r1,completion,2026-03-05 10:00:00,claude-sonnet-4-5,sonnet,0.002,300,80,"
         f'success,"{json.dumps(meta).replace(chr(34), chr(34) * 2)}"\n'
     ).encode()
-    st.cache_data.clear()
-    at = open_page("upload")
-    at.file_uploader(key="upload-files").set_value([("spend_logs.csv", payload, "text/csv")])
-    at.run()
-    at.button(key="upload-load").click().run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = upload_through_page("spend_logs.csv", payload, "text/csv")
     row = at.dataframe[0].value.iloc[0]
     assert (row["read"], row["loaded"], row["rejected"]) == (1, 1, 0)
     warnings = [w.value for w in at.warning]
