@@ -52,6 +52,7 @@ def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **op
     """The summary report (keys in docs/reports.md#summary)."""
     params = filters.params()
     totals = run(con, "routing_summary", params)[0]
+    reporting = run(con, "downstream_reporting", params)
     mix = run(con, "tier_mix", params)
     daily = run(con, "daily_activity", params)
     spend = realized_spend(con, filters)
@@ -75,6 +76,8 @@ def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **op
         **rate_fields("first_pass_failure", totals["first_pass_failures"], tasks),
         "downstream_failures": totals["downstream_failures"],
         **rate_fields("downstream_failure", totals["downstream_failures"], tasks),
+        "downstream_reported": any(r["reports"] for r in reporting),
+        "fleets_without_downstream": [r["fleet"] for r in reporting if not r["reports"]],
         "escalated_tasks": totals["escalated_tasks"],
         **rate_fields("escalation", totals["escalated_tasks"], tasks),
         "small_sample": small_sample(tasks),

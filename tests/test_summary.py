@@ -7,6 +7,7 @@ from fixtures_analytics import (
     HOSTILE_TASK_TYPES,
     attempt,
     build_store,
+    downstream,
     hostile_records,
     small_fleet_records,
 )
@@ -112,3 +113,35 @@ def test_hostile_names_through_every_filter(tmp_path):
                 assert (s["tasks"], s["attempts"], s["escalated_tasks"]) == (1, 2, 1), (name, f)
                 assert (s["failures"], s["first_pass_failures"]) == (0, 1)
         assert build_report(con, "summary", DEFAULT, Filters())["tasks"] == 7
+
+
+def test_fleets_that_report_no_downstream_outcome_are_named_not_counted_as_clean(tmp_path):
+    """a reports one (downstream_failure: false on an attempt), c reports one by a
+    downstream-failure record, b and the fleetless task report none: b's 0 of 1 says nothing
+    about b. With only b selected there is no downstream rate to show."""
+    day = "2026-03-02T10:00:00Z"
+    db = build_store(
+        tmp_path,
+        [
+            attempt("a1", day, "x", "haiku", fleet="a", downstream_failure=False),
+            attempt("a2", day, "x", "haiku", fleet="a"),
+            attempt("b1", day, "x", "haiku", fleet="b"),
+            attempt("c1", day, "x", "haiku", fleet="c"),
+            downstream("c1", "2026-03-03T10:00:00Z"),
+            attempt("n1", day, "x", "haiku"),
+        ],
+    )
+    s = summary(db)
+    assert (s["tasks"], s["downstream_failures"]) == (5, 1)  # c1 failed downstream
+    assert s["downstream_reported"] is True
+    assert s["fleets_without_downstream"] == [None, "b"]
+    text = render_text("summary", s)
+    assert "Downstream failure rate: 20.0%" in text  # 1 of 5, as before
+    assert "not reported by (no fleet), b: their tasks count as not failed downstream" in text
+
+    only_b = summary(db, fleets=["b"])
+    assert (only_b["tasks"], only_b["downstream_reported"]) == (1, False)
+    assert only_b["fleets_without_downstream"] == ["b"]
+    text = render_text("summary", only_b)
+    assert "Downstream failure rate: not reported (no record of b says whether" in text
+    assert "0.0%" not in text.split("Downstream failure rate:")[1].split("\n")[0]

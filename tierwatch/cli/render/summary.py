@@ -5,6 +5,26 @@ from __future__ import annotations
 from tierwatch.cli.render.text import fmt_rate, fmt_usd, format_table
 
 
+def _downstream(r: dict) -> str:
+    """The downstream line; not a rate where no fleet of the selection reports one."""
+    silent = r.get("fleets_without_downstream") or []
+    names = ", ".join("(no fleet)" if f is None else f for f in silent)
+    if r["tasks"] and not r["downstream_reported"]:
+        return (
+            "Downstream failure rate: not reported (no record of "
+            f"{names} says whether an output was found wrong downstream: "
+            "tierwatch.downstream_failure, or downstream-failure records; docs/metrics.md)"
+        )
+    line = (
+        f"Downstream failure rate: "
+        f"{fmt_rate(r['downstream_failure_rate'], r['downstream_failure_rate_ci'])}"
+        f"  ({r['downstream_failures']} of {r['tasks']})"
+    )
+    if silent:
+        line += f"\n  not reported by {names}: their tasks count as not failed downstream"
+    return line
+
+
 def render(result: dict) -> str:
     """The summary as text."""
     r = result
@@ -19,9 +39,7 @@ def render(result: dict) -> str:
         f"First-pass failure rate: "
         f"{fmt_rate(r['first_pass_failure_rate'], r['first_pass_failure_rate_ci'])}"
         f"  ({r['first_pass_failures']} of {r['tasks']})",
-        f"Downstream failure rate: "
-        f"{fmt_rate(r['downstream_failure_rate'], r['downstream_failure_rate_ci'])}"
-        f"  ({r['downstream_failures']} of {r['tasks']})",
+        _downstream(r),
         f"Escalation rate:         {fmt_rate(r['escalation_rate'], r['escalation_rate_ci'])}"
         f"  ({r['escalated_tasks']} of {r['tasks']})",
     ]

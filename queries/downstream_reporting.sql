@@ -1,0 +1,27 @@
+-- downstream_reporting: for each fleet of the selection, whether it reports downstream
+-- outcomes at all: one of its attempts carries downstream_failure (true or false), or a
+-- downstream-failure record names one of its tasks. The tasks of a fleet that does not
+-- count as not failed downstream, which for them says nothing (an OpenTelemetry trace or a
+-- LiteLLM log rarely says whether an output was later found wrong), so reports name it.
+-- Grain: one row per fleet of the selection (NULL: tasks that name no fleet).
+-- Parameters: $since, $until (inclusive, on the task's day), $fleets, $task_types
+-- (lists; empty = all).
+with selected as (
+    select distinct fleet
+    from task_rollup
+    where in_selection(day, fleet, task_type, $since, $until, $fleets, $task_types)
+),
+
+reporting as (
+    select distinct fleet from attempts where downstream_failure is not null
+    union
+    select distinct t.fleet
+    from downstream_failures as d
+    join tasks as t using (task_id)
+)
+
+select
+    s.fleet,
+    exists (select 1 from reporting as r where r.fleet is not distinct from s.fleet) as reports
+from selected as s
+order by s.fleet nulls first
