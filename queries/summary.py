@@ -7,6 +7,7 @@ import duckdb
 from tierwatch.ingest.config import Config
 from tierwatch.queries import run
 from tierwatch.queries.costs import DAYS_PER_MONTH, realized_spend
+from tierwatch.queries.downstream import downstream_reporting
 from tierwatch.queries.filters import Filters
 from tierwatch.queries.stats import rate_fields, ratio, small_sample
 
@@ -52,7 +53,6 @@ def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **op
     """The summary report (keys in docs/reports.md#summary)."""
     params = filters.params()
     totals = run(con, "routing_summary", params)[0]
-    reporting = run(con, "downstream_reporting", params)
     mix = run(con, "tier_mix", params)
     daily = run(con, "daily_activity", params)
     spend = realized_spend(con, filters)
@@ -76,8 +76,7 @@ def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **op
         **rate_fields("first_pass_failure", totals["first_pass_failures"], tasks),
         "downstream_failures": totals["downstream_failures"],
         **rate_fields("downstream_failure", totals["downstream_failures"], tasks),
-        "downstream_reported": any(r["reports"] for r in reporting),
-        "fleets_without_downstream": [r["fleet"] for r in reporting if not r["reports"]],
+        **downstream_reporting(con, params),
         "escalated_tasks": totals["escalated_tasks"],
         **rate_fields("escalation", totals["escalated_tasks"], tasks),
         "small_sample": small_sample(tasks),

@@ -7,6 +7,7 @@ import duckdb
 
 from tierwatch.ingest.config import Config
 from tierwatch.queries import run
+from tierwatch.queries.downstream import downstream_reporting
 from tierwatch.queries.filters import Filters
 from tierwatch.queries.stats import rate_fields, small_sample
 
@@ -66,6 +67,7 @@ def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **op
     rows = run(con, "failure_by_planner_tier", filters.params())
     ranks = {name: rank for rank, name in enumerate(config.ladder, start=1)}
     result = {}
+    result.update(downstream_reporting(con, filters.params()))
     for by, key in (("planner_tier", "planner_tier"), ("executed_tier", "executed_tier")):
         overall = [_row(r, key) for r in rows if r["grouped_by"] == by and not r["per_task_type"]]
         per_type = [_row(r, key) for r in rows if r["grouped_by"] == by and r["per_task_type"]]

@@ -139,6 +139,13 @@ def test_fleets_that_report_no_downstream_outcome_are_named_not_counted_as_clean
     assert "Downstream failure rate: 20.0%" in text  # 1 of 5, as before
     assert "not reported by (no fleet), b: their tasks count as not failed downstream" in text
 
+    with open_store(db) as con:
+        tiers = build_report(con, "tiers", DEFAULT, Filters.parse())
+    assert tiers["fleets_without_downstream"] == [None, "b"]
+    assert render_text("tiers", tiers).endswith(
+        "downstream: not reported by (no fleet), b; their tasks count as not failed downstream"
+    )
+
     only_b = summary(db, fleets=["b"])
     assert (only_b["tasks"], only_b["downstream_reported"]) == (1, False)
     assert only_b["fleets_without_downstream"] == ["b"]

@@ -27,6 +27,13 @@ def _columns(tier_key: str, with_type: bool) -> list:
 
 def render(result: dict) -> str:
     """The tiers report as text."""
+    silent = result.get("fleets_without_downstream") or []
+    names = ", ".join("(no fleet)" if f is None else f for f in silent)
+    footer = (
+        [f"downstream: not reported by {names}; their tasks count as not failed downstream"]
+        if silent
+        else []
+    )
     return "\n\n".join(
         [
             format_table(
@@ -49,5 +56,6 @@ def render(result: dict) -> str:
                 _columns("executed_tier", True),
                 result["by_task_type_executed_tier"],
             ),
+            *footer,
         ]
     )
