@@ -126,6 +126,11 @@ def test_planner_tiers_table_equals_the_tiers_report(db):
     assert list(shown["failure_rate"]) == pytest.approx(
         [r["failure_rate"] for r in tiers["by_planner_tier"]]
     )
+    # the sample's ops fleet (ops.csv) has no downstream column and no downstream record
+    # names one of its tasks: its downstream rates say nothing, and the page says so
+    assert "ops" in tiers["fleets_without_downstream"]
+    notes = [c.value for c in at.caption if c.value.startswith("Downstream rates: not reported")]
+    assert len(notes) == 1 and "ops" in notes[0], notes
 
 
 def test_escalations_headlines_equal_the_escalations_report(db):

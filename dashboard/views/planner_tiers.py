@@ -59,6 +59,14 @@ if tiers.get("by_task_type"):
     )
 
 st.subheader("By planner-assigned tier")
+if tiers.get("fleets_without_downstream"):
+    silent = ", ".join(
+        ui.literal("(no fleet)" if f is None else f) for f in tiers["fleets_without_downstream"]
+    )
+    st.caption(
+        f"Downstream rates: not reported by {silent} (no record says whether an output was "
+        "found wrong downstream); their tasks count as not failed downstream."
+    )
 ui.table(ui.records(tiers["by_planner_tier"]), "failure by planner tier")
 st.subheader("By task type and planner-assigned tier")
 ui.table(ui.records(tiers["by_task_type"]), "failure by task type and planner tier")
