@@ -5,13 +5,15 @@
 -- attempts. Without them the task looks right first time on the fallback's tier.
 -- Grain: one row (the count of such attempts, and the failed calls they stand for).
 -- Parameters: $file_id.
-with answered as (
+with loaded as (
     select task_id, role, attempt,
         try_cast(json_extract_string(extra, '$."litellm.attempted_fallbacks"') as integer)
             as fallbacks
     from attempts
     where file_id = $file_id
-        and try_cast(json_extract_string(extra, '$."litellm.attempted_fallbacks"') as integer) > 0
+),
+answered as (
+    select * from loaded where fallbacks > 0
 ),
 held as (
     select a.task_id, a.role, a.attempt, a.fallbacks,

@@ -320,25 +320,21 @@ def ensure_ladder(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     (every record so far rejected, e.g. loaded without the config that names the fleet's
     models) takes the new ladder.
     """
-    stored = [r[0] for r in con.execute("select name from ladder order by rank").fetchall()]
-    if not stored:
-        con.executemany(
-            "insert into ladder values (?, ?)", [(t.rank, t.name) for t in config.tiers]
-        )
+    stored = stored_ladder(con)
+    if stored == config.ladder:
         return
-    if tuple(stored) != config.ladder and _nothing_on_the_ladder(con):
-        # only rejects so far (a first try without the right config): nothing to keep
+    if not stored or _nothing_on_the_ladder(con):
+        # a new store, or only rejects so far (a first try without the right config)
         con.execute("delete from ladder")
         con.executemany(
             "insert into ladder values (?, ?)", [(t.rank, t.name) for t in config.tiers]
         )
         return
-    if tuple(stored) != config.ladder:
-        raise StoreError(
-            f"this database was built with the ladder {' < '.join(stored)}, but the config "
-            f"({config.source}) says {' < '.join(config.ladder)}. Use a config with the same "
-            f"tiers in the same order, or a new --db for the new ladder."
-        )
+    raise StoreError(
+        f"this database was built with the ladder {' < '.join(stored)}, but the config "
+        f"({config.source}) says {' < '.join(config.ladder)}. Use a config with the same "
+        f"tiers in the same order, or a new --db for the new ladder."
+    )
 
 
 def _nothing_on_the_ladder(con: duckdb.DuckDBPyConnection) -> bool:

@@ -114,6 +114,11 @@ def label_for(key: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def fleet_label(fleet: str | None) -> str:
+    """A fleet as people read it: a null fleet (records that name none) as `(no fleet)`."""
+    return "(no fleet)" if fleet is None else fleet
+
+
 def fmt_usd(value: float | None) -> str:
     """Dollars in the sentences the reports write (and the command line's tables)."""
     if value is None:

@@ -64,10 +64,10 @@ NUMBERS = frozenset(
 
 def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **options) -> dict:
     """The tiers report (keys in docs/reports.md#tiers)."""
-    rows = run(con, "failure_by_planner_tier", filters.params())
+    params = filters.params()
+    rows = run(con, "failure_by_planner_tier", params)
     ranks = {name: rank for rank, name in enumerate(config.ladder, start=1)}
-    result = {}
-    result.update(downstream_reporting(con, filters.params()))
+    result = downstream_reporting(con, params)
     for by, key in (("planner_tier", "planner_tier"), ("executed_tier", "executed_tier")):
         overall = [_row(r, key) for r in rows if r["grouped_by"] == by and not r["per_task_type"]]
         per_type = [_row(r, key) for r in rows if r["grouped_by"] == by and r["per_task_type"]]

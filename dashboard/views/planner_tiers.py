@@ -4,6 +4,7 @@ per task type, and by the tier that actually ran (failure mode 4, planner overco
 import streamlit as st
 
 from tierwatch.dashboard import charts, ui
+from tierwatch.queries.labels import fleet_label
 
 st.title("Planner tiers")
 st.caption(
@@ -60,9 +61,7 @@ if tiers.get("by_task_type"):
 
 st.subheader("By planner-assigned tier")
 if tiers.get("fleets_without_downstream"):
-    silent = ", ".join(
-        ui.literal("(no fleet)" if f is None else f) for f in tiers["fleets_without_downstream"]
-    )
+    silent = ", ".join(ui.literal(fleet_label(f)) for f in tiers["fleets_without_downstream"])
     st.caption(
         f"Downstream rates: not reported by {silent} (no record says whether an output was "
         "found wrong downstream); their tasks count as not failed downstream."

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from tierwatch.cli.render.text import fmt_rate, fmt_usd, format_table
+from tierwatch.queries.labels import fleet_label
 
 
 def _downstream(r: dict) -> str:
     """The downstream line; not a rate where no fleet of the selection reports one."""
     silent = r.get("fleets_without_downstream") or []
-    names = ", ".join("(no fleet)" if f is None else f for f in silent)
+    names = ", ".join(map(fleet_label, silent))
     if r["tasks"] and not r["downstream_reported"]:
         return (
             "Downstream failure rate: not reported (no record of "

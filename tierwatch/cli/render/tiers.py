@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tierwatch.cli.render.text import fmt_rate, format_table
+from tierwatch.queries.labels import fleet_label
 
 
 def _notes(row: dict) -> str:
@@ -28,7 +29,7 @@ def _columns(tier_key: str, with_type: bool) -> list:
 def render(result: dict) -> str:
     """The tiers report as text."""
     silent = result.get("fleets_without_downstream") or []
-    names = ", ".join("(no fleet)" if f is None else f for f in silent)
+    names = ", ".join(map(fleet_label, silent))
     footer = (
         [f"downstream: not reported by {names}; their tasks count as not failed downstream"]
         if silent
