@@ -9,13 +9,24 @@
 -- then by first call id, as sources number a task's calls (NULL start: last).
 -- Grain: one row per (task_id, role) of deriving_tasks that the store holds attempts of.
 -- Inputs: temp tables deriving_tasks(task_id, role, first_us, first_call) (the first
--- call's start in epoch microseconds, and its id) and deriving_calls(call_id).
-with stored as (
-    select a.task_id, a.role, a.attempt, a.status, a.extra
+-- call's start in epoch microseconds, and its id), deriving_calls(call_id), and
+-- grouped_attempts (attempts of files loaded in the same pass, as in `attempts`, with the
+-- start as ts_us; empty outside ingest_small_files).
+with held as (
+    select a.task_id, a.role, a.attempt, a.status, a.extra, epoch_us(a.ts) as ts_us,
+        d.first_us, d.first_call
     from attempts as a
     join deriving_tasks as d using (task_id, role)
-    where (epoch_us(a.ts), coalesce(json_extract_string(a.extra, '$."source.call_ids"[0]'), ''))
-        < (coalesce(d.first_us, 9223372036854775807), d.first_call)
+    union all  -- files before this one in its pass, not stored yet (ingest_small_files)
+    select g.task_id, g.role, g.attempt, g.status, g.extra, g.ts_us, d.first_us, d.first_call
+    from grouped_attempts as g
+    join deriving_tasks as d using (task_id, role)
+),
+stored as (
+    select task_id, role, attempt, status, extra
+    from held
+    where (ts_us, coalesce(json_extract_string(extra, '$."source.call_ids"[0]'), ''))
+        < (coalesce(first_us, 9223372036854775807), first_call)
 ),
 delivered_again as (
     select distinct s.task_id, s.role, s.attempt

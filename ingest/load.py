@@ -73,6 +73,21 @@ class Reject:
         return self.locator or f"line {self.line}"
 
 
+def fallbacks_note(answered: int, failed: int) -> str | None:
+    """What `answered` LiteLLM answers after Router fallbacks whose `failed` calls no record
+    holds mean (FileResult.fallbacks_not_logged), or None when there are none."""
+    if not answered:
+        return None
+    calls = "1 call was" if answered == 1 else f"{answered:,} calls were"
+    lost = "1 failed call" if failed == 1 else f"{failed:,} failed calls"
+    return (
+        f"{calls} answered after Router fallbacks whose {lost} this log does not hold "
+        "(LiteLLM_SpendLogs keeps only the call that answered), so their tasks look "
+        "right first time on the fallback's tier; log failed calls too (LiteLLM's S3 or "
+        "GCS logger, or OpenTelemetry) to count them"
+    )
+
+
 @dataclass
 class FileResult:
     path: str
@@ -93,17 +108,7 @@ class FileResult:
 
     def fallbacks_note(self) -> str | None:
         """The sentence saying what `fallbacks_not_logged` means, or None when nothing."""
-        answered, failed = self.fallbacks_not_logged
-        if not answered:
-            return None
-        calls = "1 call was" if answered == 1 else f"{answered:,} calls were"
-        lost = "1 failed call" if failed == 1 else f"{failed:,} failed calls"
-        return (
-            f"{calls} answered after Router fallbacks whose {lost} this log does not hold "
-            "(LiteLLM_SpendLogs keeps only the call that answered), so their tasks look "
-            "right first time on the fallback's tier; log failed calls too (LiteLLM's S3 or "
-            "GCS logger, or OpenTelemetry) to count them"
-        )
+        return fallbacks_note(*self.fallbacks_not_logged)
 
     def to_json(self) -> dict:
         out = {
@@ -613,6 +618,9 @@ def read_spans(
     )
 
 
+_LAST_STORED_ATTEMPTS = store.sql_file("last_stored_attempts.sql")
+
+
 def stored_attempts(con: duckdb.DuckDBPyConnection) -> sources.StoredAttempts:
     """The store's last attempt (number, status) of each (task id, role) asked, begun
     before the task's first call being derived, from other calls (last_stored_attempts.sql)."""
@@ -637,12 +645,14 @@ def stored_attempts(con: duckdb.DuckDBPyConnection) -> sources.StoredAttempts:
             ),
         )
         calls = pa.table({"call_id": pa.array(sorted(call_ids), pa.string())})
-        for name, table in (("deriving_tasks", tasks), ("deriving_calls", calls)):
-            con.register(f"{name}_batch", table)
-            con.execute(f"create or replace temp table {name} as from {name}_batch")
-            con.unregister(f"{name}_batch")
-        rows = con.execute(store.sql_file("last_stored_attempts.sql")).fetchall()
-        con.execute("drop table deriving_tasks; drop table deriving_calls")
+        _ensure_grouped_attempts(con)
+        con.register("deriving_tasks", tasks)
+        con.register("deriving_calls", calls)
+        try:
+            rows = con.execute(_LAST_STORED_ATTEMPTS).fetchall()
+        finally:
+            con.unregister("deriving_tasks")
+            con.unregister("deriving_calls")
         return {(t, r): (n, status) for t, r, n, status in rows}
 
     return last
@@ -691,17 +701,34 @@ def _chunk_sql(name: str) -> str:
     return (resources.files("tierwatch.ingest") / "chunk" / f"{name}.sql").read_text("utf-8")
 
 
+LINE_BITS = 40  # a chunk of several files stages line (file's place << LINE_BITS) | line
+
+
 def _load_chunk(
     con: duckdb.DuckDBPyConnection,
-    batch: pa.RecordBatch,
+    batch: pa.RecordBatch | pa.Table,
     config: Config,
-    file_id: int,
-    path_label: str,
-) -> tuple[int, int, int]:
-    """Check one staged chunk and write it; (loaded, duplicates, rejected)."""
+    files: list[tuple[int, str]],
+) -> dict[int, tuple[int, int, int]]:
+    """Check one staged chunk and write it: (loaded, duplicates, rejected) for each file's
+    place k in `files` ((file_id, path as shown)) that staged records. A chunk of several
+    files numbers its lines (k << LINE_BITS) | line, so one pass of the checks serves them
+    all; a chunk of one file has k = 0 and its own line numbers."""
     con.register("stage_batch", batch)
     con.execute("create or replace temp table stage as select * from stage_batch")
     con.unregister("stage_batch")
+    con.register(
+        "chunk_files_batch",
+        pa.table(
+            {
+                "k": pa.array(range(len(files)), pa.int64()),
+                "file_id": pa.array([f for f, _ in files], pa.int64()),
+                "path": pa.array([p for _, p in files], pa.string()),
+            }
+        ),
+    )
+    con.execute("create or replace temp table chunk_files as from chunk_files_batch")
+    con.unregister("chunk_files_batch")
 
     # models without a tier field map to a tier through the config's globs
     models = [
@@ -734,6 +761,7 @@ def _load_chunk(
     )
     con.execute(_chunk_sql("good"))
     con.execute(_chunk_sql("verdicts"))
+    bits = {"line_bits": LINE_BITS, "line_mask": (1 << LINE_BITS) - 1}
     con.execute(
         f"""
         insert into staging_attempts ({_ATTEMPT_COLUMNS})
@@ -741,36 +769,96 @@ def _load_chunk(
             g.model, g.input_tokens, g.output_tokens, g.cached_input_tokens, g.cost_usd,
             g.confidence, g.confidence_label,
             g.confidence_source, g.status, g.escalation_reason, g.downstream_failure,
-            g.plan_id, g.fleet, g.agent, g.latency_ms, g.extra, g.record_hash, $file_id, g.line
-        from good as g join verdicts as v using (line)
+            g.plan_id, g.fleet, g.agent, g.latency_ms, g.extra, g.record_hash,
+            f.file_id, g.line & $line_mask
+        from good as g
+        join verdicts as v using (line)
+        join chunk_files as f on f.k = g.line >> $line_bits
         where g.kind = 'attempt' and v.verdict = 'new'
         """,
-        {"file_id": file_id},
+        bits,
     )
     con.execute(
         """
         insert into staging_downstream_failures
-        select g.task_id, g.ts, g.detected_by, g.extra, g.record_hash, $file_id, g.line
-        from good as g join verdicts as v using (line)
+        select g.task_id, g.ts, g.detected_by, g.extra, g.record_hash,
+            f.file_id, g.line & $line_mask
+        from good as g
+        join verdicts as v using (line)
+        join chunk_files as f on f.k = g.line >> $line_bits
         where g.kind = 'downstream_failure' and v.verdict = 'new'
         """,
-        {"file_id": file_id},
+        bits,
     )
-    con.execute(
-        _chunk_sql("staged_rejects"),
-        {"file_id": file_id, "path": path_label, "sources": [*sources.SOURCES, "otlp-http"]},
-    )
-    counts = con.execute(
-        """
-        select
-            count(*) filter (where verdict = 'new'),
-            count(*) filter (where verdict = 'duplicate'),
-            (select count(*) from checked where problem is not null)
-                + count(*) filter (where verdict like 'conflict%')
-        from verdicts
-        """
-    ).fetchall()[0]
-    return counts
+    con.execute(_chunk_sql("staged_rejects"), {**bits, "sources": [*sources.SOURCES, "otlp-http"]})
+    rows = con.execute(_chunk_sql("file_counts"), {"line_bits": LINE_BITS}).fetchall()
+    return {k: (loaded, duplicates, rejected) for k, loaded, duplicates, rejected in rows}
+
+
+@dataclass
+class _Entry:
+    """A file being loaded: its accounting and what its ledger row records."""
+
+    result: FileResult
+    file_id: int
+    digest: str
+    size: int
+    started: dt.datetime
+    staged: bool = True  # False: the same bytes were loaded before, nothing is staged
+
+
+def _begin(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    fmt: str,
+    display_name: str | None,
+    loaded_by: str | None,
+    progress: Progress | None = None,
+) -> tuple[_Entry, str]:
+    """A file's entry (its id drawn, its digest taken) and its format; IngestError when it
+    cannot be read. The same bytes loaded before with nothing rejected are all duplicates:
+    the entry then says so and nothing of it needs reading."""
+    label = display_name or str(path)
+    form = _format_of(Path(display_name) if display_name else path, fmt, content=path)
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise IngestError(f"{label}: cannot be read ({e.strerror})") from None
+    if not os.access(path, os.R_OK):
+        raise IngestError(f"{label}: cannot be read (permission denied)")
+    digest = _sha256(path)
+    result = FileResult(path=label, format=form, loaded_by=loaded_by or _os_user())
+    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    earlier = con.execute(
+        "select read, skipped, skipped_kinds from ingested_files "
+        "where sha256 = ? and rejected = 0 order by file_id limit 1",
+        [digest],
+    ).fetchall()
+    earlier = earlier[0] if earlier else None
+    file_id = con.execute("select nextval('file_id_seq')").fetchall()[0][0]
+    entry = _Entry(result, file_id, digest, size, started, staged=earlier is None)
+    if earlier is not None:
+        result.read, result.skipped = earlier[0], earlier[1]
+        result.duplicates = result.read - result.skipped
+        result.skipped_kinds.update(json.loads(earlier[2]) if earlier[2] else {})
+        if progress:
+            progress(size)
+    return entry, form
+
+
+def _batches(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    form: str,
+    config: Config,
+    result: FileResult,
+    progress: Progress | None = None,
+) -> Iterator[pa.RecordBatch]:
+    """The file's records as staged blocks, by its format's reader."""
+    limits = Limits.of(config.settings)
+    if form in sources.SOURCES:
+        return read_source(form, path, result.path, config, result, limits, stored_attempts(con))
+    return _named(READERS[form](path, progress, limits), path, result.path)
 
 
 def ingest_file(
@@ -788,70 +876,174 @@ def ingest_file(
     Raises IngestError when the file cannot be read at all; the store is then unchanged.
     """
     path = Path(path)
-    label = display_name or str(path)
-    form = _format_of(Path(display_name) if display_name else path, fmt, content=path)
-    try:
-        size = path.stat().st_size
-    except OSError as e:
-        raise IngestError(f"{label}: cannot be read ({e.strerror})") from None
-    if not os.access(path, os.R_OK):
-        raise IngestError(f"{label}: cannot be read (permission denied)")
     store.ensure_ladder(con, config)
-    digest = _sha256(path)
-    result = FileResult(path=label, format=form, loaded_by=loaded_by or _os_user())
-    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-    # the same bytes loaded before with nothing rejected: every record is a duplicate
-    earlier = next(
-        iter(
-            con.execute(
-                "select read, skipped, skipped_kinds from ingested_files "
-                "where sha256 = ? and rejected = 0 "
-                "order by file_id limit 1",
-                [digest],
-            ).fetchall()
-        ),
-        None,
-    )
-
     store.clear_staging(con)  # what a load that died left behind
-    file_id = con.execute("select nextval('file_id_seq')").fetchall()[0][0]
-    if earlier is not None:
-        result.read, result.skipped = earlier[0], earlier[1]
-        result.duplicates = result.read - result.skipped
-        result.skipped_kinds.update(json.loads(earlier[2]) if earlier[2] else {})
-        if progress:
-            progress(size)
-    else:
-        limits = Limits.of(config.settings)
-        batches = (
-            read_source(form, path, label, config, result, limits, stored_attempts(con))
-            if form in sources.SOURCES
-            else _named(READERS[form](path, progress, limits), path, label)
-        )
-        stage_blocks(con, batches, config, file_id, label, result)
-
-    commit_staged(
-        con,
-        result,
-        file_id=file_id,
-        digest=digest,
-        size=size,
-        started=started,
-        staged=earlier is None,
-    )
-    if form in sources.SOURCES and result.loaded:
-        result.missing = _missing_facts(con, file_id)
-        if form == "litellm":
-            result.fallbacks_not_logged = tuple(
-                con.execute(
-                    store.sql_file("fallbacks_not_logged.sql"), {"file_id": file_id}
-                ).fetchone()
-            )
-        if config.model_prices == "library":
-            result.unpriced_models = _unpriced_models(con, file_id, config)
-    assert result.read == result.loaded + result.duplicates + result.rejected + result.skipped
+    entry, form = _begin(con, path, fmt, display_name, loaded_by, progress)
+    result = entry.result
+    if entry.staged:
+        batches = _batches(con, path, form, config, result, progress)
+        stage_blocks(con, batches, config, entry.file_id, result.path, result)
+    _commit(con, [entry])
+    _file_facts(con, [entry], config)
     return result
+
+
+# files up to this size are loaded many in one pass of the checks and one transaction:
+# a pass costs about 0.1 s whatever its size, which a folder of one-call objects (LiteLLM's
+# S3 logger writes one per call) would otherwise pay per file
+SMALL_FILE_BYTES = 1 << 20
+GROUP_FILES = 1_000  # files of a pass, at most
+GROUP_RECORDS = 50_000  # records of a pass: a pass closes at the file that reaches it
+
+
+def ingest_small_files(
+    con: duckdb.DuckDBPyConnection,
+    paths: list[Path],
+    config: Config,
+    fmt: str = "auto",
+    progress: Callable[[Path, int], None] | None = None,
+) -> Iterator[tuple[Path, FileResult | IngestError]]:
+    """Load small files, many in one pass: each file's records read, all of a pass's
+    records checked in one statement and committed in one transaction, each file with its
+    own ledger row, accounting, rejects (its own lines) and verdicts as if loaded alone.
+    Yields (path, its result or the IngestError that kept it out) as each pass commits; a
+    file that cannot be read stays out and the others load. A store failure raises, and the
+    pass under way is not stored.
+
+    A task whose calls are spread over files (one per call) is numbered on from the files
+    before it in the pass as from the store (`grouped_attempts`, read by
+    last_stored_attempts.sql). A record of an earlier file that the checks reject then still
+    holds its number, where a file loaded alone after that one would take it."""
+    store.ensure_ladder(con, config)
+    pending: list[tuple[Path, _Entry, list[pa.RecordBatch]]] = []
+    refused: list[tuple[Path, IngestError]] = []
+    records = 0
+
+    def flush() -> Iterator[tuple[Path, FileResult | IngestError]]:
+        nonlocal records
+        try:
+            yield from _load_pass(con, pending, config)
+        finally:
+            pending.clear()
+            records = 0
+            try:
+                con.execute("delete from grouped_attempts")
+            except duckdb.Error:
+                pass  # a connection the failure invalidated: the error raised is the one
+        yield from refused
+        refused.clear()
+
+    store.clear_staging(con)
+    _ensure_grouped_attempts(con)
+    for path in paths:
+        try:
+            entry, form = _begin(con, path, fmt, None, None)
+            blocks: list[pa.RecordBatch] = []
+            if entry.staged:
+                blocks = _read_whole(con, path, form, config, entry.result)
+        except IngestError as e:
+            refused.append((path, e))
+        else:
+            k = len(pending)
+            blocks = [_placed(b, k) for b in blocks]
+            if form in sources.SOURCES:
+                _note_grouped(con, blocks)
+            pending.append((path, entry, blocks))
+            records += sum(b.num_rows for b in blocks)
+        if progress:
+            progress(path, _size(path))
+        if len(pending) >= GROUP_FILES or records >= GROUP_RECORDS:
+            yield from flush()
+    yield from flush()
+
+
+def _read_whole(
+    con: duckdb.DuckDBPyConnection, path: Path, form: str, config: Config, result: FileResult
+) -> list[pa.RecordBatch]:
+    """A small file's blocks, all read; IngestError (naming the file) when it cannot be."""
+    label = result.path
+    try:
+        return list(_batches(con, path, form, config, result))
+    except (OSError, EOFError, gzip.BadGzipFile, zlib_error()) as e:
+        raise IngestError(f"{label}: cannot be read ({e})") from None
+    except InputLimit as e:
+        raise IngestError(str(e)) from None
+
+
+def _placed(batch: pa.RecordBatch, k: int) -> pa.RecordBatch:
+    """The block with its lines numbered as the k-th file of a pass (see _load_chunk)."""
+    lines = pc.bit_wise_or(batch.column(0), pa.scalar(k << LINE_BITS, pa.int64()))
+    return batch.set_column(0, "line", lines)
+
+
+def _ensure_grouped_attempts(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        "create temp table if not exists grouped_attempts (task_id varchar, role varchar, "
+        "attempt bigint, ts_us bigint, status varchar, extra varchar)"
+    )
+
+
+def _note_grouped(con: duckdb.DuckDBPyConnection, blocks: list[pa.RecordBatch]) -> None:
+    """A source file's attempts, for the numbering of the files after it in its pass."""
+    for block in blocks:
+        con.register("grouped_batch", block)
+        con.execute(
+            """
+            insert into grouped_attempts
+            select doc ->> 'task_id', coalesce(doc ->> 'role', 'executor'),
+                try_cast(doc ->> 'attempt' as bigint),
+                coalesce(round(try_cast(doc ->> 'ts' as double) * 1e6)::bigint,
+                         epoch_us(try_cast(doc ->> 'ts' as timestamp))),
+                doc ->> 'status', doc
+            from grouped_batch
+            where parse_error is null and doc is not null
+              and (doc ->> 'record') is distinct from 'downstream_failure'
+            """
+        )
+        con.unregister("grouped_batch")
+
+
+def _load_pass(
+    con: duckdb.DuckDBPyConnection,
+    pending: list[tuple[Path, _Entry, list[pa.RecordBatch]]],
+    config: Config,
+) -> Iterator[tuple[Path, FileResult]]:
+    """Check, stage and commit the files of one pass (ingest_small_files)."""
+    if not pending:
+        return
+    entries = [e for _, e, _ in pending]
+    blocks = [b for _, _, bs in pending for b in bs]
+    try:
+        if blocks:
+            files = [(e.file_id, e.result.path) for e in entries]
+            counts = _load_chunk(con, pa.Table.from_batches(blocks), config, files)
+            for k, (_, entry, bs) in enumerate(pending):
+                r = entry.result
+                r.read += sum(b.num_rows for b in bs)
+                r.loaded, r.duplicates, r.rejected = counts.get(k, (0, 0, 0))
+            _shown_rejects(con, [e for e in entries if e.result.rejected])
+    except BaseException:
+        _undo(con)
+        raise
+    _commit(con, entries)
+    _file_facts(con, entries, config)
+    for path, entry, _ in pending:
+        yield path, entry.result
+
+
+def _shown_rejects(con: duckdb.DuckDBPyConnection, entries: list[_Entry]) -> None:
+    """The first REJECTS_SHOWN staged rejects of each entry, into its result."""
+    for e in entries:
+        e.result.rejects = _staged_rejects(con, e.file_id)
+
+
+def _staged_rejects(con: duckdb.DuckDBPyConnection, file_id: int) -> list[Reject]:
+    rows = con.execute(
+        "select line, field, reason, locator from staging_rejects where file_id = ? "
+        "order by line limit ?",
+        [file_id, REJECTS_SHOWN],
+    ).fetchall()
+    return [Reject(line=r[0], field=r[1], reason=r[2], locator=r[3]) for r in rows]
 
 
 def stage_blocks(
@@ -867,7 +1059,8 @@ def stage_blocks(
     failure the staging tables are emptied and the store is as it was."""
     try:
         for batch in batches:
-            loaded, duplicates, rejected = _load_chunk(con, batch, config, file_id, label)
+            counts = _load_chunk(con, batch, config, [(file_id, label)])
+            loaded, duplicates, rejected = counts.get(0, (0, 0, 0))
             result.read += batch.num_rows
             result.loaded += loaded
             result.duplicates += duplicates
@@ -884,11 +1077,7 @@ def stage_blocks(
     except BaseException:
         _undo(con)
         raise
-    rows = con.execute(
-        "select line, field, reason, locator from staging_rejects order by line limit ?",
-        [REJECTS_SHOWN],
-    ).fetchall()
-    result.rejects = [Reject(line=r[0], field=r[1], reason=r[2], locator=r[3]) for r in rows]
+    result.rejects = _staged_rejects(con, file_id)
 
 
 def _os_user() -> str | None:
@@ -909,17 +1098,23 @@ def commit_staged(
     digest: str,
     size: int,
     started: dt.datetime,
-    staged: bool = True,
     also: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> None:
-    """Make what was staged visible all at once, or not at all, with its ledger row.
+    """Make what was staged for one file visible all at once, or not at all, with its
+    ledger row; `also(con)` runs inside the same transaction (the receiver's bookkeeping)."""
+    _commit(con, [_Entry(result, file_id, digest, size, started)], also)
 
-    `staged=False` records a file whose records were all duplicates (nothing staged);
-    `also(con)` runs inside the same transaction (the receiver's own bookkeeping).
-    """
+
+def _commit(
+    con: duckdb.DuckDBPyConnection,
+    entries: list[_Entry],
+    also: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+) -> None:
+    """Make what was staged for `entries` visible all at once, or not at all, with a ledger
+    row for each. An entry not staged is a file whose records were all duplicates."""
     con.execute("begin transaction")
     try:
-        if staged:
+        if any(e.staged for e in entries):
             con.execute("insert into attempts select * from staging_attempts")
             con.execute("insert into downstream_failures select * from staging_downstream_failures")
             con.execute("insert into rejects select * from staging_rejects")
@@ -930,40 +1125,49 @@ def commit_staged(
             )
             store.refresh_tasks(con)
             store.clear_staging(con)
-            result.skipped = sum(result.skipped_kinds.values())
-            result.read += result.skipped
+        for e in entries:
+            if e.staged:
+                e.result.skipped = sum(e.result.skipped_kinds.values())
+                e.result.read += e.result.skipped
         if also is not None:
             also(con)
         finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        con.execute(
+        con.executemany(
             "insert into ingested_files (file_id, path, sha256, size_bytes, format, read, "
             "loaded, duplicates, rejected, started_at, finished_at, skipped, skipped_kinds, "
             "loaded_by) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                file_id,
-                result.path,
-                digest,
-                size,
-                result.format,
-                result.read,
-                result.loaded,
-                result.duplicates,
-                result.rejected,
-                started,
-                finished,
-                result.skipped,
-                json.dumps(dict(result.skipped_kinds)) if result.skipped_kinds else None,
-                result.loaded_by,
+                [
+                    e.file_id,
+                    r.path,
+                    e.digest,
+                    e.size,
+                    r.format,
+                    r.read,
+                    r.loaded,
+                    r.duplicates,
+                    r.rejected,
+                    e.started,
+                    finished,
+                    r.skipped,
+                    json.dumps(dict(r.skipped_kinds)) if r.skipped_kinds else None,
+                    r.loaded_by,
+                ]
+                for e in entries
+                for r in [e.result]
             ],
         )
-        if result.loaded:
+        if any(e.result.loaded for e in entries):
             store.bump_data_version(con)
         con.execute("commit")
     except BaseException as e:
         _undo(con, rollback=True)
         if isinstance(e, duckdb.OutOfMemoryException):
-            raise IngestError(_out_of_memory(result.path)) from None
+            raise IngestError(_out_of_memory(entries[0].result.path)) from None
         raise
+    for e in entries:
+        r = e.result
+        assert r.read == r.loaded + r.duplicates + r.rejected + r.skipped, r
 
 
 # what a source's records may lack, and what the analyses that need it are (docs/sources.md)
@@ -974,29 +1178,42 @@ _FACTS = (
 )
 
 
-def _unpriced_models(con: duckdb.DuckDBPyConnection, file_id: int, config: Config) -> list[str]:
-    """Models of the file's attempts that log no cost and that neither the config nor the
-    price library prices: they are priced at their tier's price, and named."""
+def _file_facts(con: duckdb.DuckDBPyConnection, entries: list[_Entry], config: Config) -> None:
+    """What each loaded source file's attempts lack (`missing`), the LiteLLM answers after
+    fallbacks it does not hold (`fallbacks_not_logged`) and its models without a price
+    (`unpriced_models`), into its result: one query each for all the entries."""
     from tierwatch.ingest import model_prices
 
-    models = con.execute(
-        "select distinct model from attempts where file_id = ? and model is not null "
-        "and cost_usd is null order by model",
-        [file_id],
-    ).fetchall()
-    return [
-        m for (m,) in models if model_prices.price_of(m) is None and not config.has_model_price(m)
-    ]
-
-
-def _missing_facts(con: duckdb.DuckDBPyConnection, file_id: int) -> list[str]:
-    """What none of the file's loaded attempts carries, as sentences naming the fix."""
-    row = con.execute(
-        "select count(planner_tier), count(confidence), count(downstream_failure) "
-        "from attempts where file_id = ?",
-        [file_id],
-    ).fetchone()
-    return [why for (name, why), n in zip(_FACTS, row, strict=True) if n == 0]
+    of = {e.file_id: e.result for e in entries if e.result.format in sources.SOURCES}
+    of = {i: r for i, r in of.items() if r.loaded}
+    if not of:
+        return
+    ids = {"file_ids": list(of)}
+    for file_id, *counts in con.execute(
+        "select file_id, count(planner_tier), count(confidence), count(downstream_failure) "
+        "from attempts where list_contains($file_ids, file_id) group by file_id",
+        ids,
+    ).fetchall():
+        of[file_id].missing = [why for (_, why), n in zip(_FACTS, counts, strict=True) if n == 0]
+    if any(r.format == "litellm" for r in of.values()):
+        for file_id, answered, failed in con.execute(
+            store.sql_file("fallbacks_not_logged.sql"), ids
+        ).fetchall():
+            of[file_id].fallbacks_not_logged = (answered, failed)
+    if config.model_prices == "library":
+        # models that log no cost and that neither the config nor the price library
+        # prices: they are priced at their tier's price, and named
+        for file_id, models in con.execute(
+            "select file_id, list(distinct model order by model) from attempts "
+            "where list_contains($file_ids, file_id) and model is not null "
+            "and cost_usd is null group by file_id",
+            ids,
+        ).fetchall():
+            of[file_id].unpriced_models = [
+                m
+                for m in models
+                if model_prices.price_of(m) is None and not config.has_model_price(m)
+            ]
 
 
 def limit_memory(con: duckdb.DuckDBPyConnection) -> None:
@@ -1041,7 +1258,8 @@ def ingest_paths(
     progress: Callable[[Path, int, int], None] | None = None,
     lock_wait: float = 0.0,
 ) -> IngestReport:
-    """Load files, folders and globs into the store at `db`, each file atomically.
+    """Load files, folders and globs into the store at `db`, each file atomically (small
+    files many in one pass and transaction: ingest_small_files).
 
     A file that cannot be read at all is listed in the report's `errors` and the others
     still load. `progress(path, bytes_done, bytes_total)` is called as a file is read.
@@ -1053,29 +1271,94 @@ def ingest_paths(
     with store.open_store(db, read_only=False, wait=lock_wait) as con:
         limit_memory(con)
         store.ensure_ladder(con, config)
-        for f in files:
-            total = f.stat().st_size
-            done = 0
-
-            def step(n: int, f=f, total=total) -> None:
-                nonlocal done
-                done += n
-                progress(f, min(done, total), total)
-
+        done: set[Path] = set()
+        for run in _runs(files):
             try:
-                result = ingest_file(con, f, config, fmt, progress=step if progress else None)
-            except IngestError as e:
-                report.errors.append((str(f), str(e)))
-            except duckdb.OutOfMemoryException:
-                report.errors.append((str(f), _out_of_memory(str(f))))
+                for f, outcome in _load_run(con, run, config, fmt, progress):
+                    done.add(f)
+                    if isinstance(outcome, IngestError):
+                        report.errors.append((str(f), str(outcome)))
+                    else:
+                        report.files.append(outcome)
             except (duckdb.Error, OSError) as e:
                 if not store.is_store_failure(e):
                     raise
                 # the store itself failed (a full disk, a damaged file): later files would too
-                later = len(files) - files.index(f) - 1
+                failed = [f for f in run if f not in done][:1] or run[-1:]
+                later = len(files) - len(done) - 1
                 rest = f"; the {later} files after it were not tried" if later else ""
-                report.errors.append((str(f), f"{f}: not loaded: {store.explain(e)}{rest}"))
+                where = failed[0]
+                report.errors.append((str(where), f"{where}: not loaded: {store.explain(e)}{rest}"))
                 break
-            else:
-                report.files.append(result)
     return report
+
+
+def _runs(files: list[Path]) -> Iterator[list[Path]]:
+    """The files in order, as runs: consecutive small files together, a larger one alone."""
+    run: list[Path] = []
+    for f in files:
+        # a compressed file by what it may expand to (real logs compress 10-50x)
+        small = SMALL_FILE_BYTES // (50 if f.suffix.lower() == ".gz" else 1)
+        if _size(f) <= small:
+            run.append(f)
+            continue
+        if run:
+            yield run
+            run = []
+        yield [f]
+    if run:
+        yield run
+
+
+def _size(f: Path) -> int:
+    try:
+        return f.stat().st_size
+    except OSError:
+        return 0  # it is told why it cannot be read when it is loaded
+
+
+def _load_run(
+    con: duckdb.DuckDBPyConnection,
+    run: list[Path],
+    config: Config,
+    fmt: str,
+    progress: Callable[[Path, int, int], None] | None,
+) -> Iterator[tuple[Path, FileResult | IngestError]]:
+    """Each file of a run and what became of it. A run of small files goes through
+    ingest_small_files; when DuckDB runs out of memory on one of its passes, the files
+    still to store are loaded one at a time, so only a file too big for it fails."""
+    if len(run) > 1:
+        done: set[Path] = set()
+        try:
+            bar = (lambda f, n: progress(f, n, n)) if progress else None
+            for f, outcome in ingest_small_files(con, run, config, fmt, progress=bar):
+                done.add(f)
+                yield f, outcome
+            return
+        except (duckdb.OutOfMemoryException, IngestError):
+            run = [f for f in run if f not in done]
+    for f in run:
+        yield f, _load_one(con, f, config, fmt, progress)
+
+
+def _load_one(
+    con: duckdb.DuckDBPyConnection,
+    f: Path,
+    config: Config,
+    fmt: str,
+    progress: Callable[[Path, int, int], None] | None,
+) -> FileResult | IngestError:
+    total = _size(f)
+    done = 0
+
+    def step(n: int) -> None:
+        nonlocal done
+        done += n
+        progress(f, min(done, total), total)
+
+    try:
+        return ingest_file(con, f, config, fmt, progress=step if progress else None)
+    except IngestError as e:
+        return e
+    except duckdb.OutOfMemoryException:
+        return IngestError(_out_of_memory(str(f)))

@@ -124,3 +124,23 @@ def fmt_usd(value: float | None) -> str:
     if value is None:
         return "–"
     return f"${value:,.2f}" if abs(value) >= 0.1 or value == 0 else f"${value:,.4f}"
+
+
+def downstream_caveat(result: dict, name=fleet_label) -> str | None:
+    """What a simulation's downstream figures leave out, when some fleet of the selection
+    never says whether an output was found wrong downstream (`fleets_without_downstream`),
+    or None when every fleet does. `name` writes a fleet (the dashboard escapes it)."""
+    silent = result.get("fleets_without_downstream") or []
+    if not silent:
+        return None
+    if not result.get("downstream_reported"):
+        return (
+            "Downstream: no fleet of the selection reports whether an output was found wrong "
+            "downstream (tierwatch.downstream_failure, or downstream-failure records; "
+            "docs/metrics.md), so the downstream figures are zero for want of reports, and "
+            "the failure rates count only what review caught."
+        )
+    return (
+        f"Downstream: not reported by {', '.join(map(name, silent))}; their tasks count as "
+        "not failed downstream, so the downstream figures and failure rates leave theirs out."
+    )

@@ -43,6 +43,7 @@ import numpy as np
 from tierwatch.ingest.config import Config
 from tierwatch.queries import rollups, routing_table, run
 from tierwatch.queries.costs import DAYS_PER_MONTH, OVERHEAD_ROLES, realized_spend
+from tierwatch.queries.downstream import downstream_reporting
 from tierwatch.queries.filters import Filters, QueryError
 
 DRAWS = 2000
@@ -178,6 +179,9 @@ class Evidence:
             self.by_tier.setdefault(tier, []).append((entry, stage))
         self._rates: dict[tuple, Rate] = {}
         self.cascades: dict[tuple, Outcome] = {}
+        # fleets whose logs never say whether an output was found wrong downstream: their
+        # tasks count as not failed downstream, which the downstream rates then leave out
+        self.downstream_reporting = downstream_reporting(con, params)
 
     # -- volumes ---------------------------------------------------------------------------
 
@@ -570,6 +574,7 @@ def simulate(ev: Evidence, table: dict[str, Route]) -> dict:
         "tasks_per_day": total_volume,
         "failure_cost_usd": ev.failure_cost,
         "unknown_task_types": unknown,
+        **ev.downstream_reporting,
         "known_share_of_tasks": volume / total_volume if total_volume else None,
         "realized_usd_per_day": realized_usd / ev.days if ev.days else None,
         "realized_failure_rate": sum(f.failures for f in ev.types.values()) / tasks,

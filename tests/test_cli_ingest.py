@@ -166,3 +166,46 @@ def test_out_of_memory_is_a_message_and_stores_nothing(tmp_path):
     )
     assert bad.returncode == 2
     assert "TIERWATCH_INGEST_MEMORY is 'lots', must be a size like 2GB" in bad.stderr
+
+
+def test_a_folder_of_many_small_files_lists_only_those_with_rejects(tmp_path):
+    """A folder of one object per call (LiteLLM's S3 logger): 25 files, one with a bad
+    record; the output names that file and its reject, counts the rest and sums what the
+    LiteLLM files are, instead of three lines per file."""
+    logs = tmp_path / "s3" / "2026-12-01"
+    logs.mkdir(parents=True)
+    for i in range(24):
+        payload = {
+            "id": f"chatcmpl-{i}",
+            "trace_id": f"trace-{i}",
+            "call_type": "completion",
+            "status": "success",
+            "model": "anthropic/claude-3-5-haiku-20241022",
+            # the group asked for is the planner's tier where it names one: in half the files
+            "model_group": "haiku" if i % 2 else "default",
+            "prompt_tokens": 100,
+            "completion_tokens": 20,
+            "response_cost": 0.0001,
+            "startTime": 1764547200.0 + i,
+            "endTime": 1764547201.0 + i,
+            "metadata": {"spend_logs_metadata": {"task_id": f"t{i}", "task_type": "triage"}},
+        }
+        (logs / f"time-00-00-{i:02d}_chatcmpl-{i}.json").write_text(json.dumps(payload))
+    write(logs / "time-99-bad.json", [{**GOOD, "input_tokens": -5}])
+    run = tierwatch("ingest", "s3", cwd=tmp_path)
+    assert run.returncode == 1
+    bad = str(Path("s3") / "2026-12-01" / "time-99-bad.json")
+    assert run.stdout.splitlines() == [
+        f"{bad}: read 1, loaded 0, duplicates 0, rejected 1",
+        f"  {bad} line 1: input_tokens is -5, must be an integer >= 0",
+        "24 more files with nothing rejected; list each file with: "
+        "tierwatch files --db tierwatch.duckdb",
+        "  24 LiteLLM log files: 24 attempts",
+        "  none carries what some analyses need: calibration needs tierwatch.confidence; "
+        "silent failures need tierwatch.downstream_failure (see docs/sources.md)",
+        "  some files lack what some analyses need: failure by planner tier needs "
+        "tierwatch.planner.tier (12 of 24 files carry none)",
+        "total: read 25, loaded 24, duplicates 0, rejected 1 in 25 files",
+    ]
+    listed = tierwatch("files", cwd=tmp_path)
+    assert len(listed.stdout.splitlines()) == 25

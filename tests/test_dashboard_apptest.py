@@ -540,6 +540,13 @@ def test_the_what_if_page_shows_the_simulate_report_and_follows_a_move(db):
     flags = report_with(db, "simulate", table="flags")
     assert metric(at, "Cost per day") == f"${flags['usd_per_day']:,.2f}"
     assert metric(at, "Failure rate") == pct(flags["failure_rate"])
+    # the sample's ops fleet never reports downstream outcomes: the figures leave it out
+    assert flags["fleets_without_downstream"] == ["ops"]
+    notes = [c.value for c in at.caption if c.value.startswith("Downstream: not reported")]
+    assert notes == [
+        "Downstream: not reported by ops; their tasks count as not failed downstream, so the "
+        "downstream figures and failure rates leave theirs out."
+    ]
     # the Re-tiering page links a move as ?move=...&to=...: the page simulates it
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.query_params.update(move="status_check", to="sonnet")

@@ -146,9 +146,26 @@ def test_fleets_that_report_no_downstream_outcome_are_named_not_counted_as_clean
         "downstream: not reported by (no fleet), b; their tasks count as not failed downstream"
     )
 
+    # the what-if reports simulate from the same tasks: b's and the fleetless task's
+    # downstream outcomes are not in them either, and they say so under the fleet's figures
+    with open_store(db) as con:
+        simulated = build_report(con, "simulate", DEFAULT, Filters.parse(), table="observed")
+        optimised = build_report(con, "optimize", DEFAULT, Filters.parse())
+    for r, name in ((simulated, "simulate"), (optimised, "optimize")):
+        assert (r["downstream_reported"], r["fleets_without_downstream"]) == (True, [None, "b"])
+        assert (
+            "Downstream: not reported by (no fleet), b; their tasks count as not failed "
+            "downstream, so the downstream figures and failure rates leave theirs out."
+        ) in render_text(name, r)
+
     only_b = summary(db, fleets=["b"])
     assert (only_b["tasks"], only_b["downstream_reported"]) == (1, False)
     assert only_b["fleets_without_downstream"] == ["b"]
     text = render_text("summary", only_b)
     assert "Downstream failure rate: not reported (no record of b says whether" in text
     assert "0.0%" not in text.split("Downstream failure rate:")[1].split("\n")[0]
+    with open_store(db) as con:
+        simulated = build_report(con, "simulate", DEFAULT, Filters.parse(fleets=["b"]))
+    assert "Downstream: no fleet of the selection reports whether" in render_text(
+        "simulate", simulated
+    )

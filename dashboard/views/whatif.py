@@ -7,6 +7,7 @@ import streamlit as st
 
 from tierwatch.dashboard import charts, ui
 from tierwatch.queries import whatif
+from tierwatch.queries.labels import downstream_caveat, fleet_label
 
 STARTS = {
     "flags": "The routing table (flags applied)",
@@ -131,6 +132,8 @@ cols[3].metric(
     else "unknown",
     help=f"cost + {ui.usd(result['failure_cost_usd'])} for each downstream failure",
 )
+if caveat := downstream_caveat(result, name=lambda f: ui.literal(fleet_label(f))):
+    st.caption(caveat)
 if result["unknown_task_types"]:
     st.warning(
         "No task of any type ever ran where this table sends "

@@ -5,18 +5,20 @@ from __future__ import annotations
 import json
 import shlex
 import sys
+from collections import Counter
 
 import click
 
 from tierwatch.cli.errors import fail
 from tierwatch.cli.options import EXIT_USAGE, config_option, db_option
 from tierwatch.ingest.config import load_config
-from tierwatch.ingest.load import FORMATS, IngestError, ingest_paths
+from tierwatch.ingest.load import FORMATS, IngestError, fallbacks_note, ingest_paths
 from tierwatch.ingest.sources import SOURCES
 from tierwatch.ingest.store import CLI_LOCK_WAIT, open_store, schema_version
 
 EXIT_REJECTED = 1
 PROGRESS_MIN_BYTES = 8 << 20  # a bar for files from 8 MB on
+FILES_LISTED = 20  # past this many files, only those with rejects are listed one by one
 
 
 class _Bars:
@@ -86,21 +88,20 @@ def ingest(paths, db, config_path, fmt, as_json):
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
+        many = len(report.files) > FILES_LISTED
         for f in report.files:
-            skipped = f", skipped {f.skipped}" if f.format in SOURCES else ""
+            if not many or f.rejected:
+                _echo_file(f, db, summary=not many)
+        if many:
+            quiet = sum(1 for f in report.files if not f.rejected)
+            more = "more " if quiet < len(report.files) else ""
             click.echo(
-                f"{f.path}: read {f.read}, loaded {f.loaded}, duplicates {f.duplicates}, "
-                f"rejected {f.rejected}{skipped}"
+                f"{quiet:,} {more}files with nothing rejected; list each file with: "
+                f"tierwatch files --db {shlex.quote(str(db))}"
             )
-            if f.format in SOURCES:
-                click.echo(f"  {_source_summary(f)}")
-            for r in f.rejects:
-                click.echo(f"  {f.path} {r.where}: {r.reason}")
-            if f.rejected > len(f.rejects):
-                click.echo(
-                    f"  ... and {f.rejected - len(f.rejects)} more; list them all with: "
-                    f"tierwatch rejects {shlex.quote(f.path)} --db {shlex.quote(str(db))}"
-                )
+            for form in SOURCES:
+                if of := [f for f in report.files if f.format == form]:
+                    click.echo(f"  {_sources_summary(of)}")
         t = report.totals
         if len(report.files) > 1:
             skipped = f", skipped {t['skipped']}" if t.get("skipped") else ""
@@ -129,25 +130,58 @@ _SOURCE_NAMES = {
 }
 
 
-def _source_summary(f) -> str:
-    """One line on what a source file was, what it gave and what it lacks."""
-    kinds = ", ".join(f"{kind} {n}" for kind, n in f.skipped_kinds.most_common())
-    text = f"{_SOURCE_NAMES[f.format]}: {f.loaded + f.duplicates} attempts"
+def _echo_file(f, db, summary: bool = True) -> None:
+    """A file's accounting line, what it was (a source's summary) and its rejects."""
+    skipped = f", skipped {f.skipped}" if f.format in SOURCES else ""
+    click.echo(
+        f"{f.path}: read {f.read}, loaded {f.loaded}, duplicates {f.duplicates}, "
+        f"rejected {f.rejected}{skipped}"
+    )
+    if summary and f.format in SOURCES:
+        click.echo(f"  {_sources_summary([f])}")
+    for r in f.rejects:
+        click.echo(f"  {f.path} {r.where}: {r.reason}")
+    if f.rejected > len(f.rejects):
+        click.echo(
+            f"  ... and {f.rejected - len(f.rejects)} more; list them all with: "
+            f"tierwatch rejects {shlex.quote(f.path)} --db {shlex.quote(str(db))}"
+        )
+
+
+def _sources_summary(files) -> str:
+    """What source files of one format were, gave and lack, in a few lines: of one file,
+    or summed over a folder of them (LiteLLM's S3 logger writes one per call)."""
+    kinds = Counter()
+    for f in files:
+        kinds.update(f.skipped_kinds)
+    attempts = sum(f.loaded + f.duplicates for f in files)
+    text = f"{_SOURCE_NAMES[files[0].format]}: {attempts:,} attempts"
+    if len(files) > 1:
+        text = f"{len(files):,} {_SOURCE_NAMES[files[0].format]} files: {attempts:,} attempts"
     if kinds:
-        text += f"; skipped: {kinds}"
-    if f.unpriced_models:
+        text += "; skipped: " + ", ".join(f"{kind} {n}" for kind, n in kinds.most_common())
+    if unpriced := sorted({m for f in files for m in f.unpriced_models}):
         text += (
             "\n  no price of their own (priced at their tier's representative; add "
-            "[[prices]] to tierwatch.toml): " + ", ".join(f.unpriced_models)
+            "[[prices]] to tierwatch.toml): " + ", ".join(unpriced)
         )
-    if note := f.fallbacks_note():
+    answered = sum(f.fallbacks_not_logged[0] for f in files)
+    failed = sum(f.fallbacks_not_logged[1] for f in files)
+    if note := fallbacks_note(answered, failed):
         text += f"\n  {note} (see docs/sources.md)"
-    if f.missing:
+    lacking = Counter(why for f in files for why in f.missing)
+    loaded = sum(1 for f in files if f.loaded)
+    if none := [why for why, n in lacking.items() if n == loaded]:
         text += (
             "\n  none carries what some analyses need: "
-            + "; ".join(f.missing)
+            + "; ".join(none)
             + " (see docs/sources.md)"
         )
+    some = [
+        f"{why} ({n:,} of {loaded:,} files carry none)" for why, n in lacking.items() if n < loaded
+    ]
+    if some:
+        text += "\n  some files lack what some analyses need: " + "; ".join(some)
     return text
 
 

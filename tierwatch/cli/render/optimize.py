@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tierwatch.cli.render.text import fmt_rate, fmt_usd, format_table
+from tierwatch.queries.labels import downstream_caveat
 
 
 def render(result: dict) -> str:
@@ -55,6 +56,8 @@ def render(result: dict) -> str:
             [r for r in result["task_types"] if r["changed"]],
         ),
     ]
+    if caveat := downstream_caveat(result):
+        out.append(caveat)
     saving = result["saving_usd_per_day"]
     if saving is not None:
         adjusted = cur["failure_adjusted_usd_per_day"] - result["failure_adjusted_usd_per_day"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tierwatch.cli.render.text import fmt_rate, fmt_usd, format_table
+from tierwatch.queries.labels import downstream_caveat
 
 
 def _ci_usd(value, ci) -> str:
@@ -58,6 +59,8 @@ def render(result: dict) -> str:
             ],
         ),
     ]
+    if caveat := downstream_caveat(result):
+        out.append(caveat)
     if result["unknown_task_types"]:
         out.append(
             "UNKNOWN: no task ever ran on the tier the table gives "
