@@ -10,13 +10,10 @@ import json
 from pathlib import Path
 
 import duckdb
-from test_ingest import rec, write_jsonl
+from test_ingest import CONFIG, rec, write_jsonl
 
 from tierwatch.ingest import load
-from tierwatch.ingest.config import load_config
 from tierwatch.ingest.load import ingest_paths
-
-CONFIG = load_config(None)
 
 # what each table is compared on: every column but the file id, which is drawn per file
 TABLES = {
