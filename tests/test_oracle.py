@@ -1,7 +1,9 @@
 """tierwatch's ingest against an independent oracle (tests/oracle.py) on generated hostile
 files: for any sequence of JSONL and CSV files (hostile values in every field, duplicates and
 conflicts within and across files, broken lines and rows), the store's records, every
-reject's line and field, and every file's accounting must equal the oracle's.
+reject's line and field, and every file's accounting must equal the oracle's, whether the
+files are loaded one at a time or together in one pass of the checks (a folder of small
+files).
 
 The named tests below are the cases the hostile-input probe found (issue 14), each with its
 expected outcome worked out by hand, and each also checked against the oracle.
@@ -23,9 +25,10 @@ from hypothesis import strategies as st
 from oracle import ATTEMPT, FileOutcome, Store, json_value, load
 from test_cli_ingest import GOOD
 
+from tierwatch.ingest import load as load_module
 from tierwatch.ingest import store
 from tierwatch.ingest.config import load_config
-from tierwatch.ingest.load import IngestError, ingest_file
+from tierwatch.ingest.load import IngestError, ingest_file, ingest_small_files
 
 CONFIG = load_config(None)
 # each example is two or three files: about 2,500 files per run, some nine minutes
@@ -34,18 +37,37 @@ EXAMPLES = int(os.environ.get("TIERWATCH_ORACLE_EXAMPLES", "1000"))
 # --- what tierwatch makes of the files ----------------------------------------------------
 
 
-def tierwatch(files: list[tuple[str, bytes]], folder: Path) -> tuple[list[FileOutcome], Store]:
+def tierwatch(
+    files: list[tuple[str, bytes]], folder: Path, one_pass: bool = False
+) -> tuple[list[FileOutcome], Store]:
+    """What tierwatch stores of the files, loaded one at a time, or all in one pass of the
+    checks (`one_pass`: ingest_small_files, as a folder of small files loads)."""
     outcomes = []
+    paths = []
+    for i, (form, data) in enumerate(files):
+        paths.append(folder / f"f{i}.{form}")
+        paths[-1].write_bytes(data)
     with store.open_store(":memory:", read_only=False) as con:
-        for i, (form, data) in enumerate(files):
-            path = folder / f"f{i}.{form}"
-            path.write_bytes(data)
+        if one_pass:
+            passes = []
+            real = load_module._load_chunk
+            load_module._load_chunk = lambda *a: passes.append(1) or real(*a)
             try:
-                result = ingest_file(con, path, CONFIG)
+                results = dict(ingest_small_files(con, paths, CONFIG))
+            finally:
+                load_module._load_chunk = real
+            assert len(passes) <= 1
+        for path in paths:
+            try:
+                result = results[path] if one_pass else ingest_file(con, path, CONFIG)
+                if isinstance(result, IngestError):
+                    raise result
             except IngestError:
                 outcomes.append(FileOutcome(refused=True))
                 continue
-            file_id = con.execute("select max(file_id) from ingested_files").fetchone()[0]
+            file_id = con.execute(
+                "select file_id from ingested_files where path = ?", [str(path)]
+            ).fetchone()[0]
             rejects = dict(
                 con.execute(
                     "select line, field from rejects where file_id = ?", [file_id]
@@ -80,18 +102,24 @@ def tierwatch(files: list[tuple[str, bytes]], folder: Path) -> tuple[list[FileOu
     return outcomes, stored
 
 
-def agree(files: list[tuple[str, bytes]]) -> tuple[list[FileOutcome], Store]:
-    """tierwatch's outcome, after checking that it is the oracle's."""
-    with tempfile.TemporaryDirectory() as folder:
-        got, got_store = tierwatch(files, Path(folder))
+def agree(files: list[tuple[str, bytes]], ways=(False, True)) -> tuple[list[FileOutcome], Store]:
+    """tierwatch's outcome, after checking that it is the oracle's, loading the files one at
+    a time and (unless `ways` says otherwise) all in one pass."""
     want, want_store = load(files)
+    for one_pass in ways:
+        with tempfile.TemporaryDirectory() as folder:
+            got, got_store = tierwatch(files, Path(folder), one_pass)
+        _same(files, got, got_store, want, want_store)
+    return got, got_store
+
+
+def _same(files, got, got_store, want, want_store) -> None:
     for i, (g, w) in enumerate(zip(got, want, strict=True)):
         assert g == w, f"file {i} ({files[i][0]}):\n{files[i][1].decode('utf-8', 'replace')}"
     assert got_store.downstream == want_store.downstream
     assert got_store.attempts.keys() == want_store.attempts.keys()
     for key, content in want_store.attempts.items():
         assert got_store.attempts[key] == content, key
-    return got, got_store
 
 
 # --- generated files ----------------------------------------------------------------------
@@ -278,7 +306,19 @@ files = st.lists(
 )
 @given(files)
 def test_tierwatch_agrees_with_the_oracle_on_hostile_files(generated):
-    agree(generated)
+    agree(generated, ways=(False,))
+
+
+@settings(
+    max_examples=max(1, EXAMPLES // 4),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(files)
+def test_files_loaded_in_one_pass_agree_with_the_oracle(generated):
+    """The same files as one pass of the checks (a folder of small files): every file's
+    accounting, rejects and the store as the oracle has them, file after file."""
+    agree(generated, ways=(True,))
 
 
 # --- the probe's cases, by name -----------------------------------------------------------

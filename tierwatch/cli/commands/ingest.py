@@ -65,7 +65,9 @@ def ingest(paths, db, config_path, fmt, as_json):
     Each record is checked against log format v1 (docs/log-format.md). A bad record is
     not loaded: it is quarantined in the store's rejects table with its line and reason,
     and the file's good records still load. Loading a file again adds nothing. Each file
-    is loaded atomically.
+    is loaded atomically; small files (a folder of LiteLLM's one-object-per-call logs)
+    load many in one pass and transaction. Of more than 20 files, only those with rejects
+    are listed one by one (tierwatch files lists every file).
 
     Exit status: 0 when every record loaded or was a duplicate, 1 when some were rejected,
     2 for usage errors and files that cannot be read.
