@@ -31,6 +31,7 @@ import duckdb
 from tierwatch.ingest.config import Config
 from tierwatch.queries import drift, rollups, run
 from tierwatch.queries.costs import DAYS_PER_MONTH, realized_spend
+from tierwatch.queries.downstream import downstream_reporting
 from tierwatch.queries.filters import Filters
 from tierwatch.queries.labels import fmt_usd
 from tierwatch.queries.stats import SMALL_SAMPLE, ratio, small_sample, wilson
@@ -429,4 +430,6 @@ def build(
             "days": ctx.days,
         },
         "recommendations": recs,
+        # the rates weighed leave out the downstream failures of fleets that report none
+        **downstream_reporting(con, params),
     }

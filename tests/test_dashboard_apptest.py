@@ -190,6 +190,9 @@ def test_retiering_shows_the_recommendations_and_the_routing_table(db):
     ]
     heuristics = at.code[0].value
     assert heuristics.startswith("Routing heuristics from ")
+    # the sample's ops fleet reports no downstream outcomes: the page says what that leaves out
+    notes = [c.value for c in at.caption if c.value.startswith("Downstream: not reported by")]
+    assert len(notes) == 1 and "ops" in notes[0], notes
 
 
 def test_a_flag_set_on_the_page_is_stored_and_still_there_after_a_rerun(db):

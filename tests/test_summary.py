@@ -151,7 +151,12 @@ def test_fleets_that_report_no_downstream_outcome_are_named_not_counted_as_clean
     with open_store(db) as con:
         simulated = build_report(con, "simulate", DEFAULT, Filters.parse(), table="observed")
         optimised = build_report(con, "optimize", DEFAULT, Filters.parse())
-    for r, name in ((simulated, "simulate"), (optimised, "optimize")):
+        recommended = build_report(con, "recommendations", DEFAULT, Filters.parse())
+    for r, name in (
+        (simulated, "simulate"),
+        (optimised, "optimize"),
+        (recommended, "recommendations"),
+    ):
         assert (r["downstream_reported"], r["fleets_without_downstream"]) == (True, [None, "b"])
         assert (
             "Downstream: not reported by (no fleet), b; their tasks count as not failed "

@@ -9,6 +9,7 @@ import streamlit as st
 from tierwatch.dashboard import access, ui, writes
 from tierwatch.ingest.flags import FlagError
 from tierwatch.queries import routing_table as rt
+from tierwatch.queries.labels import downstream_caveat, fleet_label
 
 REASONS = [
     "tier_up",
@@ -46,6 +47,8 @@ else:
         caption="Each with its evidence (counts, rates, 95% intervals) and the estimated "
         "monthly cost change; small samples say so.",
     )
+    if caveat := downstream_caveat(recs, name=lambda f: ui.literal(fleet_label(f))):
+        st.caption(caveat)
     moves = [r for r in rows if r.get("to_tier") in ladder]
     if moves:
         with st.expander(

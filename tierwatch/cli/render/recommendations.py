@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tierwatch.cli.render.text import fmt_usd, format_table
+from tierwatch.queries.labels import downstream_caveat
 
 
 def _impact(usd: float | None) -> str:
@@ -29,6 +30,9 @@ def render(result: dict) -> str:
         ],
         recs,
     )
+    caveat = downstream_caveat(result)
+    if caveat:
+        table += "\n" + caveat
     if not recs:
         return table + "\n\nNo task type needs re-tiering on this evidence."
     details = []
