@@ -165,11 +165,20 @@ def upload_in_browser(page, url: str, path: Path) -> None:
 def flag_in_browser(page, task_type: str, tier: str) -> None:
     """Fill in the Re-tiering page's flag form (already open) for `task_type` and `tier`;
     the rest of the form (note, name) is the caller's."""
-    selectbox = page.locator('[data-testid="stSelectbox"]')
-    selectbox.filter(has_text="Task type").click()
+    open_selectbox(page, "Task type")
     page.get_by_role("option", name=task_type, exact=True).click()
-    selectbox.filter(has_text="Target tier").click()
+    open_selectbox(page, "Target tier")
     page.get_by_role("option", name=tier).click()
+
+
+def open_selectbox(page, label: str) -> None:
+    """Open the selectbox labelled `label`. It is brought to the middle of the window first:
+    the dropdown closes again when Playwright's own scroll-into-view moves the page under a
+    click on a box at the window's bottom edge (Streamlit 1.67)."""
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label)
+    box.evaluate("e => e.scrollIntoView({block: 'center'})")
+    time.sleep(0.3)
+    box.click()
 
 
 @pytest.fixture(scope="module")
