@@ -138,7 +138,7 @@ else:
     from tierwatch.ingest.config import load_config
     from tierwatch.ingest.load import ingest_paths
     report = ingest_paths(db, [src], load_config(config or None))
-    extra = report.totals
+    extra = {**report.totals, "errors": [e for _, e in report.errors]}
 print(json.dumps({"seconds": time.perf_counter() - t,
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, **extra}))
 """
@@ -168,6 +168,8 @@ def main() -> None:
     ):
         bare = run(bare_mode, src, args.out)
         ingest = run("ingest", src, args.out, config)
+        if ingest.get("errors"):  # a refused file is no measurement
+            sys.exit(f"{name}: tierwatch ingest refused it: {ingest['errors'][0]}")
         ratio = ingest["seconds"] / bare["seconds"]
         verdict = "met" if ratio <= TARGET else "MISSED"
         print(

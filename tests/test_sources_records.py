@@ -525,3 +525,81 @@ def test_spend_logs_answers_after_fallbacks_whose_failures_are_not_logged(tmp_pa
     out = run.stdout
     assert "2 calls were answered after Router fallbacks whose 3 failed calls" in out
     assert "LiteLLM's S3 or GCS logger" in out
+
+
+# --- read a line at a time --------------------------------------------------------------
+
+SPEND_COLUMNS = (
+    "request_id startTime endTime model model_group spend prompt_tokens completion_tokens "
+    "status metadata request_tags"
+).split()
+
+
+def _spend_json(row: tuple) -> dict:
+    """A SPEND_LOGS row as the /spend/logs API gives it: metadata and tags as JSON."""
+    record = dict(zip(SPEND_COLUMNS, row, strict=True))
+    record["metadata"] = json.loads(record["metadata"])
+    record["request_tags"] = json.loads(record["request_tags"])
+    return record
+
+
+def test_litellm_jsonl_is_read_a_line_at_a_time_and_its_bad_lines_quarantined(tmp_path):
+    r1, r2, r3 = (_spend_json(r) for r in SPEND_LOGS)
+    r2["response"] = "first\u2028second"  # a line separator inside a string is valid JSON
+    path = tmp_path / "spend.jsonl"
+    path.write_bytes(
+        b"\xef\xbb\xbf\n"  # line 1: a byte order mark and nothing else
+        + json.dumps(r1).encode()
+        + b"\n"  # line 2
+        + b'{"request_id": "r9", "spend"\n'  # line 3: cut off
+        + json.dumps(r2, ensure_ascii=False).encode()  # line 4: U+2028 as it is
+        + b"\n\n"  # line 5: blank
+        + json.dumps(r3).encode()  # line 6, with no newline at the end
+    )
+    f = ingest_paths(tmp_path / "t.duckdb", [str(path)], config(tmp_path)).files[0]
+    # the three calls are job-1's two attempts and r3's one; line 3 is the one reject
+    assert (f.format, f.read, f.loaded, f.rejected) == ("litellm", 4, 3, 1)
+    assert [(r.where, r.reason.split(" (")[0]) for r in f.rejects] == [("line 3", "not valid JSON")]
+    assert rows(
+        tmp_path / "t.duckdb", "select task_id, tier_path, escalations from tasks order by 1"
+    ) == [("job-1", ["haiku", "sonnet"], 1), ("r3", ["haiku"], 0)]
+
+
+def test_litellm_jsonl_whose_first_line_is_broken_keeps_the_rest(tmp_path):
+    path = tmp_path / "spend.jsonl"
+    path.write_text(
+        '{"request_id": "r0", "spend": 0.1,\n'
+        + "\n".join(json.dumps(_spend_json(r)) for r in SPEND_LOGS)
+        + "\n"
+    )
+    f = ingest_paths(tmp_path / "t.duckdb", [str(path)], config(tmp_path)).files[0]
+    assert (f.format, f.loaded, f.rejected) == ("litellm", 3, 1)
+    assert [r.where for r in f.rejects] == ["line 1"]
+
+
+def test_a_spend_logs_page_on_one_line_is_one_document(tmp_path):
+    path = tmp_path / "page.json"  # an API page saved as it came: no newline at its end
+    path.write_text(json.dumps({"data": [_spend_json(r) for r in SPEND_LOGS], "total": 3}))
+    f = ingest_paths(tmp_path / "t.duckdb", [str(path)], config(tmp_path)).files[0]
+    assert (f.format, f.read, f.loaded, f.rejected) == ("litellm", 3, 3, 0)
+
+
+def test_a_litellm_line_past_max_record_mb_refuses_its_file(tmp_path):
+    from test_hostile_ingest import refused, tierwatch
+
+    (tmp_path / "tierwatch.toml").write_text("max_record_mb = 1\n")
+    big = {**_spend_json(SPEND_LOGS[2]), "response": "n" * 1_100_000}
+    lines = [json.dumps(_spend_json(SPEND_LOGS[0])), json.dumps(big)]
+    (tmp_path / "spend.jsonl").write_text("\n".join(lines) + "\n")
+    run = tierwatch("ingest", "spend.jsonl", "--config", "tierwatch.toml", cwd=tmp_path)
+    refused(run, "spend.jsonl: line 2 is longer than 1 MB", "max_record_mb")
+    with (tmp_path / "spend.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow([*SPEND_COLUMNS, "response"])
+        w.writerow([*SPEND_LOGS[0], ""])
+        w.writerow([*SPEND_LOGS[2], "n" * 1_100_000])
+    run = tierwatch("ingest", "spend.csv", "--config", "tierwatch.toml", cwd=tmp_path)
+    refused(run, "spend.csv: line 3 is longer than 1 MB")
+    assert not (tmp_path / "tierwatch.duckdb").exists() or rows(
+        tmp_path / "tierwatch.duckdb", "select count(*) from attempts"
+    ) == [(0,)]

@@ -13,13 +13,13 @@ fact, in order of preference, overridable under `[sources.NAME]` in tierwatch.to
 from __future__ import annotations
 
 import copy
-import io
+import csv
 import json
 import re
 import tomllib
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -137,6 +137,13 @@ def detect(path: Path) -> str | None:
             return _classify(json.loads(stripped))
         except json.JSONDecodeError:
             pass
+        # JSONL whose first line is broken: the first whole line after it that is JSON
+        for later in stripped.split("\n")[1:-1]:  # the last may be cut by the sniff
+            try:
+                record = json.loads(later)
+            except json.JSONDecodeError:
+                continue
+            return _classify(record)
         # a page of an export on one line, longer than the sniff ({"data": [...], "meta": ..}
         # as Langfuse's and LiteLLM's APIs page them): classify its first element
         page = _PAGE_DATA.search(stripped)
@@ -200,13 +207,13 @@ def read(
     if source == "otlp":
         yield from _read_otlp(path, label, tier_of, overrides, skipped, limits or Limits(), stored)
         return
+    limits = limits or Limits()
     try:
         with open_input(path, limits=limits) as f:
-            data = f.read()
+            calls, bad, counts = _records(source, f, label, m[source], tier_of, limits)
     except (OSError, EOFError, zlib.error) as e:
         raise SourceError(f"{label}: cannot be read ({e})") from None
-    calls, bad, counts = _records(source, data, label, path, m[source], tier_of)
-    folded = list(attempts(calls, tier_of, _after(calls, stored, named_only=False)))
+    folded = attempts(calls, tier_of, _after(calls, stored, named_only=False))
     yield from _numbered(folded, bad, counts, skipped)
 
 
@@ -240,7 +247,7 @@ def _after(calls: list[Call], stored: StoredAttempts | None, named_only: bool, k
     return stored(first, {c.call_id for c in calls}) if first else None
 
 
-def _numbered(folded: list[Folded], bad: list, counts: Counter, skipped: Counter, start=0):
+def _numbered(folded: Iterable[Folded], bad: list, counts: Counter, skipped: Counter, start=0):
     skipped.update(counts)
     n = start
     for b in bad:
@@ -408,25 +415,28 @@ def _is_text(data: bytes) -> bool:
     return head[:1] in (b"{", b"[") or not head
 
 
-def _records(source: str, data: bytes, label: str, path: Path, m: dict, tier_of):
-    items, bad = _record_items(data, label, path)
+def _records(source: str, f, label: str, m: dict, tier_of, limits: Limits):
+    """The calls of a LiteLLM or Langfuse file read from `f`, its bad lines, and what it
+    skipped. A LiteLLM record becomes its call as it is read, so memory holds the calls,
+    not the file; Langfuse needs every observation at hand (a generation's agent is found
+    up its parent chain)."""
     counts: Counter = Counter()
-    calls: list[Call]
+    bad: list = []
     if source == "litellm":
-        calls = []
-        for where, rec in items:
+        calls: list[Call] = []
+        for where, rec in _record_items(f, label, limits, bad):
             if records.is_litellm(rec):
                 calls.append(records.litellm_call(rec, where, m, tier_of))
             else:
                 bad.append(otlp.BadLine(_line_of(where), json.dumps(rec)[:10_000], _not(source)))
-    else:
-        good = []
-        for where, rec in items:
-            if records.is_langfuse(rec):
-                good.append((where, rec))
-            else:
-                bad.append(otlp.BadLine(_line_of(where), json.dumps(rec)[:10_000], _not(source)))
-        calls, counts = records.langfuse_calls(good, m)
+        return calls, bad, counts
+    good = []
+    for where, rec in _record_items(f, label, limits, bad):
+        if records.is_langfuse(rec):
+            good.append((where, rec))
+        else:
+            bad.append(otlp.BadLine(_line_of(where), json.dumps(rec)[:10_000], _not(source)))
+    calls, counts = records.langfuse_calls(good, m)
     return calls, bad, counts
 
 
@@ -443,39 +453,102 @@ def _line_of(where: str) -> int:
     return int(m.group()) if m else 0
 
 
-def _record_items(data: bytes, label: str, path: Path):
-    """(where, record) of a JSONL, JSON array, API page or CSV file, and the bad lines."""
-    text = data.decode("utf-8-sig", errors="replace")
+def _record_items(f, label: str, limits: Limits, bad: list) -> Iterator[tuple[str, dict]]:
+    """(where, record) of a JSONL, JSON array, API page or CSV file read from `f`, one at a
+    time; its bad lines are added to `bad`. JSONL (a record or an API page a line) and CSV
+    are read a line at a time, so memory does not grow with the file; a JSON document (an
+    array, one page, pretty-printed) is read whole."""
+    head: list[bytes] = []  # the lines read to tell the form, blank ones first
+    line = f.readline(limits.record_bytes + 1).removeprefix(b"\xef\xbb\xbf")
+    while line and not line.strip():
+        head.append(line)
+        line = f.readline(limits.record_bytes + 1)
+    if not line:
+        return
+    head.append(line)
+    start = line.lstrip()[:1]
+    if start not in (b"[", b"{"):
+        if len(line) > limits.record_bytes:
+            raise limits.record_too_long(label, f"line {len(head)}")
+        yield from _csv_items(_text_lines(f, limits, label, head))
+        return
+    if len(line) > limits.record_bytes:  # one document on one line (json.dump writes so)
+        yield from _whole_items(_decoded(b"".join(head) + f.read()), label, bad)
+        return
+    first = _decoded(line)
+    try:
+        doc = json.loads(first) if start == b"{" else None
+    except json.JSONDecodeError:
+        doc = None
+    if doc is None:  # an array, or a document over many lines: read whole
+        yield from _whole_items(_decoded(b"".join(head) + f.read()), label, bad)
+        return
+    number = len(head)
+    while (line := _line(f, limits, label, number + 1)) and not line.strip():
+        number += 1
+    if not line:  # a single document on one line: its records, as a document's
+        yield from _document_items(doc)
+        return
+    yield from _jsonl_items(len(head), first, bad)
+    number += 1
+    yield from _jsonl_items(number, _decoded(line), bad)
+    while line := _line(f, limits, label, number + 1):
+        number += 1
+        yield from _jsonl_items(number, _decoded(line), bad)
+
+
+def _decoded(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace")
+
+
+def _document_items(doc) -> Iterator[tuple[str, dict]]:
+    rows = doc if isinstance(doc, list) else doc.get("data", [doc])
+    for i, r in enumerate(rows, start=1):
+        yield f"record {i}", r
+
+
+def _jsonl_items(number: int, line: str, bad: list) -> Iterator[tuple[str, dict]]:
+    if not line.strip():
+        return
+    try:
+        doc = json.loads(line)
+    except json.JSONDecodeError as e:
+        bad.append(otlp.BadLine(number, line.rstrip("\r\n")[:10_000], f"not valid JSON ({e.msg})"))
+        return
+    if isinstance(doc, dict) and isinstance(doc.get("data"), list):
+        for i, r in enumerate(doc["data"], start=1):
+            yield f"line {number} record {i}", r
+    else:
+        yield f"line {number}", doc
+
+
+def _whole_items(text: str, label: str, bad: list) -> Iterator[tuple[str, dict]]:
+    """A file whose first line is not a JSON value of its own: one document, or JSONL whose
+    first line is broken."""
     stripped = text.lstrip()
-    bad: list = []
-    items: list[tuple[str, dict]] = []
-    if stripped.startswith("[") or (stripped.startswith("{") and "\n{" not in stripped):
+    if stripped.startswith("[") or "\n{" not in stripped:
         try:
             doc = json.loads(stripped)
         except json.JSONDecodeError as e:
             raise SourceError(f"{label}: not valid JSON ({e})") from None
-        rows = doc if isinstance(doc, list) else doc.get("data", [doc])
-        for i, r in enumerate(rows, start=1):
-            items.append((f"record {i}", r))
-        return items, bad
-    if stripped.startswith("{"):
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                doc = json.loads(line)
-            except json.JSONDecodeError as e:
-                bad.append(otlp.BadLine(number, line[:10_000], f"not valid JSON ({e.msg})"))
-                continue
-            if isinstance(doc, dict) and isinstance(doc.get("data"), list):
-                for i, r in enumerate(doc["data"], start=1):
-                    items.append((f"line {number} record {i}", r))
-            else:
-                items.append((f"line {number}", doc))
-        return items, bad
-    import csv
+        yield from _document_items(doc)
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        yield from _jsonl_items(number, line, bad)
 
-    reader = csv.DictReader(io.StringIO(text))
+
+def _text_lines(f, limits: Limits, label: str, head: list[bytes]) -> Iterator[str]:
+    """The file's lines as text, the ones already read (`head`) first; InputLimit past the
+    record limit, as for every other line-based file."""
+    number = len(head)
+    for raw in head:
+        yield _decoded(raw)
+    while raw := _line(f, limits, label, number + 1):
+        number += 1
+        yield _decoded(raw)
+
+
+def _csv_items(lines: Iterator[str]) -> Iterator[tuple[str, dict]]:
+    reader = csv.DictReader(lines)
     for row in reader:
-        items.append((f"line {reader.line_num}", {k: v for k, v in row.items() if v != ""}))
-    return items, bad
+        yield f"line {reader.line_num}", {k: v for k, v in row.items() if v != ""}

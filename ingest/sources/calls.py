@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 
-@dataclass
+@dataclass(slots=True)
 class Call:
     """One model call, as a source read it. Absent facts are None."""
 
@@ -58,7 +58,7 @@ class Call:
     extra: dict = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class Folded:
     """One attempt record (log format v1) and where its first call is."""
 
