@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import functools
 import math
 import os
 import re
@@ -146,6 +147,12 @@ class Access:
         return None
 
 
+NO_TIER_ADVICE = (
+    "give tier, add a models glob to the tier in tierwatch.toml, or choose a named ladder there "
+    '(ladder = "openai", "google", "anthropic" or "mixed")'
+)
+
+
 @dataclass(frozen=True)
 class Config:
     tiers: tuple[Tier, ...]
@@ -188,6 +195,15 @@ class Config:
             if any(fnmatch.fnmatchcase(model.lower(), g.lower()) for g in t.models):
                 return t.name
         return None
+
+    def no_tier_advice(self, model: str) -> str:
+        """What to do about a call whose `model` maps to no tier of this ladder: the named
+        ladders that do map it, by name, else the ways to give a tier."""
+        others = {n: t for n, t in ladders_for_model(model).items() if n != self.ladder_name}
+        if not others:
+            return NO_TIER_ADVICE
+        maps = "; ".join(f'ladder = "{n}" maps it to {t}' for n, t in others.items())
+        return f"in tierwatch.toml, {maps}; or give tier, or add a models glob to a tier"
 
 
 def _number(raw: dict, key: str, where: str, *, default: float | None = None) -> float:
@@ -235,10 +251,26 @@ MODEL_PRICES = ("tiers", "library")
 
 def named_ladders() -> dict[str, list[dict]]:
     """The ladders of ingest/ladders.toml, by name."""
+    return tomllib.loads(_ladders_text())
+
+
+@functools.cache
+def _ladders_text() -> str:
     from importlib import resources
 
-    text = (resources.files("tierwatch.ingest") / "ladders.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)
+    return (resources.files("tierwatch.ingest") / "ladders.toml").read_text(encoding="utf-8")
+
+
+@functools.cache
+def ladders_for_model(model: str) -> dict[str, str]:
+    """The named ladders that map `model` to a tier, and the tier each maps it to."""
+    out = {}
+    for name, tiers in named_ladders().items():
+        for t in tiers:
+            if any(fnmatch.fnmatchcase(model.lower(), g.lower()) for g in t["models"]):
+                out[name] = t["name"]
+                break
+    return out
 
 
 def _ladder_tiers(name, source: str) -> list[dict]:

@@ -739,10 +739,15 @@ def _load_chunk(
         ).fetchall()
         if r[0] is not None
     ]
-    mapping = [(m, config.tier_for_model(m)) for m in models]
-    con.execute("create or replace temp table model_tier (model varchar, tier varchar)")
+    mapping = []
+    for m in models:
+        tier = config.tier_for_model(m)
+        mapping.append((m, tier, None if tier else config.no_tier_advice(m)))
+    con.execute(
+        "create or replace temp table model_tier (model varchar, tier varchar, advice varchar)"
+    )
     if mapping:
-        con.executemany("insert into model_tier values (?, ?)", mapping)
+        con.executemany("insert into model_tier values (?, ?, ?)", mapping)
 
     # records that are not JSON objects at all never reach the field checks, nor do records
     # that name a field twice (JSON readers disagree on which value wins)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from tierwatch.ingest.config import NO_TIER_ADVICE
+
 SCHEMA_FILE = "log_format_v1.schema.json"
 
 
@@ -328,7 +330,8 @@ def paths() -> tuple[str, ...]:
 
 @cache
 def check_sql() -> str:
-    """SQL over temp table `stage(line, raw, doc, typed, parse_error)` and `model_tier`.
+    """SQL over temp table `stage(line, raw, doc, typed, parse_error)` and
+    `model_tier(model, tier, advice)` (advice: what to do when the model maps to no tier).
 
     Parameter: $ladder (tier names, cheapest first). Yields one row per record with
     `kind` (attempt / downstream_failure), `problem` (struct field, reason; null when the
@@ -355,9 +358,8 @@ def check_sql() -> str:
         (
             f"{tier} is null and model_tier.tier is null",
             "{'field': 'tier', 'reason': 'tier is missing and model \"' || "
-            f"{model} || '\" matches no tier''s models; give tier, add a models glob to "
-            'the tier in tierwatch.toml, or choose a named ladder there (ladder = "openai", '
-            '"google", "anthropic" or "mixed")\'}',
+            f"{model} || '\" matches no tier''s models; ' || "
+            f"coalesce(model_tier.advice, {sql_literal(NO_TIER_ADVICE)})}}",
         ),
     ]
     attempt_problem, a = _problem_expr(attempt_fields(), names, {"tier": missing_tier})

@@ -124,6 +124,58 @@ def test_bad_record_is_rejected_with_its_reason(tmp_path, record, reason):
     assert reason in single_reject(tmp_path, record)
 
 
+@pytest.mark.parametrize(
+    ("model", "advice"),
+    [
+        # ingest/ladders.toml: "*mistral-large*" is a model of the mixed ladder's medium tier,
+        # and of no other ladder
+        ("mistral-large", 'in tierwatch.toml, ladder = "mixed" maps it to medium; or give tier'),
+        # "*flash*" is google's flash (flash-lite's globs do not match), "*flash*" mixed's small
+        (
+            "vertex_ai/gemini-2.5-flash",
+            'ladder = "google" maps it to flash; ladder = "mixed" maps it to small; or give',
+        ),
+        # no ladder knows it: every way to give a tier
+        ("acme-7b", "give tier, add a models glob to the tier in tierwatch.toml, or choose a"),
+    ],
+)
+def test_a_model_of_no_tier_is_told_which_named_ladder_maps_it(tmp_path, model, advice):
+    reason = single_reject(tmp_path, rec(tier=..., model=model))
+    assert reason.startswith(f'tier is missing and model "{model}" matches no tier\'s models; ')
+    assert advice in reason
+
+
+def test_a_family_ladder_maps_no_other_familys_models():
+    """Each of the one-family ladders leaves the other families' models unmapped (their
+    representatives and dated, prefixed ids), so a mixed fleet's stray model is a reject
+    naming the right ladder, not an attempt on a wrong tier."""
+    family = {
+        "anthropic": [
+            "claude-haiku-4-5",
+            "anthropic/claude-sonnet-4-5-20250929",
+            "claude-opus-4-1",
+        ],
+        "openai": ["gpt-4.1-mini-2025-04-14", "gpt-4o", "o3-2025-04-16", "openai/gpt-5"],
+        "google": ["gemini-2.5-flash-lite", "vertex_ai/gemini-2.5-flash", "gemini-2.5-pro"],
+    }
+    for ladder, own in family.items():
+        config = parse_config({"ladder": ladder}, "test")
+        assert all(config.tier_for_model(m) for m in own), ladder
+        strays = [m for f, ms in family.items() if f != ladder for m in ms]
+        assert {m: config.tier_for_model(m) for m in strays if config.tier_for_model(m)} == {}
+
+
+def test_the_ladder_in_use_is_not_offered_again(tmp_path):
+    (tmp_path / "tierwatch.toml").write_text('ladder = "openai"\n')
+    config = load_config(tmp_path / "tierwatch.toml")
+    assert config.tier_for_model("gemini-2.5-pro") is None
+    # "*gemini*pro*" is google's pro and mixed's medium; openai, in use, is not named
+    assert config.no_tier_advice("gemini-2.5-pro") == (
+        'in tierwatch.toml, ladder = "google" maps it to pro; ladder = "mixed" maps it to '
+        "medium; or give tier, or add a models glob to a tier"
+    )
+
+
 def test_every_problem_of_a_record_is_named(tmp_path):
     reason = single_reject(tmp_path, rec(input_tokens=-1, tier="xl", ts="soon"))
     # in the schema's field order: ts, tier, input_tokens
