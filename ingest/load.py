@@ -1195,8 +1195,9 @@ def _file_facts(con: duckdb.DuckDBPyConnection, entries: list[_Entry], config: C
         return
     ids = {"file_ids": list(of)}
     for file_id, *counts in con.execute(
-        "select file_id, count(planner_tier), count(confidence), count(downstream_failure) "
-        "from attempts where list_contains($file_ids, file_id) group by file_id",
+        "select a.file_id, count(planner_tier), count(confidence), count(downstream_failure) "
+        "+ (select count(*) from downstream_failures as d where d.file_id = a.file_id) "
+        "from attempts as a where list_contains($file_ids, a.file_id) group by a.file_id",
         ids,
     ).fetchall():
         of[file_id].missing = [why for (_, why), n in zip(_FACTS, counts, strict=True) if n == 0]

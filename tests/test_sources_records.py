@@ -9,6 +9,7 @@ expected numbers worked out below.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import os
 import subprocess
@@ -603,3 +604,126 @@ def test_a_litellm_line_past_max_record_mb_refuses_its_file(tmp_path):
     assert not (tmp_path / "tierwatch.duckdb").exists() or rows(
         tmp_path / "tierwatch.duckdb", "select count(*) from attempts"
     ) == [(0,)]
+
+
+# --- Langfuse scores ----------------------------------------------------------------------
+
+
+def _obs(oid, trace, kind, at, parent=None, model=None, **more):
+    o = {"id": oid, "traceId": trace, "type": kind, "name": "chat", "startTime": at}
+    if parent:
+        o["parentObservationId"] = parent
+    if model:
+        o.update(model=model, usageDetails={"input": 100, "output": 10}, endTime=at)
+    return {**o, **more}
+
+
+def _score(sid, trace, name, observation=None, kind="BOOLEAN", value=0.0, label=None, at=None):
+    """A score as Langfuse's own API types write it (the SDK's generated models)."""
+    from langfuse.api.commons.types import score as types
+
+    made = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
+    cls = {
+        "BOOLEAN": types.Score_Boolean,
+        "CATEGORICAL": types.Score_Categorical,
+        "NUMERIC": types.Score_Numeric,
+    }[kind]
+    fields = {"string_value": label} if label is not None else {}
+    score = cls(
+        id=sid,
+        trace_id=trace,
+        observation_id=observation,
+        name=name,
+        source="EVAL",
+        timestamp=at or made,
+        created_at=made,
+        updated_at=made,
+        environment="default",
+        value=value,
+        **fields,
+    )
+    return json.loads(score.json())
+
+
+def test_langfuse_scores_and_verdicts_of_traces_exported_with_them(tmp_path):
+    pytest.importorskip("langfuse")
+    t = "2026-03-02T09:00:0"
+    mini, full = "gpt-4.1-mini-2025-04-14", "gpt-4.1"
+    tr1 = {  # /api/public/traces/tr1: the trace with its observations and scores
+        "id": "tr1",
+        "observations": [
+            _obs("a1", "tr1", "AGENT", t + "0Z"),
+            _obs("g1", "tr1", "GENERATION", t + "1Z", "a1", mini),
+            _obs("g2", "tr1", "GENERATION", t + "5Z", "a1", full),
+        ],
+        "scores": [
+            # g1 failed the check, but the task went on to g2: no downstream failure
+            _score("s1", "tr1", "correctness", "g1", label="False"),
+            # a number is no pass or fail
+            _score("s2", "tr1", "helpfulness", kind="NUMERIC", value=0.2),
+            # the trace's output (g2, its last call) judged wrong an hour later
+            _score(
+                "s3",
+                "tr1",
+                "correctness",
+                kind="CATEGORICAL",
+                label="incorrect",
+                at=dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC),
+            ),
+        ],
+    }
+    tr2 = {
+        "id": "tr2",
+        "observations": [
+            _obs("b1", "tr2", "AGENT", t + "0Z"),
+            _obs("h1", "tr2", "GENERATION", t + "2Z", "b1", mini),
+        ],
+        # on the agent run, which ends with h1: passed
+        "scores": [_score("s4", "tr2", "correctness", "b1", value=1.0, label="True")],
+    }
+    orphan = _score("s5", "tr9", "correctness", "zz", label="False")
+    tr3 = {  # the fleet's own reviewer rejected k1 (a verdict in its metadata): k2 retried
+        "id": "tr3",
+        "observations": [
+            _obs("c1", "tr3", "AGENT", t + "0Z"),
+            _obs("k1", "tr3", "GENERATION", t + "1Z", "c1", mini, metadata={"verdict": "reject"}),
+            _obs("k2", "tr3", "GENERATION", t + "4Z", "c1", full),
+        ],
+    }
+    path = tmp_path / "traces.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in (tr1, tr2, orphan, tr3)) + "\n")
+    cfg = config(tmp_path, 'ladder = "openai"\n')
+    f = ingest_paths(tmp_path / "t.duckdb", [str(path)], cfg).files[0]
+    # attempts: g1, g2 (one run, two tiers), h1, k1, k2; one downstream failure (s3);
+    # skipped: 3 agent runs, s1, s2, s4; rejected: s5
+    assert (f.format, f.read, f.loaded, f.rejected, f.skipped) == ("langfuse", 13, 6, 1, 6)
+    assert f.skipped_kinds["scores that passed"] == 1
+    assert f.skipped_kinds["failing scores of calls their task went on from"] == 1
+    # the scores' downstream failure counts as the file saying what failed downstream
+    assert f.missing == [
+        "failure by planner tier needs tierwatch.planner.tier",
+        "calibration needs tierwatch.confidence",
+    ]
+    (reject,) = f.rejects
+    assert reject.where == "line 3"
+    assert "score s5 (correctness) is on observation zz of trace tr9" in reject.reason
+    db = tmp_path / "t.duckdb"
+    assert rows(
+        db,
+        "select task_id, tier_path, first_status, downstream_failure, "
+        "strftime(downstream_detected_at, '%H:%M') from tasks order by 1",
+    ) == [
+        ("tr1/a1", ["mini", "standard"], "ok", True, "10:00"),
+        ("tr2/b1", ["mini"], "ok", False, None),
+        ("tr3/c1", ["mini", "standard"], "failed", False, None),
+    ]
+    assert rows(db, "select detected_by from downstream_failures") == [
+        ("langfuse score correctness",)
+    ]
+    assert rows(
+        db, "select escalation_reason from attempts where task_id = 'tr3/c1' and attempt = 2"
+    ) == [("reviewer_reject",)]
+    # loaded again: every record a duplicate, the downstream failure too
+    again = ingest_paths(db, [str(path)], cfg).files[0]
+    assert (again.loaded, again.duplicates, again.rejected) == (0, 6, 1)
+    assert rows(db, "select count(*) from downstream_failures") == [(1,)]

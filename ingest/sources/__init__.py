@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import itertools
 import json
 import re
 import tomllib
@@ -95,7 +96,10 @@ def _classify(record) -> str | None:
         record = record["data"][0]
     if records.is_litellm(record):
         return "litellm"
-    if records.is_langfuse(record):
+    parts = records.trace_parts(record)  # a Langfuse trace with its observations
+    if parts:
+        record = parts[0][1]
+    if records.is_langfuse(record) or records.is_langfuse_score(record):
         return "langfuse"
     return None
 
@@ -210,10 +214,12 @@ def read(
     limits = limits or Limits()
     try:
         with open_input(path, limits=limits) as f:
-            calls, bad, counts = _records(source, f, label, m[source], tier_of, limits)
+            calls, bad, counts, failures = _records(source, f, label, m[source], tier_of, limits)
     except (OSError, EOFError, zlib.error) as e:
         raise SourceError(f"{label}: cannot be read ({e})") from None
-    folded = attempts(calls, tier_of, _after(calls, stored, named_only=False))
+    folded = itertools.chain(
+        attempts(calls, tier_of, _after(calls, stored, named_only=False)), failures
+    )
     yield from _numbered(folded, bad, counts, skipped)
 
 
@@ -416,10 +422,12 @@ def _is_text(data: bytes) -> bool:
 
 
 def _records(source: str, f, label: str, m: dict, tier_of, limits: Limits):
-    """The calls of a LiteLLM or Langfuse file read from `f`, its bad lines, and what it
-    skipped. A LiteLLM record becomes its call as it is read, so memory holds the calls,
-    not the file; Langfuse needs every observation at hand (a generation's agent is found
-    up its parent chain)."""
+    """The calls of a LiteLLM or Langfuse file read from `f`, its bad lines, what it
+    skipped, and the downstream failures its Langfuse scores found (records.langfuse_scores).
+    A LiteLLM record becomes its call as it is read, so memory holds the calls, not the
+    file; Langfuse needs every observation at hand (a generation's agent is found up its
+    parent chain, a score's call by its observation or trace). A Langfuse trace with its
+    observations and scores (the API's /traces/{id}) is read as its parts."""
     counts: Counter = Counter()
     bad: list = []
     if source == "litellm":
@@ -429,21 +437,30 @@ def _records(source: str, f, label: str, m: dict, tier_of, limits: Limits):
                 calls.append(records.litellm_call(rec, where, m, tier_of))
             else:
                 bad.append(otlp.BadLine(_line_of(where), json.dumps(rec)[:10_000], _not(source)))
-        return calls, bad, counts
-    good = []
+        return calls, bad, counts, []
+    good, scores = [], []
     for where, rec in _record_items(f, label, limits, bad):
-        if records.is_langfuse(rec):
-            good.append((where, rec))
-        else:
-            bad.append(otlp.BadLine(_line_of(where), json.dumps(rec)[:10_000], _not(source)))
+        for at, part in records.trace_parts(rec) or [("", rec)]:
+            at = f"{where}, {at}" if at else where
+            if records.is_langfuse(part):
+                good.append((at, part))
+            elif records.is_langfuse_score(part):
+                scores.append((at, part))
+            else:
+                bad.append(otlp.BadLine(_line_of(at), json.dumps(part)[:10_000], _not(source)))
     calls, counts = records.langfuse_calls(good, m)
-    return calls, bad, counts
+    found, refused, scored = records.langfuse_scores(scores, calls, good, m)
+    counts.update(scored)
+    for at, raw, reason in refused:
+        bad.append(otlp.BadLine(_line_of(at), raw, reason))
+    failures = [Folded(record=d["record"], locator=d["at"], calls=1) for d in found]
+    return calls, bad, counts, failures
 
 
 def _not(source: str) -> str:
     what = {
         "litellm": "a LiteLLM record (StandardLoggingPayload or LiteLLM_SpendLogs row)",
-        "langfuse": "a Langfuse observation (no traceId or type)",
+        "langfuse": "a Langfuse observation or score (no traceId, or no type or value)",
     }[source]
     return f"not {what}, though the file's first record is one"
 

@@ -274,6 +274,7 @@ def langfuse_calls(observations: list[tuple[str, dict]], m: dict) -> tuple[list[
                 cached_input_tokens=integer(pick(o, m["cached_input_tokens"])),
                 cost_usd=number(pick(o, m["cost_usd"])),
                 status="error" if level == "ERROR" else "ok",
+                evaluation_failed=verdict_of(_verdict_label(o, agent, m), m),
                 escalation_reason=_text(pick(o, m["escalation_reason"])),
                 downstream_failure=boolean(pick(o, m["downstream_failure"])),
                 planner_tier=_text(pick(o, m["planner_tier"])),
@@ -285,3 +286,165 @@ def langfuse_calls(observations: list[tuple[str, dict]], m: dict) -> tuple[list[
             )
         )
     return calls, skipped
+
+
+# --- Langfuse scores ---------------------------------------------------------------------
+
+
+def _verdict_label(o: dict, agent: dict | None, m: dict):
+    label = pick(o, m["verdict"])
+    return pick(agent, m["verdict"]) if label is None and agent is not None else label
+
+
+def is_langfuse_score(record) -> bool:
+    """A Langfuse score (the public API's /scores, or a trace's `scores`): an evaluation of
+    a trace or one of its observations."""
+    return (
+        isinstance(record, dict)
+        and "traceId" in record
+        and "name" in record
+        and "type" not in record
+        and ("dataType" in record or "value" in record or "stringValue" in record)
+    )
+
+
+def trace_parts(record) -> list[tuple[str, dict]] | None:
+    """A Langfuse trace with its observations and scores (the public API's
+    /traces/{id}), as ("observation i" / "score i", record) with the trace's id on each;
+    None when the record is not one."""
+    if not isinstance(record, dict) or "traceId" in record:
+        return None
+    observations = record.get("observations")
+    if not isinstance(observations, list) or not any(isinstance(o, dict) for o in observations):
+        return None
+    trace = record.get("id")
+    parts = []
+    for kind in ("observations", "scores"):
+        items = record.get(kind) if isinstance(record.get(kind), list) else []
+        for i, item in enumerate(items, start=1):
+            if isinstance(item, dict):
+                if trace is not None and "traceId" not in item:
+                    item = {**item, "traceId": trace}
+                parts.append((f"{kind[:-1]} {i}", item))
+    return parts
+
+
+def score_verdict(score: dict, m: dict) -> bool | None:
+    """True when the score says the output failed, False when it passed, None when it is
+    no verdict: a numeric score, or a label in neither of the mapping's lists. A BOOLEAN
+    score is 0 (failed) or 1 (passed); a CATEGORICAL one its label."""
+    kind = str(score.get("dataType") or "").upper()
+    value, label = score.get("value"), score.get("stringValue")
+    if (kind == "BOOLEAN" or isinstance(value, bool)) and value in (0, 1):
+        return value == 0
+    if kind in {"NUMERIC", "TEXT", "CORRECTION"}:  # a number, a comment, a corrected output
+        return None
+    if label is None and isinstance(value, str):
+        label = value
+    return verdict_of(label, m)
+
+
+def verdict_of(label, m: dict) -> bool | None:
+    """A pass/fail label (a score's, or a `verdict` in an observation's metadata) as
+    failed (True) or passed (False); None when it is in neither of the mapping's lists."""
+    if label is None:
+        return None
+    text = str(label).strip().lower()
+    if text in {x.lower() for x in m["score_fail_labels"]}:
+        return True
+    if text in {x.lower() for x in m["score_pass_labels"]}:
+        return False
+    return None
+
+
+def _call_order(c: Call):
+    return (c.start is None, c.start or 0.0, c.call_id)
+
+
+def langfuse_scores(
+    scores: list[tuple[str, dict]],
+    calls: list[Call],
+    observations: list[tuple[str, dict]],
+    m: dict,
+) -> tuple[list[dict], list[tuple[str, str, str]], Counter]:
+    """What the file's scores say of its tasks. A score that fails the output a task ended
+    with (the scored generation is the task's last call, or the scored agent run or trace
+    ends with it) is a downstream-failure record of that task: the evaluation found the
+    accepted output wrong. Scores that pass, that are no verdict (numeric, or an unknown
+    label), that are not among `score_names`, or that judge a call the task went on from,
+    are counted by kind. A verdict on an observation or trace the file does not hold is a
+    reject (where, raw, reason): its task cannot be named.
+
+    Returns (downstream-failure records with their locator, rejects, skipped counts)."""
+    names = set(m["score_names"])
+    parent = {o.get("id"): o.get("parentObservationId") for _, o in observations if o.get("id")}
+    by_call = {c.call_id: c for c in calls}
+    by_trace: dict[str, list[Call]] = {}
+    for c in sorted(calls, key=_call_order):
+        by_trace.setdefault(c.extra.get("langfuse.trace_id") or "", []).append(c)
+    last_of_task: dict[tuple[str, str], Call] = {}
+    for c in sorted(calls, key=_call_order):
+        last_of_task[(c.task_id or c.task_key, c.role or "executor")] = c
+
+    def under(call: Call, oid: str) -> bool:
+        seen, cur = set(), parent.get(call.call_id)
+        while cur is not None and cur not in seen:
+            if cur == oid:
+                return True
+            seen.add(cur)
+            cur = parent.get(cur)
+        return False
+
+    def scored(s: dict) -> Call | None:
+        trace, oid = _text(s.get("traceId")) or "", _text(s.get("observationId"))
+        if oid is None:
+            return (by_trace.get(trace) or [None])[-1]
+        if oid in by_call:
+            return by_call[oid]
+        below = [c for c in by_trace.get(trace, []) if under(c, oid)]
+        return below[-1] if below else None
+
+    out: list[dict] = []
+    rejects: list[tuple[str, str, str]] = []
+    skipped: Counter = Counter()
+    for where, s in scores:
+        name = _text(s.get("name")) or ""
+        if names and name not in names:
+            skipped["scores not named in score_names"] += 1
+            continue
+        failed = score_verdict(s, m)
+        if failed is None:
+            skipped["scores that are no pass or fail verdict (numeric, or another label)"] += 1
+            continue
+        sid = _text(s.get("id")) or where
+        call = scored(s)
+        if call is None:
+            on = s.get("observationId") or "its trace"
+            rejects.append(
+                (
+                    where,
+                    json.dumps(s, default=str)[:10_000],
+                    f"score {sid} ({name}) is on observation {on} of trace {s.get('traceId')}, "
+                    "whose model calls this file does not hold; tierwatch reads a score with "
+                    "the observations it scores: export them into one file (docs/sources.md)",
+                )
+            )
+            continue
+        if not failed:
+            skipped["scores that passed"] += 1
+            continue
+        task = (call.task_id or call.task_key, call.role or "executor")
+        if last_of_task.get(task) is not call:
+            skipped["failing scores of calls their task went on from"] += 1
+            continue
+        ts = seconds(s.get("timestamp")) or call.end or call.start
+        record = {
+            "record": "downstream_failure",
+            "task_id": task[0],
+            "ts": ts,
+            "detected_by": f"langfuse score {name}" if name else "langfuse score",
+            "langfuse.score_id": sid,
+            "langfuse.trace_id": _text(s.get("traceId")),
+        }
+        out.append({"record": {k: v for k, v in record.items() if v is not None}, "at": where})
+    return out, rejects, skipped
