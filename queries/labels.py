@@ -144,3 +144,41 @@ def downstream_caveat(result: dict, name=fleet_label) -> str | None:
         f"Downstream: not reported by {', '.join(map(name, silent))}; their tasks count as "
         "not failed downstream, so the downstream figures and failure rates leave theirs out."
     )
+
+
+# the verdict report's conditions (queries/verdict.py), as people read them
+CONDITION_TITLES = {
+    "volume": "Enough tasks a day",
+    "heterogeneous": "Task types need different tiers",
+    "quality_signal_outcome": "Outcomes are checked",
+    "quality_signal_confidence": "Confidence is logged",
+    "saving": "Routing saves enough",
+}
+
+
+def condition_title(name: str) -> str:
+    return CONDITION_TITLES.get(name, label_for(name))
+
+
+def condition_value(c: dict) -> str:
+    """A verdict condition's value with its unit."""
+    v = c["value"]
+    if v is None:
+        return "–"
+    if c["name"] == "saving":
+        return fmt_usd(v)
+    if c["name"].startswith("quality"):
+        return f"{v:.1%}"
+    return f"{v:,.1f}" if isinstance(v, float) else str(v)
+
+
+def condition_threshold(c: dict) -> str:
+    """What a verdict condition's value must pass, with its unit."""
+    t = c["threshold"]
+    if c["name"] == "saving":
+        return f"> {fmt_usd(t)}/month"
+    if c["name"].startswith("quality"):
+        return f">= {t:.0%}"
+    if c["name"] == "heterogeneous":
+        return f">= {t} tiers"
+    return f"> {t:g}/day"

@@ -114,7 +114,30 @@ def test_overview_headlines_equal_the_summary_and_costs_reports(db):
         assert shown == (f"saves {saving:.1%}" if saving >= 0 else f"costs {-saving:.0%} more")
     verdict = report(db, "verdict")
     table = at.dataframe[-1].value  # the verdict's conditions, last on the page
-    assert list(table["name"]) == [c["name"] for c in verdict["conditions"]]
+    # each condition in words, its value and threshold with their units, as the report's
+    assert [c["name"] for c in verdict["conditions"]] == [
+        "volume",
+        "heterogeneous",
+        "quality_signal_outcome",
+        "quality_signal_confidence",
+        "saving",
+    ]
+    assert list(table["Condition"]) == [
+        "Enough tasks a day",
+        "Task types need different tiers",
+        "Outcomes are checked",
+        "Confidence is logged",
+        "Routing saves enough",
+    ]
+    c = {x["name"]: x for x in verdict["conditions"]}
+    assert list(table["Value"]) == [
+        f"{c['volume']['value']:,.1f}",
+        str(c["heterogeneous"]["value"]),
+        pct(c["quality_signal_outcome"]["value"]),
+        pct(c["quality_signal_confidence"]["value"]),
+        f"${c['saving']['value']:,.2f}",
+    ]
+    assert list(table["Needs"]) == ["> 300/day", ">= 2 tiers", ">= 50%", ">= 50%", "> $50.00/month"]
 
 
 def test_planner_tiers_table_equals_the_tiers_report(db):

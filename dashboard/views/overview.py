@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from tierwatch.dashboard import charts, ui
+from tierwatch.queries import labels
 
 st.title("Overview")
 with ui.snapshot() as snap:
@@ -35,7 +36,7 @@ if isinstance(verdict, dict):
             "(details at the bottom)."
         )
     else:
-        unmet = [c["name"] for c in verdict["conditions"] if not c["met"]]
+        unmet = [labels.condition_title(c["name"]) for c in verdict["conditions"] if not c["met"]]
         st.warning(
             "Routing may not pay off here; not met: "
             + ", ".join(unmet)
@@ -122,9 +123,19 @@ st.subheader("Does routing pay off here?")
 if isinstance(verdict, str):
     st.info(verdict)
 else:
-    conditions = ui.records(verdict["conditions"])
+    conditions = pd.DataFrame(
+        {
+            "Condition": labels.condition_title(c["name"]),
+            "Met": c["met"],
+            "Value": labels.condition_value(c),
+            "Needs": labels.condition_threshold(c),
+            "How": c["detail"],
+        }
+        for c in verdict["conditions"]
+    )
     ui.table(
         conditions,
         "verdict conditions",
-        column_config={"met": st.column_config.CheckboxColumn("met")},
+        column_config={"Met": st.column_config.CheckboxColumn("Met")},
+        caption="The article's conditions for routing to pay off (tierwatch report verdict).",
     )

@@ -2,29 +2,8 @@
 
 from __future__ import annotations
 
-from tierwatch.cli.render.text import fmt_usd, format_table
-
-
-def _value(c: dict) -> str:
-    v = c["value"]
-    if v is None:
-        return "–"
-    if c["name"] == "saving":
-        return fmt_usd(v)
-    if c["name"].startswith("quality"):
-        return f"{v:.1%}"
-    return f"{v:,.1f}" if isinstance(v, float) else str(v)
-
-
-def _threshold(c: dict) -> str:
-    t = c["threshold"]
-    if c["name"] == "saving":
-        return f"> {fmt_usd(t)}/month"
-    if c["name"].startswith("quality"):
-        return f">= {t:.0%}"
-    if c["name"] == "heterogeneous":
-        return f">= {t} tiers"
-    return f"> {t:g}/day"
+from tierwatch.cli.render.text import format_table
+from tierwatch.queries.labels import condition_threshold, condition_value
 
 
 def render(result: dict) -> str:
@@ -39,8 +18,8 @@ def render(result: dict) -> str:
         [
             ("condition", lambda c: c["name"]),
             ("met", lambda c: "yes" if c["met"] else "NO"),
-            ("value", _value),
-            ("threshold", _threshold),
+            ("value", condition_value),
+            ("threshold", condition_threshold),
             ("how", lambda c: c["detail"]),
         ],
         result["conditions"],
