@@ -6,6 +6,7 @@ Plotly reads a few HTML tags inside labels (<b>, <br>, <a>), so every user-given
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 import pandas as pd
@@ -14,6 +15,7 @@ import plotly.graph_objects as go
 from tierwatch.dashboard.columns import money
 from tierwatch.dashboard.text import label
 
+DAY_MS = 86_400_000  # a day on a plotly date axis
 SKIP_TIER_COLOR = "#d62728"
 STEP_COLOR = "rgba(120, 144, 156, 0.45)"
 SMALL_SAMPLE_NOTE = "hatched / * = fewer than 30 tasks: read the interval, not the bar"
@@ -53,7 +55,20 @@ def stacked_area(
     names = [c for c in order if c in wide.columns] + [c for c in wide.columns if c not in order]
     colors = tier_colors(list(order))
     fig = go.Figure()
-    for name in names:
+    if len(wide.index) == 1:  # an area of one point draws nothing: one stacked bar
+        shares = wide.div(wide.sum(axis=1).replace(0, 1), axis=0) * 100 if percent else wide
+        for name in names:
+            fig.add_trace(
+                go.Bar(
+                    x=wide.index,
+                    y=shares[name],
+                    name=label(name),
+                    marker_color=colors.get(name),
+                    width=[0.6 * DAY_MS] if _dated(wide.index) else None,  # else 1 ms wide
+                )
+            )
+        fig.update_layout(barmode="stack")
+    for name in names if len(wide.index) > 1 else ():
         fig.add_trace(
             go.Scatter(
                 x=wide.index,
@@ -65,7 +80,29 @@ def stacked_area(
                 line={"width": 0.5, "color": colors.get(name)},
             )
         )
+    _day_axis(fig, wide.index)
     return _layout(fig, title, yaxis_title=y_title or ("% of tasks" if percent else y))
+
+
+def _day_axis(fig: go.Figure, xs) -> None:
+    """One day of data on a date axis reads as that day, between its neighbours (plotly's
+    own range for a single date is the milliseconds around its midnight)."""
+    values = pd.Series(list(xs)).dropna()
+    days = pd.to_datetime(values).unique() if _dated(values) else ()
+    if len(days) == 1:
+        day = pd.Timestamp(days[0])
+        fig.update_xaxes(
+            range=[day - pd.Timedelta(days=1), day + pd.Timedelta(days=1)],
+            dtick=DAY_MS,
+            tickformat="%b %d, %Y",
+        )
+
+
+def _dated(xs) -> bool:
+    values = pd.Series(list(xs)).dropna()
+    return pd.api.types.is_datetime64_any_dtype(values) or (
+        len(values) > 0 and all(isinstance(v, dt.date) for v in values)
+    )
 
 
 def lines(
@@ -79,12 +116,14 @@ def lines(
 ) -> go.Figure:
     """A few named series over time: `ys` maps column -> legend name."""
     fig = go.Figure()
+    size = 4 if frame[x].nunique() > 1 else 9  # a single point must be seen
     for column, name in ys.items():
         fig.add_trace(
             go.Scatter(
-                x=frame[x], y=frame[column], name=name, mode="lines+markers", marker={"size": 4}
+                x=frame[x], y=frame[column], name=name, mode="lines+markers", marker={"size": size}
             )
         )
+    _day_axis(fig, frame[x])
     fig = _layout(fig, title, yaxis_title=y_title)
     fig.update_yaxes(rangemode="tozero")
     if y_format == ".0%":  # small rates need a decimal to tell 0.2% from 0.4%

@@ -542,6 +542,37 @@ def test_names_in_charts_are_escaped_for_plotly_markup():
     assert list(fig.data[0].x) == ["&lt;b&gt;x&lt;/b&gt; &amp; y *"]
 
 
+def test_a_store_of_one_day_draws_that_day_not_the_milliseconds_around_it():
+    import datetime as dt
+
+    import pandas as pd
+
+    from tierwatch.dashboard import charts
+
+    day = dt.date(2026, 9, 1)  # a LiteLLM log of one day: every daily series is one point
+    fig = charts.lines(pd.DataFrame({"day": [day], "tasks": [2636]}), "day", {"tasks": "t"}, "T")
+    assert [pd.Timestamp(v) for v in fig.layout.xaxis.range] == [
+        pd.Timestamp("2026-08-31"),
+        pd.Timestamp("2026-09-02"),
+    ]
+    assert fig.data[0].marker.size > 4  # a lone point is drawn big enough to be seen
+    mix = pd.DataFrame({"day": [day] * 3, "tier": ["haiku", "sonnet", "opus"], "n": [6, 3, 1]})
+    fig = charts.stacked_area(
+        mix, "day", "n", "tier", "Mix", order=("haiku", "sonnet", "opus"), percent=True
+    )
+    # an area of one point draws nothing: one stacked bar of 60% + 30% + 10%
+    assert [(t.type, t.name, list(t.y)) for t in fig.data] == [
+        ("bar", "haiku", [60.0]),
+        ("bar", "sonnet", [30.0]),
+        ("bar", "opus", [10.0]),
+    ]
+    assert fig.layout.barmode == "stack"
+    # two days stay lines on plotly's own axis
+    two = pd.DataFrame({"day": [day, day + dt.timedelta(days=1)], "tasks": [1, 2]})
+    fig = charts.lines(two, "day", {"tasks": "t"}, "T")
+    assert fig.layout.xaxis.range is None and fig.data[0].marker.size == 4
+
+
 def test_a_damaged_database_says_so_on_every_page_not_a_traceback(db):
     size = db.stat().st_size  # overwrite the middle: DuckDB's block checksums catch it
     with open(db, "r+b") as f:
