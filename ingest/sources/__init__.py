@@ -53,9 +53,16 @@ def default_mapping() -> dict:
 
 
 def mapping(overrides: dict | None = None) -> dict:
-    """The mapping of every source, with a config's `[sources.NAME]` lists put first."""
+    """The mapping of every source, with a config's `[sources.NAME]` lists put first. One
+    mapping per distinct overrides, shared (a folder of small files asks for it per file):
+    read it, never change it."""
+    return _merged(json.dumps(overrides or {}, sort_keys=True))
+
+
+@cache
+def _merged(overrides: str) -> dict:
     merged = copy.deepcopy(default_mapping())
-    for source, entries in (overrides or {}).items():
+    for source, entries in json.loads(overrides).items():
         merged[source].update(entries)
     return merged
 
