@@ -64,27 +64,56 @@ def check_upload(name: str, data: bytes, limits: Settings) -> None:
             )
 
 
-def ingest_upload(name: str, data: bytes, progress: Callable[[int], None] | None = None):
-    """Load one uploaded file (written to a temp file with its own suffix); its FileResult.
+def ingest_upload(name: str, data: bytes):
+    """Load one uploaded file (ingest_uploads); its FileResult.
 
     Raises UploadRefused, load.IngestError or Unavailable with a message for the page.
     """
+    ((_, outcome),) = ingest_uploads([(name, data)])
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def ingest_uploads(
+    files: list[tuple[str, bytes]], progress: Callable[[str, int], None] | None = None
+) -> list[tuple[str, object]]:
+    """Load uploaded files as `tierwatch ingest` loads a folder: small ones many in one
+    pass, a larger one alone (load.ingest_many), each written to a temp file with its own
+    suffix. (name, its FileResult, or the UploadRefused or load.IngestError that kept it
+    out) per file, in order; `progress(name, bytes)` as each is read.
+
+    Raises Unavailable (a read-only dashboard, a store another process holds) for the page.
+    """
     refuse_if_read_only("load a file")
     limits = settings()
-    check_upload(name, data, limits)
-    suffixes = "".join(Path(name).suffixes[-2:]) or ".jsonl"
+    outcomes: dict[int, object] = {}
     with tempfile.TemporaryDirectory(prefix="tierwatch-upload-") as tmp:
-        path = Path(tmp) / f"upload{suffixes}"
-        path.write_bytes(data)
-        with writing(limits.db, what="load a file") as con:
-            return load.ingest_file(
-                con,
-                path,
-                config(),
-                display_name=name,
-                progress=progress,
-                loaded_by=access.signed_in_user() or "dashboard (no sign-in)",
-            )
+        paths: dict[Path, int] = {}
+        for i, (name, data) in enumerate(files):
+            try:
+                check_upload(name, data, limits)
+            except UploadRefused as e:
+                outcomes[i] = e
+                continue
+            suffixes = "".join(Path(name).suffixes[-2:]) or ".jsonl"
+            path = Path(tmp) / f"upload-{i}{suffixes}"
+            path.write_bytes(data)
+            paths[path] = i
+        if paths:
+            names = {p: files[i][0] for p, i in paths.items()}
+            bar = progress and (lambda p, done, _total: progress(names[p], done))
+            with writing(limits.db, what="load a file") as con:
+                for path, outcome in load.ingest_many(
+                    con,
+                    list(paths),
+                    config(),
+                    progress=bar,
+                    names=names,
+                    loaded_by=access.signed_in_user() or "dashboard (no sign-in)",
+                ):
+                    outcomes[paths[path]] = outcome
+    return [(name, outcomes[i]) for i, (name, _) in enumerate(files)]
 
 
 def load_sample_fleet(db: Path | None = None, cfg: Config | None = None):

@@ -23,7 +23,7 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -907,6 +907,8 @@ def ingest_small_files(
     config: Config,
     fmt: str = "auto",
     progress: Callable[[Path, int], None] | None = None,
+    names: Mapping[Path, str] | None = None,
+    loaded_by: str | None = None,
 ) -> Iterator[tuple[Path, FileResult | IngestError]]:
     """Load small files, many in one pass: each file's records read, all of a pass's
     records checked in one statement and committed in one transaction, each file with its
@@ -918,7 +920,10 @@ def ingest_small_files(
     A task whose calls are spread over files (one per call) is numbered on from the files
     before it in the pass as from the store (`grouped_attempts`, read by
     last_stored_attempts.sql). A record of an earlier file that the checks reject then still
-    holds its number, where a file loaded alone after that one would take it."""
+    holds its number, where a file loaded alone after that one would take it.
+
+    `names[path]`: the name shown and stored for a file (an upload's own name), as
+    ingest_file's `display_name`; `loaded_by` as ingest_file's."""
     store.ensure_ladder(con, config)
     pending: list[tuple[Path, _Entry, list[pa.RecordBatch]]] = []
     refused: list[tuple[Path, IngestError]] = []
@@ -942,7 +947,8 @@ def ingest_small_files(
     _ensure_grouped_attempts(con)
     for path in paths:
         try:
-            entry, form = _begin(con, path, fmt, None, None)
+            name = names.get(path) if names else None
+            entry, form = _begin(con, path, fmt, name, loaded_by)
             blocks: list[pa.RecordBatch] = []
             if entry.staged:
                 blocks = _read_whole(con, path, form, config, entry.result)
@@ -1276,27 +1282,41 @@ def ingest_paths(
     report = IngestReport()
     with store.open_store(db, read_only=False, wait=lock_wait) as con:
         limit_memory(con)
-        store.ensure_ladder(con, config)
         done: set[Path] = set()
-        for run in _runs(files):
-            try:
-                for f, outcome in _load_run(con, run, config, fmt, progress):
-                    done.add(f)
-                    if isinstance(outcome, IngestError):
-                        report.errors.append((str(f), str(outcome)))
-                    else:
-                        report.files.append(outcome)
-            except (duckdb.Error, OSError) as e:
-                if not store.is_store_failure(e):
-                    raise
-                # the store itself failed (a full disk, a damaged file): later files would too
-                failed = [f for f in run if f not in done][:1] or run[-1:]
-                later = len(files) - len(done) - 1
-                rest = f"; the {later} files after it were not tried" if later else ""
-                where = failed[0]
-                report.errors.append((str(where), f"{where}: not loaded: {store.explain(e)}{rest}"))
-                break
+        try:
+            for f, outcome in ingest_many(con, files, config, fmt, progress):
+                done.add(f)
+                if isinstance(outcome, IngestError):
+                    report.errors.append((str(f), str(outcome)))
+                else:
+                    report.files.append(outcome)
+        except (duckdb.Error, OSError) as e:
+            if not store.is_store_failure(e):
+                raise
+            # the store itself failed (a full disk, a damaged file): later files would too
+            where = next((f for f in files if f not in done), files[-1])
+            later = len(files) - len(done) - 1
+            rest = f"; the {later} files after it were not tried" if later else ""
+            report.errors.append((str(where), f"{where}: not loaded: {store.explain(e)}{rest}"))
     return report
+
+
+def ingest_many(
+    con: duckdb.DuckDBPyConnection,
+    files: list[Path],
+    config: Config,
+    fmt: str = "auto",
+    progress: Callable[[Path, int, int], None] | None = None,
+    names: Mapping[Path, str] | None = None,
+    loaded_by: str | None = None,
+) -> Iterator[tuple[Path, FileResult | IngestError]]:
+    """Load files on an open writable connection, in order: each small file many in one
+    pass (ingest_small_files), a larger one alone (ingest_file). Yields (file, its result
+    or the IngestError that kept it out) as each is stored; a store failure raises.
+    `names` and `loaded_by` as ingest_small_files'."""
+    store.ensure_ladder(con, config)
+    for run in _runs(files):
+        yield from _load_run(con, run, config, fmt, progress, names, loaded_by)
 
 
 def _runs(files: list[Path]) -> Iterator[list[Path]]:
@@ -1329,6 +1349,8 @@ def _load_run(
     config: Config,
     fmt: str,
     progress: Callable[[Path, int, int], None] | None,
+    names: Mapping[Path, str] | None = None,
+    loaded_by: str | None = None,
 ) -> Iterator[tuple[Path, FileResult | IngestError]]:
     """Each file of a run and what became of it. A run of small files goes through
     ingest_small_files; when DuckDB runs out of memory on one of its passes, the files
@@ -1337,14 +1359,16 @@ def _load_run(
         done: set[Path] = set()
         try:
             bar = (lambda f, n: progress(f, n, n)) if progress else None
-            for f, outcome in ingest_small_files(con, run, config, fmt, progress=bar):
+            passes = ingest_small_files(con, run, config, fmt, bar, names, loaded_by)
+            for f, outcome in passes:
                 done.add(f)
                 yield f, outcome
             return
         except (duckdb.OutOfMemoryException, IngestError):
             run = [f for f in run if f not in done]
     for f in run:
-        yield f, _load_one(con, f, config, fmt, progress)
+        name = names.get(f) if names else None
+        yield f, _load_one(con, f, config, fmt, progress, name, loaded_by)
 
 
 def _load_one(
@@ -1353,6 +1377,8 @@ def _load_one(
     config: Config,
     fmt: str,
     progress: Callable[[Path, int, int], None] | None,
+    name: str | None = None,
+    loaded_by: str | None = None,
 ) -> FileResult | IngestError:
     total = _size(f)
     done = 0
@@ -1363,8 +1389,9 @@ def _load_one(
         progress(f, min(done, total), total)
 
     try:
-        return ingest_file(con, f, config, fmt, progress=step if progress else None)
+        step_or_none = step if progress else None
+        return ingest_file(con, f, config, fmt, name, step_or_none, loaded_by)
     except IngestError as e:
         return e
     except duckdb.OutOfMemoryException:
-        return IngestError(_out_of_memory(str(f)))
+        return IngestError(_out_of_memory(name or str(f)))

@@ -696,6 +696,45 @@ def test_tierwatch_dashboard_passes_read_only_on_whichever_way_it_was_asked(
     assert started["argv"][started["argv"].index("--client.toolbarMode") + 1] == "minimal"
 
 
+def test_uploads_of_small_files_load_in_one_pass_each_under_its_own_name(db, monkeypatch):
+    """Many small uploads go in as a folder does (one pass of checks and one transaction),
+    each with its own ledger row, name and rejects; a refused one stays out alone."""
+    from tierwatch.dashboard import writes
+    from tierwatch.ingest import load
+
+    passes = []
+    one_pass = load.ingest_small_files
+
+    def counted(con, paths, *args, **kwargs):
+        passes.append(len(paths))
+        yield from one_pass(con, paths, *args, **kwargs)
+
+    monkeypatch.setattr(load, "ingest_small_files", counted)
+    rec = {"ts": "2026-09-02T00:00:00Z", "task_type": "up", "tier": "haiku",
+           "input_tokens": 1, "output_tokens": 1}  # fmt: skip
+    a = json.dumps({**rec, "task_id": "up-a"}) + "\n"
+    b = json.dumps({**rec, "task_id": "up-b"}) + "\n" + '{"task_id": "up-c", "ts": 5}\n'
+    outcomes = writes.ingest_uploads(
+        [("a.jsonl", a.encode()), ("b.jsonl", b.encode()), ("c.parquet", b"not parquet")]
+    )
+    assert passes == [2]  # a and b together; c never reached the store
+    (na, ra), (nb, rb), (nc, rc) = outcomes
+    assert (na, ra.path, ra.read, ra.loaded, ra.rejected) == ("a.jsonl", "a.jsonl", 1, 1, 0)
+    assert (nb, rb.path, rb.read, rb.loaded, rb.rejected) == ("b.jsonl", "b.jsonl", 2, 1, 1)
+    assert [r.line for r in rb.rejects] == [2]  # b's own line 2, not the pass's
+    assert nc == "c.parquet" and isinstance(rc, writes.UploadRefused)
+    assert "not a readable Parquet file" in str(rc)
+    with open_store(db) as con:
+        ledger = con.execute(
+            "select path, read, loaded, rejected, loaded_by from ingested_files "
+            "where path in ('a.jsonl', 'b.jsonl', 'c.parquet') order by path"
+        ).fetchall()
+    assert ledger == [
+        ("a.jsonl", 1, 1, 0, "dashboard (no sign-in)"),
+        ("b.jsonl", 2, 1, 1, "dashboard (no sign-in)"),
+    ]
+
+
 def test_a_gzip_bomb_upload_is_refused_with_memory_bounded(db, tmp_path):
     """A real bomb: 128 MB of log lines in a gzip file of about 0.3 MB, uploaded through the
     dashboard's upload path in a fresh process: refused (it expands past 100x its size,

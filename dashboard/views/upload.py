@@ -29,23 +29,22 @@ files = st.file_uploader(
 if files and st.button(f"Load {len(files)} file(s)", type="primary", key="upload-load"):
     total = sum(f.size for f in files) or 1
     bar = st.progress(0.0, text="Loading…")
-    progress = {"bytes": 0}
-    results = []
-    for f in files:
-        payload = f.getvalue()
+    read: dict[str, int] = {}
 
-        def step(n: int, name=f.name) -> None:
-            progress["bytes"] += n
-            bar.progress(min(progress["bytes"] / total, 1.0), text=f"Loading {ui.literal(name)}…")
+    def step(name: str, done: int) -> None:
+        read[name] = done
+        bar.progress(min(sum(read.values()) / total, 1.0), text=f"Loading {ui.literal(name)}…")
 
-        try:
-            result = writes.ingest_upload(f.name, payload, progress=step)
-        except (writes.UploadRefused, IngestError, connection.Unavailable) as e:
-            results.append({"file": f.name, "error": str(e)})
-        else:
-            results.append({"file": f.name, "result": result})
-        progress["bytes"] = sum(x.size for x in files[: files.index(f) + 1])
-        bar.progress(min(progress["bytes"] / total, 1.0), text=f"Loaded {ui.literal(f.name)}")
+    try:  # small files many in one pass, as `tierwatch ingest` loads a folder
+        outcomes = writes.ingest_uploads([(f.name, f.getvalue()) for f in files], step)
+    except connection.Unavailable as e:
+        outcomes = [(f.name, e) for f in files]
+    results = [
+        {"file": name, "error": str(o)}
+        if isinstance(o, writes.UploadRefused | IngestError | connection.Unavailable)
+        else {"file": name, "result": o}
+        for name, o in outcomes
+    ]
     bar.progress(1.0, text="Done")
     st.session_state[RESULTS_KEY] = results
 
