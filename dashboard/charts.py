@@ -68,18 +68,19 @@ def stacked_area(
                 )
             )
         fig.update_layout(barmode="stack")
-    for name in names if len(wide.index) > 1 else ():
-        fig.add_trace(
-            go.Scatter(
-                x=wide.index,
-                y=wide[name],
-                name=label(name),
-                stackgroup="one",
-                groupnorm="percent" if percent else None,
-                mode="lines",
-                line={"width": 0.5, "color": colors.get(name)},
+    else:
+        for name in names:
+            fig.add_trace(
+                go.Scatter(
+                    x=wide.index,
+                    y=wide[name],
+                    name=label(name),
+                    stackgroup="one",
+                    groupnorm="percent" if percent else None,
+                    mode="lines",
+                    line={"width": 0.5, "color": colors.get(name)},
+                )
             )
-        )
     _day_axis(fig, wide.index)
     return _layout(fig, title, yaxis_title=y_title or ("% of tasks" if percent else y))
 
@@ -87,8 +88,7 @@ def stacked_area(
 def _day_axis(fig: go.Figure, xs) -> None:
     """One day of data on a date axis reads as that day, between its neighbours (plotly's
     own range for a single date is the milliseconds around its midnight)."""
-    values = pd.Series(list(xs)).dropna()
-    days = pd.to_datetime(values).unique() if _dated(values) else ()
+    days = pd.to_datetime(pd.Series(list(xs)).dropna()).unique() if _dated(xs) else ()
     if len(days) == 1:
         day = pd.Timestamp(days[0])
         fig.update_xaxes(

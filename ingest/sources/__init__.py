@@ -252,9 +252,9 @@ def _after(calls: list[Call], stored: StoredAttempts | None, named_only: bool, k
     if stored is None:
         return None
     first: dict[tuple[str, str], tuple[float | None, str]] = {}
-    for c in sorted(calls, key=lambda c: (c.start is None, c.start or 0.0, c.call_id)):
+    for c in sorted(calls, key=Call.order):
         if c.attempt is None and (c.task_id is not None or not named_only):
-            first.setdefault((c.task_id or c.task_key, c.role or "executor"), (c.start, c.call_id))
+            first.setdefault(c.task, (c.start, c.call_id))
     for key in known:
         first.pop(key, None)
     return stored(first, {c.call_id for c in calls}) if first else None
@@ -460,8 +460,7 @@ def _records(source: str, f, label: str, m: dict, tier_of, limits: Limits):
     counts.update(scored)
     for at, raw, reason in refused:
         bad.append(otlp.BadLine(_line_of(at), raw, reason))
-    failures = [Folded(record=d["record"], locator=d["at"], calls=1) for d in found]
-    return calls, bad, counts, failures
+    return calls, bad, counts, found
 
 
 def _not(source: str) -> str:
@@ -514,11 +513,8 @@ def _record_items(f, label: str, limits: Limits, bad: list) -> Iterator[tuple[st
         yield from _document_items(doc)
         return
     yield from _jsonl_items(len(head), first, bad)
-    number += 1
-    yield from _jsonl_items(number, _decoded(line), bad)
-    while line := _line(f, limits, label, number + 1):
-        number += 1
-        yield from _jsonl_items(number, _decoded(line), bad)
+    for n, raw in enumerate(_lines(line, f, limits, label, number), start=number + 1):
+        yield from _jsonl_items(n, _decoded(raw), bad)
 
 
 def _decoded(raw: bytes) -> str:
@@ -564,11 +560,7 @@ def _whole_items(text: str, label: str, bad: list) -> Iterator[tuple[str, dict]]
 def _text_lines(f, limits: Limits, label: str, head: list[bytes]) -> Iterator[str]:
     """The file's lines as text, the ones already read (`head`) first; InputLimit past the
     record limit, as for every other line-based file."""
-    number = len(head)
-    for raw in head:
-        yield _decoded(raw)
-    while raw := _line(f, limits, label, number + 1):
-        number += 1
+    for raw in itertools.chain(head[:-1], _lines(head[-1], f, limits, label, len(head) - 1)):
         yield _decoded(raw)
 
 

@@ -57,6 +57,15 @@ class Call:
     agent: str | None = None
     extra: dict = field(default_factory=dict)
 
+    @property
+    def task(self) -> tuple[str, str]:
+        """(task id, role): the task and role whose attempts this call is numbered among."""
+        return (self.task_id or self.task_key, self.role or "executor")
+
+    def order(self) -> tuple:
+        """The key sources number a task's calls by: start (none last), then call id."""
+        return (self.start is None, self.start or 0.0, self.call_id)
+
 
 @dataclass(slots=True)
 class Folded:
@@ -112,9 +121,9 @@ def attempts(
     """
     by_task: dict[tuple[str, str], list[Call]] = defaultdict(list)
     for c in calls:
-        by_task[(c.task_id or c.task_key, c.role or "executor")].append(c)
+        by_task[c.task].append(c)
     for (task_id, role), task_calls in by_task.items():
-        task_calls.sort(key=lambda c: (c.start is None, c.start or 0.0, c.call_id))
+        task_calls.sort(key=Call.order)
         # runs in time order; inside a run, one segment per tier in a row
         segments: list[tuple[str | None, list[Call]]] = []
         open_segment: dict[str, tuple[str | None, list[Call]]] = {}

@@ -14,7 +14,7 @@ import json
 from collections import Counter
 from collections.abc import Callable
 
-from tierwatch.ingest.sources.calls import Call
+from tierwatch.ingest.sources.calls import Call, Folded
 
 
 def lookup(record, path: str):
@@ -357,16 +357,12 @@ def verdict_of(label, m: dict) -> bool | None:
     return None
 
 
-def _call_order(c: Call):
-    return (c.start is None, c.start or 0.0, c.call_id)
-
-
 def langfuse_scores(
     scores: list[tuple[str, dict]],
     calls: list[Call],
     observations: list[tuple[str, dict]],
     m: dict,
-) -> tuple[list[dict], list[tuple[str, str, str]], Counter]:
+) -> tuple[list[Folded], list[tuple[str, str, str]], Counter]:
     """What the file's scores say of its tasks. A score that fails the output a task ended
     with (the scored generation is the task's last call, or the scored agent run or trace
     ends with it) is a downstream-failure record of that task: the evaluation found the
@@ -375,16 +371,15 @@ def langfuse_scores(
     are counted by kind. A verdict on an observation or trace the file does not hold is a
     reject (where, raw, reason): its task cannot be named.
 
-    Returns (downstream-failure records with their locator, rejects, skipped counts)."""
+    Returns (downstream-failure records, rejects, skipped counts)."""
     names = set(m["score_names"])
     parent = {o.get("id"): o.get("parentObservationId") for _, o in observations if o.get("id")}
     by_call = {c.call_id: c for c in calls}
     by_trace: dict[str, list[Call]] = {}
-    for c in sorted(calls, key=_call_order):
-        by_trace.setdefault(c.extra.get("langfuse.trace_id") or "", []).append(c)
     last_of_task: dict[tuple[str, str], Call] = {}
-    for c in sorted(calls, key=_call_order):
-        last_of_task[(c.task_id or c.task_key, c.role or "executor")] = c
+    for c in sorted(calls, key=Call.order):
+        by_trace.setdefault(c.extra.get("langfuse.trace_id") or "", []).append(c)
+        last_of_task[c.task] = c
 
     def under(call: Call, oid: str) -> bool:
         seen, cur = set(), parent.get(call.call_id)
@@ -404,7 +399,7 @@ def langfuse_scores(
         below = [c for c in by_trace.get(trace, []) if under(c, oid)]
         return below[-1] if below else None
 
-    out: list[dict] = []
+    out: list[Folded] = []
     rejects: list[tuple[str, str, str]] = []
     skipped: Counter = Counter()
     for where, s in scores:
@@ -433,18 +428,18 @@ def langfuse_scores(
         if not failed:
             skipped["scores that passed"] += 1
             continue
-        task = (call.task_id or call.task_key, call.role or "executor")
-        if last_of_task.get(task) is not call:
+        if last_of_task.get(call.task) is not call:
             skipped["failing scores of calls their task went on from"] += 1
             continue
         ts = seconds(s.get("timestamp")) or call.end or call.start
         record = {
             "record": "downstream_failure",
-            "task_id": task[0],
+            "task_id": call.task[0],
             "ts": ts,
             "detected_by": f"langfuse score {name}" if name else "langfuse score",
             "langfuse.score_id": sid,
             "langfuse.trace_id": _text(s.get("traceId")),
         }
-        out.append({"record": {k: v for k, v in record.items() if v is not None}, "at": where})
+        kept = {k: v for k, v in record.items() if v is not None}
+        out.append(Folded(record=kept, locator=where, calls=1))
     return out, rejects, skipped
