@@ -98,6 +98,8 @@ class FileResult:
     rejected: int = 0
     skipped: int = 0  # spans and records that are not model calls (sources only)
     skipped_kinds: Counter = field(default_factory=Counter)
+    # of the loaded and duplicate records, the downstream-failure ones (the rest: attempts)
+    downstream_failures: int = 0
     missing: list[str] = field(default_factory=list)  # what the loaded records lack
     unpriced_models: list[str] = field(default_factory=list)  # priced at their tier's price
     # LiteLLM answers after fallbacks whose failed calls the file does not hold: (attempts,
@@ -125,6 +127,7 @@ class FileResult:
                 shown["where"] = r.where
             out["skipped"] = self.skipped
             out["skipped_kinds"] = dict(self.skipped_kinds.most_common())
+            out["downstream_failures"] = self.downstream_failures
             out["missing"] = self.missing
             out["unpriced_models"] = self.unpriced_models
             out["fallbacks_not_logged"] = dict(
@@ -536,19 +539,41 @@ def read_parquet(
                     f"damaged or was not written by a Parquet writer, and nothing of it was "
                     f"stored. Write it again (e.g. with pyarrow or DuckDB)"
                 )
-            # DuckDB writes each row as a JSON object, keeping column types (ints stay ints)
-            docs = scratch.execute("select to_json(b) as doc from batch as b").fetchall()
-            docs = [d[0] for d in docs]
+            # DuckDB writes each row as a JSON object, keeping column types (ints stay ints);
+            # the texts stay in Arrow, never a Python string each
+            docs = (
+                scratch.sql("select cast(to_json(b) as varchar) as doc from batch as b")
+                .to_arrow_table()
+                .column(0)
+                .combine_chunks()
+            )
             n = len(docs)
-            longest = max((len(d) for d in docs), default=0)
-            if longest > limits.record_bytes:
-                at = next(k for k, d in enumerate(docs) if len(d) == longest)
+            lengths = pc.utf8_length(docs)
+            if n and pc.max(lengths).as_py() > limits.record_bytes:
+                at = pc.index(pc.greater(lengths, limits.record_bytes), True).as_py()
                 raise limits.record_too_long(str(path), f"row {line + at + 1}")
-            lines = list(range(line + 1, line + n + 1))
+            raws = pc.if_else(
+                pc.greater(lengths, MAX_RAW_CHARS),
+                pc.binary_join_element_wise(
+                    pc.utf8_slice_codeunits(docs, 0, MAX_RAW_CHARS), pa.scalar("…"), ""
+                ),
+                docs,
+            )
+            lines = pa.array(np.arange(line + 1, line + n + 1, dtype=np.int64))
             line += n
             if progress:
                 progress(size * n // max(claimed, 1))
-            yield _chunk(lines, [_clip(d) for d in docs], docs, True, [None] * n)
+            yield pa.RecordBatch.from_arrays(
+                [
+                    lines,
+                    raws,
+                    docs,
+                    pa.array(np.ones(n, dtype=bool)),
+                    pa.nulls(n, pa.string()),
+                    pa.nulls(n, pa.string()),
+                ],
+                schema=_STAGE_SCHEMA,
+            )
     finally:
         scratch.close()
 
@@ -588,10 +613,11 @@ def read_source(
     result: FileResult,
     limits: Limits | None = None,
     stored: sources.StoredAttempts | None = None,
+    judged: sources.JudgedCalls | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """A source file (OTLP, LiteLLM, Langfuse) as staged blocks of v1 attempt records; what
-    is not a model call is counted in `result.skipped_kinds`; `stored` as in sources.read
-    (`stored_attempts(con)`)."""
+    is not a model call is counted in `result.skipped_kinds`; `stored` and `judged` as in
+    sources.read (`stored_attempts(con)`, `judged_stored_calls(con)`)."""
     yield from _record_blocks(
         lambda: sources.read(
             form,
@@ -602,6 +628,7 @@ def read_source(
             result.skipped_kinds,
             limits or Limits(),
             stored,
+            judged,
         )
     )
 
@@ -658,6 +685,35 @@ def stored_attempts(con: duckdb.DuckDBPyConnection) -> sources.StoredAttempts:
     return last
 
 
+_JUDGED_STORED_CALLS = store.sql_file("judged_stored_calls.sql")
+
+
+def judged_stored_calls(con: duckdb.DuckDBPyConnection) -> sources.JudgedCalls:
+    """The stored call each asked Langfuse score (trace id, observation id or None) judges,
+    and whether it is its task's last (judged_stored_calls.sql)."""
+
+    def judged(asks: list[tuple[str, str | None]]) -> dict[int, sources.records.Judged]:
+        table = pa.table(
+            {
+                "score_key": pa.array(range(len(asks)), pa.int64()),
+                "trace_id": pa.array([t for t, _ in asks], pa.string()),
+                "observation_id": pa.array([o for _, o in asks], pa.string()),
+            }
+        )
+        _ensure_grouped_attempts(con)
+        con.register("judged_asks", table)
+        try:
+            rows = con.execute(_JUDGED_STORED_CALLS).fetchall()
+        finally:
+            con.unregister("judged_asks")
+        return {
+            k: sources.records.Judged(task, last, None if end is None else end / 1e6)
+            for k, task, _role, end, last in rows
+        }
+
+    return judged
+
+
 def _record_blocks(records: Callable[[], Iterable]) -> Iterator[pa.RecordBatch]:
     lines, raws, docs, errors, locators = [], [], [], [], []
     try:
@@ -710,7 +766,8 @@ def _load_chunk(
     config: Config,
     files: list[tuple[int, str]],
 ) -> dict[int, tuple[int, int, int]]:
-    """Check one staged chunk and write it: (loaded, duplicates, rejected) for each file's
+    """Check one staged chunk and write it: (loaded, duplicates, rejected, downstream
+    failures among the loaded and duplicates) for each file's
     place k in `files` ((file_id, path as shown)) that staged records. A chunk of several
     files numbers its lines (k << LINE_BITS) | line, so one pass of the checks serves them
     all; a chunk of one file has k = 0 and its own line numbers."""
@@ -730,12 +787,15 @@ def _load_chunk(
     con.execute("create or replace temp table chunk_files as from chunk_files_batch")
     con.unregister("chunk_files_batch")
 
+    # records that are not JSON objects at all never reach the field checks, nor do records
+    # that name a field twice (JSON readers disagree on which value wins)
+    con.execute(_chunk_sql("not_objects"))
     # models without a tier field map to a tier through the config's globs
     models = [
         r[0]
         for r in con.execute(
             "select distinct json_extract_string(doc, '$.model') from stage "
-            "where parse_error is null and json_valid(doc) and json_type(doc) = 'OBJECT'"
+            "where parse_error is null"
         ).fetchall()
         if r[0] is not None
     ]
@@ -749,9 +809,6 @@ def _load_chunk(
     if mapping:
         con.executemany("insert into model_tier values (?, ?, ?)", mapping)
 
-    # records that are not JSON objects at all never reach the field checks, nor do records
-    # that name a field twice (JSON readers disagree on which value wins)
-    con.execute(_chunk_sql("not_objects"))
     identity.register(con)
     con.execute(
         f"create or replace temp table checked as {validate.check_sql()}",
@@ -797,7 +854,7 @@ def _load_chunk(
     )
     con.execute(_chunk_sql("staged_rejects"), {**bits, "sources": [*sources.SOURCES, "otlp-http"]})
     rows = con.execute(_chunk_sql("file_counts"), {"line_bits": LINE_BITS}).fetchall()
-    return {k: (loaded, duplicates, rejected) for k, loaded, duplicates, rejected in rows}
+    return {k: tuple(counts) for k, *counts in rows}
 
 
 @dataclass
@@ -834,8 +891,11 @@ def _begin(
     digest = _sha256(path)
     result = FileResult(path=label, format=form, loaded_by=loaded_by or _os_user())
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    # the downstream failures of those bytes: as many as their first load stored (fewer
+    # when that load found some already stored from other bytes)
     earlier = con.execute(
-        "select read, skipped, skipped_kinds from ingested_files "
+        "select read, skipped, skipped_kinds, (select count(*) from downstream_failures as d "
+        "where d.file_id = i.file_id) from ingested_files as i "
         "where sha256 = ? and rejected = 0 order by file_id limit 1",
         [digest],
     ).fetchall()
@@ -845,6 +905,7 @@ def _begin(
     if earlier is not None:
         result.read, result.skipped = earlier[0], earlier[1]
         result.duplicates = result.read - result.skipped
+        result.downstream_failures = earlier[3]
         result.skipped_kinds.update(json.loads(earlier[2]) if earlier[2] else {})
         if progress:
             progress(size)
@@ -862,7 +923,16 @@ def _batches(
     """The file's records as staged blocks, by its format's reader."""
     limits = Limits.of(config.settings)
     if form in sources.SOURCES:
-        return read_source(form, path, result.path, config, result, limits, stored_attempts(con))
+        return read_source(
+            form,
+            path,
+            result.path,
+            config,
+            result,
+            limits,
+            stored_attempts(con),
+            judged_stored_calls(con),
+        )
     return _named(READERS[form](path, progress, limits), path, result.path)
 
 
@@ -1031,7 +1101,9 @@ def _load_pass(
             for k, (_, entry, bs) in enumerate(pending):
                 r = entry.result
                 r.read += sum(b.num_rows for b in bs)
-                r.loaded, r.duplicates, r.rejected = counts.get(k, (0, 0, 0))
+                r.loaded, r.duplicates, r.rejected, r.downstream_failures = counts.get(
+                    k, (0, 0, 0, 0)
+                )
             _shown_rejects(con, [e for e in entries if e.result.rejected])
     except BaseException:
         _undo(con)
@@ -1071,8 +1143,9 @@ def stage_blocks(
     try:
         for batch in batches:
             counts = _load_chunk(con, batch, config, [(file_id, label)])
-            loaded, duplicates, rejected = counts.get(0, (0, 0, 0))
+            loaded, duplicates, rejected, downstream = counts.get(0, (0, 0, 0, 0))
             result.read += batch.num_rows
+            result.downstream_failures += downstream
             result.loaded += loaded
             result.duplicates += duplicates
             result.rejected += rejected

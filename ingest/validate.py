@@ -330,7 +330,8 @@ def paths() -> tuple[str, ...]:
 
 @cache
 def check_sql() -> str:
-    """SQL over temp table `stage(line, raw, doc, typed, parse_error)` and
+    """SQL over temp table `stage(line, raw, doc, typed, parse_error, keys)` (keys: the
+    record's, from ingest/chunk/not_objects.sql) and
     `model_tier(model, tier, advice)` (advice: what to do when the model maps to no tier).
 
     Parameter: $ladder (tier names, cheapest first). Yields one row per record with
@@ -378,7 +379,7 @@ def check_sql() -> str:
     return f"""
 with pulled as (
     select
-        line, raw, doc,
+        line, raw, doc, keys,
         json_extract_string(doc, {json_paths}) as v,
         -- untyped (CSV) values have no JSON type; JSON null reads as absent (v is null)
         case when typed then json_type(doc, {json_paths}) end as t
@@ -405,8 +406,8 @@ checked as (
         -- whether the record has fields the format does not know for its kind (most have
         -- none); EXTRAS_SQL fills them in, in a statement of its own
         case when c.kind = 'downstream_failure' then
-            len(json_keys(c.doc)) > list_count([{present(downstream_fields())}])
-        else len(json_keys(c.doc)) > list_count([{present(attempt_fields())}])
+            len(c.keys) > list_count([{present(downstream_fields())}])
+        else len(c.keys) > list_count([{present(attempt_fields())}])
         end as has_extra
     from kinded as c
     left join model_tier on model_tier.model = c.v[{model_i}]

@@ -727,3 +727,89 @@ def test_langfuse_scores_and_verdicts_of_traces_exported_with_them(tmp_path):
     again = ingest_paths(db, [str(path)], cfg).files[0]
     assert (again.loaded, again.duplicates, again.rejected) == (0, 6, 1)
     assert rows(db, "select count(*) from downstream_failures") == [(1,)]
+
+
+def test_a_langfuse_scores_export_loaded_after_its_observations(tmp_path):
+    """Langfuse exports scores apart from observations (the UI's scores export, the API's
+    /scores): loaded after the observations, each score finds the stored call it judges."""
+    pytest.importorskip("langfuse")
+    t = "2026-03-02T09:00:0"
+    mini, full = "gpt-4.1-mini-2025-04-14", "gpt-4.1"
+    observations = [
+        _obs("a1", "tr1", "AGENT", t + "0Z"),
+        _obs("g1", "tr1", "GENERATION", t + "1Z", "a1", mini),
+        _obs("g2", "tr1", "GENERATION", t + "5Z", "a1", full),
+        _obs("h1", "tr2", "GENERATION", t + "2Z", model=mini),  # no agent: the trace's task
+        _obs("c1", "tr3", "AGENT", t + "0Z"),
+        _obs("k1", "tr3", "GENERATION", t + "3Z", "c1", mini),
+    ]
+    scores = [
+        # g1's output failed, but the task went on to g2: no downstream failure
+        _score("s1", "tr1", "correctness", "g1", label="False"),
+        # the trace ended with g2: judged wrong at 10:00, a downstream failure of tr1/a1
+        _score(
+            "s2",
+            "tr1",
+            "correctness",
+            kind="CATEGORICAL",
+            label="incorrect",
+            at=dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC),
+        ),
+        _score("s3", "tr2", "correctness", "h1", value=1.0, label="True"),  # passed
+        # on the agent run c1, which ended with k1: a downstream failure of tr3/c1 at 09:30
+        _score("s4", "tr3", "correctness", "c1", label="False"),
+        _score("s5", "tr9", "correctness", "zz", label="False"),  # no such call anywhere
+        _score("s6", "tr2", "helpfulness", "h1", kind="NUMERIC", value=0.4),  # no verdict
+    ]
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "1-observations.jsonl").write_text(
+        "".join(json.dumps(o) + "\n" for o in observations)
+    )
+    (folder / "2-scores.jsonl").write_text("".join(json.dumps(s) + "\n" for s in scores))
+    cfg = config(tmp_path, 'ladder = "openai"\n')
+
+    def check(db, f):
+        assert (f.format, f.read, f.loaded, f.rejected, f.skipped) == ("langfuse", 6, 2, 1, 3)
+        assert f.downstream_failures == 2
+        assert f.skipped_kinds == {
+            "failing scores of calls their task went on from": 1,
+            "scores that passed": 1,
+            "scores that are no pass or fail verdict (numeric, or another label)": 1,
+        }
+        (reject,) = f.rejects
+        assert reject.where == "line 5"
+        assert reject.reason.startswith(
+            "score s5 (correctness) is on observation zz of trace tr9, whose model calls "
+            "neither this file nor the store holds; load the observations it scores first"
+        )
+        assert rows(
+            db,
+            "select task_id, downstream_failure, strftime(downstream_detected_at, '%H:%M') "
+            "from tasks order by 1",
+        ) == [("tr1/a1", True, "10:00"), ("tr2", False, None), ("tr3/c1", True, "09:30")]
+
+    # one file after the other, as two commands
+    db = tmp_path / "apart.duckdb"
+    ingest_paths(db, [str(folder / "1-observations.jsonl")], cfg)
+    check(db, ingest_paths(db, [str(folder / "2-scores.jsonl")], cfg).files[0])
+    again = ingest_paths(db, [str(folder / "2-scores.jsonl")], cfg).files[0]
+    assert (again.loaded, again.duplicates, again.rejected) == (0, 2, 1)
+    assert rows(db, "select count(*) from downstream_failures") == [(2,)]
+    # the folder in one command: both small files go in one pass, the scores after
+    together = tmp_path / "together.duckdb"
+    scores_file = ingest_paths(together, [str(folder)], cfg).files[1]
+    check(together, scores_file)
+    # the command line names what the scores gave
+    from test_hostile_ingest import tierwatch
+
+    run = tierwatch(
+        "ingest",
+        "export/2-scores.jsonl",
+        "--db",
+        "apart.duckdb",
+        "--config",
+        "tierwatch.toml",
+        cwd=tmp_path,
+    )
+    assert "Langfuse export: 0 attempts, 2 downstream failures" in run.stdout

@@ -18,16 +18,37 @@ with hashed as (
     from checked as c
     left join extras as x using (line)
     where c.problem is null
+),
+
+identified as (
+    -- no part is NULL (a join would not match it): task_id is required and never empty
+    select *, {
+        'kind': kind,
+        'task_id': coalesce(task_id, ''),
+        'by': coalesce(case when kind = 'attempt' then role else detected_by end, ''),
+        'at': coalesce(case when kind = 'attempt' then cast(attempt as varchar)
+                            else cast(ts as varchar) end, '')
+    } as identity
+    from hashed
+),
+
+repeated as (  -- most identities are one record's: only repeated ones need the window
+    select identity from identified group by identity having count(*) > 1
+),
+
+firsts as (
+    select line,
+        row_number() over same as nth,
+        first_value(record_hash) over same as first_hash,
+        first_value(line) over same as first_line
+    from identified
+    semi join repeated using (identity)
+    window same as (partition by identity order by line)
 )
 
-select *,
-    row_number() over same as nth,
-    first_value(record_hash) over same as first_hash,
-    first_value(line) over same as first_line
-from hashed
-window same as (
-    partition by kind, task_id,
-        case when kind = 'attempt' then role else coalesce(detected_by, '') end,
-        case when kind = 'attempt' then cast(attempt as varchar) else cast(ts as varchar) end
-    order by line
-)
+select i.* exclude (identity),
+    coalesce(f.nth, 1) as nth,
+    coalesce(f.first_hash, i.record_hash) as first_hash,
+    coalesce(f.first_line, i.line) as first_line
+from identified as i
+left join firsts as f using (line)

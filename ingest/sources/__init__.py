@@ -38,6 +38,10 @@ _PROTO_SUFFIXES = {".pb", ".binpb", ".protobuf", ".otlp"}
 # {(task id, role): (last attempt, its status)}: the attempts the store holds of those tasks
 # from calls other than these, begun before that first call (load.stored_attempts)
 StoredAttempts = Callable[[dict[tuple[str, str], tuple[float | None, str]], set[str]], dict]
+# judged([(trace id, observation id or None)]) -> {i: records.Judged}: the stored call each
+# Langfuse score (by its place i in the list) judges, for the scores whose calls a file
+# does not hold (load.judged_stored_calls)
+JudgedCalls = records.JudgedCalls
 
 
 class SourceError(ValueError):
@@ -204,6 +208,7 @@ def read(
     skipped: Counter,
     limits: Limits | None = None,
     stored: StoredAttempts | None = None,
+    judged: JudgedCalls | None = None,
 ) -> Iterator[tuple[int, str, dict | None, str | None, str]]:
     """(record number, raw text, v1 record or None, parse problem, locator) per record of a
     source file; what is not a model call is added to `skipped` by kind. InputLimit when the
@@ -213,7 +218,9 @@ def read(
     whose calls are spread over files (a logger writing one file per call, a rotated log)
     goes on being numbered instead of starting at attempt 1 again in every file. LiteLLM
     and Langfuse tasks go on whatever gave their key; an OTLP task only when the fleet
-    named it (`tierwatch.task.id`), as in the receiver: a trace is a task of its own."""
+    named it (`tierwatch.task.id`), as in the receiver: a trace is a task of its own.
+    `judged`: the stored calls that Langfuse scores of calls the file does not hold judge
+    (a scores export loaded after its observations)."""
     m = mapping(overrides)
     if source == "otlp":
         yield from _read_otlp(path, label, tier_of, overrides, skipped, limits or Limits(), stored)
@@ -221,7 +228,9 @@ def read(
     limits = limits or Limits()
     try:
         with open_input(path, limits=limits) as f:
-            calls, bad, counts, failures = _records(source, f, label, m[source], tier_of, limits)
+            calls, bad, counts, failures = _records(
+                source, f, label, m[source], tier_of, limits, judged
+            )
     except (OSError, EOFError, zlib.error) as e:
         raise SourceError(f"{label}: cannot be read ({e})") from None
     folded = itertools.chain(
@@ -428,7 +437,7 @@ def _is_text(data: bytes) -> bool:
     return head[:1] in (b"{", b"[") or not head
 
 
-def _records(source: str, f, label: str, m: dict, tier_of, limits: Limits):
+def _records(source: str, f, label: str, m: dict, tier_of, limits: Limits, judged=None):
     """The calls of a LiteLLM or Langfuse file read from `f`, its bad lines, what it
     skipped, and the downstream failures its Langfuse scores found (records.langfuse_scores).
     A LiteLLM record becomes its call as it is read, so memory holds the calls, not the
@@ -456,7 +465,7 @@ def _records(source: str, f, label: str, m: dict, tier_of, limits: Limits):
             else:
                 bad.append(otlp.BadLine(_line_of(at), json.dumps(part)[:10_000], _not(source)))
     calls, counts = records.langfuse_calls(good, m)
-    found, refused, scored = records.langfuse_scores(scores, calls, good, m)
+    found, refused, scored = records.langfuse_scores(scores, calls, good, m, judged)
     counts.update(scored)
     for at, raw, reason in refused:
         bad.append(otlp.BadLine(_line_of(at), raw, reason))

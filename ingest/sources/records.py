@@ -13,6 +13,7 @@ import functools
 import json
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from tierwatch.ingest.sources.calls import Call, Folded
 
@@ -357,19 +358,35 @@ def verdict_of(label, m: dict) -> bool | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """The stored call a score judges: its task, and whether it is the task's last call."""
+
+    task_id: str
+    is_last: bool
+    end: float | None  # epoch seconds
+
+
+# judged([(trace id, observation id or None)]) -> {place in the list: Judged}
+JudgedCalls = Callable[[list[tuple[str, str | None]]], dict[int, Judged]]
+
+
 def langfuse_scores(
     scores: list[tuple[str, dict]],
     calls: list[Call],
     observations: list[tuple[str, dict]],
     m: dict,
+    judged: JudgedCalls | None = None,
 ) -> tuple[list[Folded], list[tuple[str, str, str]], Counter]:
     """What the file's scores say of its tasks. A score that fails the output a task ended
     with (the scored generation is the task's last call, or the scored agent run or trace
     ends with it) is a downstream-failure record of that task: the evaluation found the
     accepted output wrong. Scores that pass, that are no verdict (numeric, or an unknown
     label), that are not among `score_names`, or that judge a call the task went on from,
-    are counted by kind. A verdict on an observation or trace the file does not hold is a
-    reject (where, raw, reason): its task cannot be named.
+    are counted by kind. A score on calls the file does not hold (a scores export loaded
+    after its observations) is placed among the stored calls by `judged`; one that neither
+    the file nor the store places is a reject (where, raw, reason): its task cannot be
+    named.
 
     Returns (downstream-failure records, rejects, skipped counts)."""
     names = set(m["score_names"])
@@ -390,52 +407,68 @@ def langfuse_scores(
             cur = parent.get(cur)
         return False
 
-    def scored(s: dict) -> Call | None:
+    def in_file(s: dict) -> Judged | None:
         trace, oid = _text(s.get("traceId")) or "", _text(s.get("observationId"))
         if oid is None:
-            return (by_trace.get(trace) or [None])[-1]
-        if oid in by_call:
-            return by_call[oid]
-        below = [c for c in by_trace.get(trace, []) if under(c, oid)]
-        return below[-1] if below else None
+            call = (by_trace.get(trace) or [None])[-1]
+        elif oid in by_call:
+            call = by_call[oid]
+        else:
+            below = [c for c in by_trace.get(trace, []) if under(c, oid)]
+            call = below[-1] if below else None
+        if call is None:
+            return None
+        return Judged(call.task[0], last_of_task.get(call.task) is call, call.end or call.start)
 
-    out: list[Folded] = []
-    rejects: list[tuple[str, str, str]] = []
     skipped: Counter = Counter()
+    verdicts: list[tuple[str, dict, bool, Judged | None]] = []
     for where, s in scores:
-        name = _text(s.get("name")) or ""
-        if names and name not in names:
+        if names and (_text(s.get("name")) or "") not in names:
             skipped["scores not named in score_names"] += 1
             continue
         failed = score_verdict(s, m)
         if failed is None:
             skipped["scores that are no pass or fail verdict (numeric, or another label)"] += 1
             continue
-        sid = _text(s.get("id")) or where
-        call = scored(s)
-        if call is None:
-            on = s.get("observationId") or "its trace"
+        verdicts.append((where, s, failed, in_file(s)))
+    unplaced = [i for i, (*_, on) in enumerate(verdicts) if on is None]
+    if unplaced and judged is not None:
+        asks = [
+            (_text(verdicts[i][1].get("traceId")) or "", _text(verdicts[i][1].get("observationId")))
+            for i in unplaced
+        ]
+        for j, on in judged(asks).items():
+            where, s, failed, _ = verdicts[unplaced[j]]
+            verdicts[unplaced[j]] = (where, s, failed, on)
+
+    out: list[Folded] = []
+    rejects: list[tuple[str, str, str]] = []
+    for where, s, failed, on in verdicts:
+        name, sid = _text(s.get("name")) or "", _text(s.get("id")) or where
+        if on is None:
+            trace, oid = s.get("traceId"), s.get("observationId")
+            what = f"observation {oid} of trace {trace}" if oid else f"trace {trace}"
             rejects.append(
                 (
                     where,
                     json.dumps(s, default=str)[:10_000],
-                    f"score {sid} ({name}) is on observation {on} of trace {s.get('traceId')}, "
-                    "whose model calls this file does not hold; tierwatch reads a score with "
-                    "the observations it scores: export them into one file (docs/sources.md)",
+                    f"score {sid} ({name}) is on {what}, whose model calls neither this file "
+                    "nor the store holds; load the observations it scores first (tierwatch "
+                    "ingest OBSERVATIONS), then the scores, or export both into one file "
+                    "(docs/sources.md)",
                 )
             )
             continue
         if not failed:
             skipped["scores that passed"] += 1
             continue
-        if last_of_task.get(call.task) is not call:
+        if not on.is_last:
             skipped["failing scores of calls their task went on from"] += 1
             continue
-        ts = seconds(s.get("timestamp")) or call.end or call.start
         record = {
             "record": "downstream_failure",
-            "task_id": call.task[0],
-            "ts": ts,
+            "task_id": on.task_id,
+            "ts": seconds(s.get("timestamp")) or on.end,
             "detected_by": f"langfuse score {name}" if name else "langfuse score",
             "langfuse.score_id": sid,
             "langfuse.trace_id": _text(s.get("traceId")),

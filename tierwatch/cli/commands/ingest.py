@@ -156,10 +156,14 @@ def _sources_summary(files) -> str:
     kinds = Counter()
     for f in files:
         kinds.update(f.skipped_kinds)
-    attempts = sum(f.loaded + f.duplicates for f in files)
-    text = f"{_SOURCE_NAMES[files[0].format]}: {attempts:,} attempts"
+    failures = sum(f.downstream_failures for f in files)
+    attempts = sum(f.loaded + f.duplicates for f in files) - failures
+    gave = f"{attempts:,} attempts"
+    if failures:
+        gave += f", {failures:,} downstream failure{'s' if failures > 1 else ''}"
+    text = f"{_SOURCE_NAMES[files[0].format]}: {gave}"
     if len(files) > 1:
-        text = f"{len(files):,} {_SOURCE_NAMES[files[0].format]} files: {attempts:,} attempts"
+        text = f"{len(files):,} {_SOURCE_NAMES[files[0].format]} files: {gave}"
     if kinds:
         text += "; skipped: " + ", ".join(f"{kind} {n}" for kind, n in kinds.most_common())
     if unpriced := sorted({m for f in files for m in f.unpriced_models}):
