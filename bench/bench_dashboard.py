@@ -4,7 +4,7 @@ cached rerun, measured with Streamlit's AppTest on a store of N generated attemp
     .venv/bin/python bench/bench_dashboard.py --attempts 10000000 [--db bench/out/dash.duckdb]
 
 The store is generated directly in DuckDB with SQL (no log files), then its task-level facts
-are computed by ingest's own refresh_tasks. The first figure is a cold start (a fresh
+are computed by ingest's own refresh_derived. The first figure is a cold start (a fresh
 process: the reports' rollups are built); then, per page, "first" is a render with an empty
 result cache in a server that has built the rollups once (they are kept between
 interactions), "filter" a rerun after choosing one task type, "cached" a rerun with nothing
@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tierwatch.ingest.config import load_config  # noqa: E402
-from tierwatch.ingest.store import ensure_ladder, open_store, refresh_tasks  # noqa: E402
+from tierwatch.ingest.store import ensure_ladder, open_store, refresh_derived  # noqa: E402
 
 PAGES = [
     "views/overview.py",
@@ -114,7 +114,7 @@ def generate(db: Path, attempts: int) -> None:
             """
         )
         con.execute("create or replace temp table touched as select task_id from plan")
-        refresh_tasks(con)
+        refresh_derived(con)
         con.execute("update meta set value = '1' where key = 'data_version'")
         con.execute("checkpoint")
 

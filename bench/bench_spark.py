@@ -7,7 +7,7 @@ Builds a store of N attempts as bench_reports.py does, exports it as a lake
 (`tierwatch export`, timed for the record), then, each in its own process:
 
   (a) DuckDB: views over the lake's Parquet files (hive partitioning), ingest/tasks.sql and
-      ingest/task_rollup.sql run as `create table ... as` (both tables materialized)
+      ingest/rollups/task_rollup.sql run as `create table ... as` (both tables materialized)
   (b) Spark local[2]: ingest/spark_rollup.task_tables over the lake, both frames computed
       in full (`write.format("noop")`); the session's start-up timed apart
 
@@ -51,7 +51,7 @@ except duckdb.IOException:  # a lake of no downstream failures
 con.execute("create view touched as select distinct task_id from attempts")
 con.execute(sql("tasks.sql").replace("insert into tasks", "create table tasks as", 1))
 con.execute("create view rollup_keys as select distinct day, task_type, fleet from tasks")
-con.execute(sql("task_rollup.sql").replace("insert into task_rollup",
+con.execute(sql("rollups/task_rollup.sql").replace("insert into task_rollup",
                                           "create table task_rollup as", 1))
 rows = [con.execute(f"select count(*) from {t}").fetchone()[0] for t in ("tasks", "task_rollup")]
 print(json.dumps({"seconds": time.perf_counter() - t, "rows": rows,

@@ -1207,7 +1207,7 @@ def _commit(
                 "select task_id from staging_attempts "
                 "union select task_id from staging_downstream_failures"
             )
-            store.refresh_tasks(con)
+            store.refresh_derived(con)
             store.clear_staging(con)
         for e in entries:
             if e.staged:

@@ -1,7 +1,7 @@
 """The store's task facts and task rollup computed by Apache Spark over a lake (the layout of
 ingest/lake.py), from the same SQL files DuckDB runs (docs/scale.md).
 
-The SQL is written once, for DuckDB (ingest/tasks.sql, ingest/task_rollup.sql). Spark's text
+The SQL is written once, for DuckDB (ingest/tasks.sql, ingest/rollups/task_rollup.sql). Spark's text
 is generated from it with sqlglot plus the small rewrite pass below, for what sqlglot does not
 carry over faithfully:
 
@@ -101,7 +101,7 @@ def task_tables(
     spark: SparkSession, lake: str | Path, ladder: tuple[str, ...]
 ) -> tuple[DataFrame, DataFrame]:
     """The `tasks` and `task_rollup` rows of every task in the lake, as Spark computes them
-    from ingest/tasks.sql and ingest/task_rollup.sql; `ladder`: tier names, cheapest first
+    from ingest/tasks.sql and ingest/rollups/task_rollup.sql; `ladder`: tier names, cheapest first
     (the store's ladder)."""
     lake = Path(lake)
     spark.read.parquet(str(lake / "attempts")).createOrReplaceTempView("attempts")
@@ -121,5 +121,5 @@ def task_tables(
     spark.sql("select distinct day, task_type, fleet from tasks").createOrReplaceTempView(
         "rollup_keys"
     )
-    rollup = spark.sql(spark_text(sql_file("task_rollup.sql")))
+    rollup = spark.sql(spark_text(sql_file("rollups/task_rollup.sql")))
     return tasks, rollup

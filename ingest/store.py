@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from tierwatch.ingest import environment, identity
+from tierwatch.ingest import derived, environment, identity
 from tierwatch.ingest.config import Config
 
 # how long a command waits for a file another process holds for a moment (a collect batch)
@@ -92,8 +92,10 @@ def _migrations() -> list[tuple[int, str]]:
 
 
 SCHEMA_VERSION = max(v for v, _ in _migrations())
-TASK_ROLLUP_VERSION = 7  # the migration that adds the stored task rollup
-TASK_LABELS_VERSION = 8  # the migration after which every task is recomputed
+# what a migration leaves for the derived tables (ingest/derived.py) to be built again from
+# what the store holds: "rollups" after one that adds rollups (007: the task rollup; 009: the
+# rest), "tasks" after one whose rule changed every task's facts (008)
+REBUILT_AFTER = {7: "rollups", 8: "tasks", 9: "rollups"}
 
 
 def _holder(message: str) -> str:
@@ -230,11 +232,8 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str | os.PathLike = "the datab
         con.execute("begin transaction")
         try:
             con.execute(sql)
-            if version == TASK_ROLLUP_VERSION:  # the rollup of the tasks already stored
-                refresh_task_rollup(con, everything=True)
-            if version == TASK_LABELS_VERSION:  # its SQL named every task as touched
-                refresh_tasks(con)
-                con.execute("drop table touched")
+            if version in REBUILT_AFTER:
+                refresh_derived(con, everything=REBUILT_AFTER[version])
             con.execute("insert into schema_version (version) values (?)", [version])
             con.execute("commit")
         except Exception:
@@ -365,22 +364,49 @@ REFRESH_BATCH_TASKS = 500_000
 
 
 def sql_file(name: str) -> str:
-    """The text of a statement file of ingest/ (tasks.sql, task_rollup.sql, lake_*.sql)."""
+    """The text of a statement file of ingest/ (tasks.sql, rollups/*.sql, lake_*.sql)."""
     return (resources.files("tierwatch.ingest") / name).read_text(encoding="utf-8")
 
 
-def refresh_tasks(con: duckdb.DuckDBPyConnection) -> None:
-    """Recompute task-level facts for the task ids in temp table `touched(task_id)`, and the
-    task rollup's rows for every (day, task type, fleet) those tasks were or now are in.
+def refresh_derived(con: duckdb.DuckDBPyConnection, everything: str | None = None) -> None:
+    """Bring the derived tables (ingest/derived.py) up to date with the records a load has
+    just added: the tasks named in temp table `touched(task_id)` are recomputed, and every
+    rollup's rows for the (day, task type, fleet) keys those tasks and their calls were or
+    now are in. Other keys' rows are not touched, so a small append rewrites a few rows
+    whatever the store's size.
 
-    Large refreshes go in batches of about REFRESH_BATCH_TASKS tasks (by a hash of the
+    `everything`: "tasks" recomputes every task and then every rollup (a migration that
+    changed the tasks' rule); "rollups" builds every rollup from the tasks and attempts as
+    they are (a migration that added rollups). Only the rollups the store's schema has are
+    built.
+
+    Large task refreshes go in batches of about REFRESH_BATCH_TASKS tasks (by a hash of the
     task id), so that the memory the chains need stays bounded whatever the file's size.
     """
     con.execute(
         "create or replace temp table rollup_keys "
         "(day date not null, task_type varchar not null, fleet varchar)"
     )
-    sql = sql_file("tasks.sql")
+    if everything == "tasks":
+        con.execute(
+            "create or replace temp table touched as "
+            "select task_id from attempts union select task_id from downstream_failures"
+        )
+    if everything is None:
+        con.execute(derived.CALL_KEYS)
+    if everything != "rollups":
+        _refresh_tasks(con)
+    if everything is not None:
+        con.execute("delete from rollup_keys")
+        con.execute(derived.ALL_KEYS)
+    _refresh_rollups(con, whole=everything is not None)
+    if everything == "tasks":
+        con.execute("drop table touched")
+
+
+def _refresh_tasks(con: duckdb.DuckDBPyConnection) -> None:
+    """Recompute the tasks named in `touched`, noting their keys before and after."""
+    sql = sql_file(derived.TASKS.sql)
     touched = con.execute("select count(*) from touched").fetchall()[0][0]
     batches = max(1, -(-touched // REFRESH_BATCH_TASKS))
     if batches > 1:
@@ -392,37 +418,32 @@ def refresh_tasks(con: duckdb.DuckDBPyConnection) -> None:
                 "where hash(task_id) % $batches = $batch",
                 {"batches": batches, "batch": batch},
             )
-        con.execute(_TOUCHED_KEYS)  # where the touched tasks were
+        con.execute(derived.TASK_KEYS)  # where the touched tasks were
         con.execute("delete from tasks where task_id in (select task_id from touched)")
         con.execute(sql)
-        con.execute(_TOUCHED_KEYS)  # and where they are now
-    refresh_task_rollup(con)
+        con.execute(derived.TASK_KEYS)  # and where they are now
 
 
-_TOUCHED_KEYS = (
-    "insert into rollup_keys select distinct day, task_type, fleet from tasks "
-    "where task_id in (select task_id from touched)"
-)
-
-
-def refresh_task_rollup(con: duckdb.DuckDBPyConnection, everything: bool = False) -> None:
-    """Recompute task_rollup's rows for the keys in temp table `rollup_keys` (every key of
-    the store when `everything`): the old rows of those keys deleted, their tasks summed
-    again (ingest/task_rollup.sql). Other keys' rows are not touched, so a small append
-    refreshes a few rows whatever the store's size."""
-    if everything:
-        con.execute(
-            "create or replace temp table rollup_keys as "
-            "select distinct day, task_type, fleet from tasks"
-        )
-    else:
-        con.execute(
-            "create or replace temp table rollup_keys as select distinct * from rollup_keys"
-        )
-    con.execute(
-        "delete from task_rollup as r where exists (select 1 from rollup_keys as k "
-        "where k.day = r.day and k.task_type = r.task_type "
-        "and k.fleet is not distinct from r.fleet)"
-    )
-    sql = sql_file("task_rollup.sql")
-    con.execute(sql)
+def _refresh_rollups(con: duckdb.DuckDBPyConnection, whole: bool) -> None:
+    """Each rollup the schema has, in registry order: its rows of the keys in `rollup_keys`
+    deleted and summed again (or, `whole`, or for a rollup kept whole, all of it)."""
+    con.execute("create or replace temp table rollup_keys as select distinct * from rollup_keys")
+    present = {
+        r[0]
+        for r in con.execute(
+            "select table_name from duckdb_tables() where database_name = current_database() "
+            "and schema_name = 'main'"
+        ).fetchall()
+    }
+    for r in derived.ROLLUPS:
+        if r.name not in present:
+            continue  # a migration before the one that adds it
+        if whole or r.kept == "whole":
+            con.execute(f"delete from {r.name}")
+        else:
+            con.execute(
+                f"delete from {r.name} as r where exists (select 1 from rollup_keys as k "
+                "where k.day = r.day and k.task_type = r.task_type "
+                "and k.fleet is not distinct from r.fleet)"
+            )
+        con.execute(sql_file(r.sql))

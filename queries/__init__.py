@@ -3,10 +3,13 @@ bound parameters, and the reports built on them (see docs/metrics.md for the sem
 
 The SQL lives in three folders, by what a file makes:
 - `queries/<name>.sql`: a result (rows a report, a page or the command line reads);
-- `queries/tables/<name>.sql`: a derived table (a rollup several results read), built by
-  `ensure_table` / `rollups.register`;
+- `queries/tables/<name>.sql`: a table that depends on the config's prices (the priced
+  spend several results read), built per connection by `queries.pricing`;
 - `queries/macros/<name>.sql`: a macro the results call (`in_selection`).
-A name is unique across the three; `sql_text(name)` finds it in whichever holds it.
+A name is unique across the three; `sql_text(name)` finds it in whichever holds it. The
+price-independent rollups (task outcomes per day, chain shapes, escalation steps, ...) are
+not built here: the store keeps them, maintained at every load (ingest/derived.py), and the
+results read them as tables.
 
 `run(con, name, params)` reads a result's file and executes it with the parameters the
 file names (`$since`, `$task_types`, ...); values never enter the SQL text.
@@ -98,9 +101,9 @@ def data_key(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def ensure_table(con: duckdb.DuckDBPyConnection, name: str, key: str | None = None) -> None:
-    """Create the temp table of `queries/<name>.sql` on `con` unless it was already built
-    there for the same `key` (default: data_key). Rollups are built once per connection
-    and rebuilt when the data (or, for spend, the prices) change."""
+    """Create the temp table of `queries/tables/<name>.sql` on `con` unless it was already
+    built there for the same `key` (default: data_key): once per connection, again when the
+    data or the prices change."""
     key = key if key is not None else data_key(con)
     con.execute("create temp table if not exists built_tables (name varchar, key varchar)")
     built = con.execute(

@@ -17,7 +17,7 @@ from __future__ import annotations
 import duckdb
 
 from tierwatch.ingest.config import Config
-from tierwatch.queries import materialize, rollups, run
+from tierwatch.queries import materialize, run
 from tierwatch.queries.filters import Filters
 from tierwatch.queries.stats import rate_fields, ratio, small_sample, wilson
 
@@ -70,7 +70,6 @@ NUMBERS = frozenset(
 
 def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **options) -> dict:
     """Calibration per tier x confidence source and silent failures per task type."""
-    rollups.register(con, *rollups.CALIBRATION)
     params = filters.params()
     # the selection's outcomes per confidence value, once; both results below read them
     materialize(con, "confidence_outcomes", params)

@@ -4,7 +4,7 @@
 -- Grain: one row per task type x final tier with at least one accepted answer (a task whose
 -- last attempt was ok).
 -- Parameters: $since, $until (inclusive), $fleets, $task_types (empty = all).
--- Needs queries.rollups.register.
+-- Reads the rollups the store keeps (ingest/derived.py).
 -- high: confidence >= 0.8 (or the word high); wrong: a downstream failure was reported.
 with selected as (
     select *

@@ -2,7 +2,7 @@
 -- Grain: one row per executed tier x confidence source x confidence value (NULL: attempts
 -- that stated none). Parameters: $since, $until (inclusive, on each attempt's UTC date),
 -- $fleets, $task_types (on each attempt's own fields; empty = all). Needs
--- queries.rollups.register. Built once per calibration report into a temp table that
+-- the rollups the store keeps. Built once per calibration report into a temp table that
 -- confidence_reliability and confidence_scores read.
 -- Success of an attempt: its status is ok and, when it is the task's accepted (last) attempt,
 -- no downstream failure was reported for the task. The accepted attempts found wrong come

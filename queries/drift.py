@@ -26,7 +26,7 @@ from statistics import NormalDist
 import duckdb
 
 from tierwatch.ingest.config import Config
-from tierwatch.queries import rollups, run
+from tierwatch.queries import run
 from tierwatch.queries.filters import Filters
 from tierwatch.queries.stats import SMALL_SAMPLE, rate_fields, small_sample, wilson
 
@@ -192,7 +192,6 @@ def build(
     **options,
 ) -> dict:
     """Model versions, model changes with before/after rates, and routing evidence age."""
-    rollups.register(con, *rollups.DRIFT)
     params = filters.params()
     stale_after = (
         config.setting("stale_after_days") if stale_after_days is None else stale_after_days

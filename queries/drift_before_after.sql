@@ -4,7 +4,7 @@
 -- either window.
 -- Parameters: $since, $until (inclusive), $fleets, $task_types (empty = all); tasks are
 -- selected by their day, the model days by each executor call's own date and fields.
--- Needs queries.rollups.register.
+-- Reads the rollups the store keeps (ingest/derived.py).
 -- A change: the tier's dominant model (the one that ran the most of its executor attempts on
 -- a day, as in model_versions) switches to a model that had not been dominant before; `at`
 -- is the first day the new model was dominant. Before = tasks from the previous change (or

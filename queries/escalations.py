@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 
 from tierwatch.ingest.config import Config
-from tierwatch.queries import ensure_table, pricing, run
+from tierwatch.queries import pricing, run
 from tierwatch.queries.filters import Filters
 from tierwatch.queries.stats import rate_fields, ratio, small_sample
 
@@ -35,8 +35,6 @@ NUMBERS = frozenset(
 
 def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **options) -> dict:
     """The escalations report (keys in docs/reports.md#escalations)."""
-    ensure_table(con, "escalation_step_rollup")
-    ensure_table(con, "escalation_reason_rollup")
     pricing.ensure_superseded_spend(con)
     params = filters.params()
     hotspots = run(con, "escalation_hotspots", params)

@@ -2,7 +2,7 @@
 -- Grain: one row per executed tier x model id (executor attempts; a missing model id is
 -- reported as '(not given)').
 -- Parameters: $since, $until (inclusive, on each attempt's UTC date), $fleets, $task_types
--- (on each attempt's own fields; empty = all). Needs queries.rollups.register.
+-- (on each attempt's own fields; empty = all). Reads the rollups the store keeps.
 -- dominant_since: the first UTC day on which this model ran the most of the tier's attempts
 -- (ties go to the model id that sorts first); null when it never did. The tier's model
 -- changes are its dominant models in the order of dominant_since (see drift_before_after).

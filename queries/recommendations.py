@@ -29,7 +29,7 @@ from __future__ import annotations
 import duckdb
 
 from tierwatch.ingest.config import Config
-from tierwatch.queries import drift, rollups, run
+from tierwatch.queries import drift, run
 from tierwatch.queries.costs import DAYS_PER_MONTH, realized_spend
 from tierwatch.queries.downstream import downstream_reporting
 from tierwatch.queries.filters import Filters
@@ -58,7 +58,6 @@ class _Context:
 
     def __init__(self, con, config: Config, filters: Filters) -> None:
         params = filters.params()
-        rollups.register(con, *rollups.TASKS)
         self.config = config
         self.ladder = list(config.ladder)
         self.failure_cost = config.failure_cost_usd

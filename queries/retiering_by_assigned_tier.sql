@@ -2,7 +2,7 @@
 -- evidence for tier_up and tier_down_candidate recommendations.
 -- Grain: one row per task type x assigned tier (planner tier, else first executed tier).
 -- Parameters: $since, $until (inclusive), $fleets, $task_types (empty = all).
--- Needs queries.rollups.register.
+-- Reads the rollups the store keeps (ingest/derived.py).
 -- escalated: tasks with at least one escalation; failed: last attempt not ok or a downstream
 -- failure; handled: neither (the assigned tier did the job without help); quality_failures:
 -- tasks whose first or last attempt was rejected by a check (status failed, not a call

@@ -2,7 +2,7 @@
 -- heterogeneity (the same rule as routing_table, read from the task rollup).
 -- Grain: one row per task type with at least one selected task.
 -- Parameters: $since, $until (inclusive), $fleets, $task_types (empty = all).
--- Needs queries.rollups.register.
+-- Reads the rollups the store keeps (ingest/derived.py).
 -- routed_tier: the target tier of the task type's current flag, else the tier it was assigned
 -- most often (planner tier, else first executed tier; a tie goes to the cheaper tier).
 with selected as (

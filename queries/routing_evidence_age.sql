@@ -3,7 +3,7 @@
 -- Grain: one row per task type with at least one selected task.
 -- Parameters: $since, $until (inclusive), $fleets, $task_types (empty = all); tasks are
 -- selected by their day, the model days by each executor call's own date and fields.
--- Needs queries.rollups.register.
+-- Reads the rollups the store keeps (ingest/derived.py).
 -- routed_tier: the tier the task type was assigned most often (planner tier, else first
 -- executed tier; a tie goes to the cheaper tier), as in routing_table. The evidence: the
 -- task type's tasks assigned to that tier. as_of: the newest task day in the selection.

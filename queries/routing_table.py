@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 
 import duckdb
 
-from tierwatch.queries import Filters, rollups, run
+from tierwatch.queries import Filters, run
 
 COLUMNS = (
     "task_type",
@@ -52,7 +52,6 @@ class Route:
 
 def routing_table(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> list[Route]:
     """One Route per task type in the selection, busiest first."""
-    rollups.register(con, "task_outcomes_daily")
     routes = []
     for r in run(con, "routing_table", (filters or Filters()).params()):
         routes.append(

@@ -2,12 +2,12 @@
 -- Grain: one row per task type with at least one task in the selection.
 -- Parameters: $since, $until (dates, inclusive; null = open), $fleets, $task_types (lists of
 -- strings; empty = all), as queries.Filters.params() gives them. Reads task_outcomes_daily
--- (queries.rollups).
+-- (a rollup the store keeps, ingest/derived.py).
 -- observed_tier: the tier the planner assigned most often in the selection (a task without a
 -- planner tier counts its first executed tier; a tie goes to the cheaper tier).
 -- routed_tier: the target tier of the task type's current flag, else observed_tier.
 with selected as (
-    -- the reports' rollup of the tasks (queries.rollups.register(con, "task_outcomes_daily"))
+    -- the rollup of the tasks the store keeps (task_outcomes_daily)
     select task_type, assigned_tier, failed, day, tasks
     from task_outcomes_daily
     where in_selection(day, fleet, task_type, $since, $until, $fleets, $task_types)

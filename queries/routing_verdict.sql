@@ -1,7 +1,7 @@
 -- routing_verdict: the quality-signal facts behind the verdict (should this fleet route?).
 -- Grain: one row (the whole selection of tasks).
 -- Parameters: $since, $until (inclusive), $fleets, $task_types (empty = all); tasks by their
--- day, reviewer calls by their own date and fields. Needs queries.rollups.register.
+-- day, reviewer calls by their own date and fields. Reads the rollups the store keeps.
 -- A quality check is a property of a pipeline step, so it is counted per task type: a task
 -- type has one when the selection holds reviewer calls on it, a first or last attempt
 -- rejected by a check (status failed), or a downstream failure report for one of its tasks.

@@ -2,7 +2,7 @@
 -- wrong (failure mode 2, silent complexity underestimation).
 -- Grain: one row per task type with at least one selected task, most silent failures first.
 -- Parameters: $since, $until (inclusive), $fleets, $task_types (empty = all), on the task's
--- day, fleet and type. Needs queries.rollups.register.
+-- day, fleet and type. Reads the rollups the store keeps.
 -- A silent failure: the task's accepted (last) attempt said ok with confidence >= 0.8 (or
 -- `high`) and a downstream failure was reported for the task (tasks.silent_failure).
 -- high_confidence_accepted counts the tasks whose accepted attempt was ok with confidence

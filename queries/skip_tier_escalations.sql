@@ -3,7 +3,7 @@
 -- Grain: one row per task type x step (from tier, to tier) that skips a rung, with the task
 -- type's escalated tasks for a denominator.
 -- Parameters: $since, $until (inclusive), $fleets, $task_types (empty = all).
--- Needs queries.rollups.register.
+-- Reads the rollups the store keeps (ingest/derived.py).
 -- skip_tier_tasks: tasks with at least one such step (a task with two different skips counts
 -- in both rows); steps: the steps themselves; next_tier: the rung the step skipped first.
 with escalated as (

@@ -4,7 +4,7 @@
 -- as the costs report's counterfactual, read from the task rollup.
 -- Grain: one row per task type x ladder tier.
 -- Parameters: $since, $until (inclusive), $fleets, $task_types (empty = all).
--- Needs queries.rollups.register and queries.pricing.register (tier_prices).
+-- Reads the stored rollups and queries.pricing.register's tier_prices.
 with per_task_type as (
     select
         task_type,

@@ -5,7 +5,7 @@
 -- down) is left out. A stage fails unless it is the chain's last and the task was accepted.
 -- Grain: one row per task type x tier x entry.
 -- Parameters: $since, $until (inclusive, on the task's day), $fleets, $task_types
--- (lists; empty = all). Reads chain_shapes (queries.rollups.register) and ladder.
+-- (lists; empty = all). Reads chain_shapes (kept in the store) and ladder.
 with shapes as (
     select
         row_number() over () as shape,

@@ -23,7 +23,7 @@ from __future__ import annotations
 import duckdb
 
 from tierwatch.ingest.config import Config
-from tierwatch.queries import rollups, run
+from tierwatch.queries import run
 from tierwatch.queries.costs import build as build_costs
 from tierwatch.queries.filters import Filters, QueryError
 from tierwatch.queries.labels import fmt_usd
@@ -82,7 +82,6 @@ def build(
     min_per_day = config.setting("min_tasks_per_day")
 
     costs = build_costs(con, config, filters)
-    rollups.register(con, *rollups.TASKS)
     signals = run(con, "routing_verdict", filters.params())[0]
     tasks, days = signals["tasks"], costs["days"]
     per_day = ratio(tasks, days)

@@ -41,7 +41,7 @@ import duckdb
 import numpy as np
 
 from tierwatch.ingest.config import Config
-from tierwatch.queries import rollups, routing_table, run
+from tierwatch.queries import routing_table, run
 from tierwatch.queries.costs import DAYS_PER_MONTH, OVERHEAD_ROLES, realized_spend
 from tierwatch.queries.downstream import downstream_reporting
 from tierwatch.queries.filters import Filters, QueryError
@@ -129,7 +129,6 @@ class Evidence:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, config: Config, filters: Filters):
         params = filters.params()
-        rollups.register(con, "chain_shapes", "task_outcomes_daily")
         self.config = config
         self.ladder = list(config.ladder)
         self.prior_tasks = float(config.settings["prior_tasks"])
@@ -303,9 +302,6 @@ def evidence(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters) -
         return Evidence(con, config, filters)
     key = (file, stat.st_mtime_ns, stat.st_size, data_key(con), repr(filters), repr(config))
     if key in _LOADED:
-        # the rollups the reports' own queries read (the oracle's) must be on this
-        # connection too, even when the evidence was loaded on another
-        rollups.register(con, "chain_shapes", "task_outcomes_daily")
         _LOADED.move_to_end(key)
         return _LOADED[key]
     loaded = Evidence(con, config, filters)

@@ -4,7 +4,7 @@
 -- better than the chains show: a task that succeeded on Sonnet might have on Haiku.
 -- Grain: one row.
 -- Parameters: $since, $until (inclusive, on the task's day), $fleets, $task_types
--- (lists; empty = all). Reads chain_shapes (queries.rollups.register), ladder and
+-- (lists; empty = all). Reads chain_shapes (kept in the store), ladder and
 -- tier_prices (queries.pricing.register).
 with selected as (
     select

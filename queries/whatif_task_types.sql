@@ -3,7 +3,7 @@
 -- compares a proposed table against.
 -- Grain: one row per task type.
 -- Parameters: $since, $until (inclusive, on the task's day), $fleets, $task_types
--- (lists; empty = all). Reads chain_shapes (queries.rollups.register) and ladder.
+-- (lists; empty = all). Reads chain_shapes (kept in the store) and ladder.
 with selected as (
     select *
     from chain_shapes

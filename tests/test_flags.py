@@ -6,7 +6,7 @@ import pytest
 
 from tierwatch.ingest import flags
 from tierwatch.ingest.config import load_config
-from tierwatch.ingest.store import data_version, ensure_ladder, open_store, refresh_tasks
+from tierwatch.ingest.store import data_version, ensure_ladder, open_store, refresh_derived
 
 HOSTILE = "clause 'risk' 50% -- drop table; 契約 🚀"
 
@@ -25,7 +25,7 @@ def _store(tmp_path, task_types=("html_extraction", HOSTILE)):
                 {"id": f"t{i}", "tt": task_type, "line": i + 1},
             )
         con.execute("create temp table touched as select distinct task_id from attempts")
-        refresh_tasks(con)
+        refresh_derived(con)
     return db
 
 

@@ -9,7 +9,7 @@ import json
 
 from tierwatch.ingest import flags
 from tierwatch.ingest.config import load_config
-from tierwatch.ingest.store import ensure_ladder, open_store, refresh_tasks
+from tierwatch.ingest.store import ensure_ladder, open_store, refresh_derived
 from tierwatch.queries import Filters
 from tierwatch.queries.routing_table import (
     COLUMNS,
@@ -57,7 +57,7 @@ def _store(tmp_path):
                 },
             )
         con.execute("create temp table touched as select distinct task_id from attempts")
-        refresh_tasks(con)
+        refresh_derived(con)
     return db
 
 

@@ -1,9 +1,8 @@
 -- escalation_step_rollup: every step up the ladder between consecutive executor attempts,
--- read from the escalated tasks' tier paths once per connection (a temp table built by
--- queries.ensure_table).
+-- read from the escalated tasks' tier paths, kept in the store (ingest/derived.py).
 -- Grain: one row per day (the task's), task type, fleet, from-tier and to-tier.
--- Parameters: none.
-create or replace temp table escalation_step_rollup as
+-- Rows of the keys in temp table rollup_keys(day, task_type, fleet) (ingest/derived.py).
+insert into escalation_step_rollup
 with steps as (
     select
         day,
@@ -12,9 +11,13 @@ with steps as (
         tier_path[i] as from_tier,
         tier_path[i + 1] as to_tier
     from (
-        select day, task_type, fleet, tier_path, unnest(range(1, len(tier_path))) as i
-        from tasks
-        where escalations > 0
+        select t.day, t.task_type, t.fleet, t.tier_path,
+            unnest(range(1, len(t.tier_path))) as i
+        from tasks as t
+        semi join rollup_keys as k
+            on k.day = t.day and k.task_type = t.task_type
+           and k.fleet is not distinct from t.fleet
+        where t.escalations > 0
     )
 )
 

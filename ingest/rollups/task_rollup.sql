@@ -2,8 +2,8 @@
 -- the tasks summed per day (the task's), task type, fleet, planner tier rank (0 = not
 -- given), first (executed) tier rank and final tier rank.
 -- Grain: one row per such key and ranks with at least one task.
--- Run by ingest after the touched tasks were refreshed and the keys' old rows deleted (in
--- the file's transaction), and by migration 7 for every key.
+-- Kept in the store by ingest (the registry, ingest/derived.py): run after the touched tasks
+-- were refreshed and the keys' old rows deleted, in the file's transaction.
 insert into task_rollup
 with packed as (
     -- the three ranks travel packed in one integer key: one small key groups much faster

@@ -1,9 +1,9 @@
--- skip_tier_steps_daily: escalation steps that jump two or more rungs, per day (a temp
--- table, created by queries.rollups.register; skip_tier_escalations reads it).
+-- skip_tier_steps_daily: escalation steps that jump two or more rungs, per day, kept in the
+-- store (ingest/derived.py); skip_tier_escalations reads it.
 -- Grain: one row per task day x fleet x task type x step (from tier, to tier) that skips a
 -- rung, with the steps and the tasks that took them.
--- Parameters: none.
-create or replace temp table skip_tier_steps_daily as
+-- Rows of the keys in temp table rollup_keys(day, task_type, fleet) (ingest/derived.py).
+insert into skip_tier_steps_daily
 with steps as (
     select
         task_id,
@@ -13,9 +13,13 @@ with steps as (
         tier_path[i] as from_tier,
         tier_path[i + 1] as to_tier
     from (
-        select task_id, day, fleet, task_type, tier_path, unnest(range(1, len(tier_path))) as i
-        from tasks
-        where skip_tier_escalations > 0
+        select t.task_id, t.day, t.fleet, t.task_type, t.tier_path,
+            unnest(range(1, len(t.tier_path))) as i
+        from tasks as t
+        semi join rollup_keys as k
+            on k.day = t.day and k.task_type = t.task_type
+           and k.fleet is not distinct from t.fleet
+        where t.skip_tier_escalations > 0
     )
 )
 
