@@ -18,13 +18,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from tierwatch.dashboard import access
 from tierwatch.dashboard.settings import READ_ONLY_ENV, settings
 from tierwatch.ingest.config import Config, load_config
 from tierwatch.ingest.store import StoreError, StoreLocked, StoreMissing, data_version, open_store
-from tierwatch.queries import create_macros
 
 RETRIES = (0.1, 0.3, 0.6, 1.0, 2.0)  # seconds to wait before each retry of a busy file
 
@@ -104,7 +102,6 @@ class _Visit:
         self.db = db
         self.con: duckdb.DuckDBPyConnection | None = None
         self.version: int | None = None
-        self.warmed = False  # the kept rollups were copied into this connection
         self._ctx = None
         self._gate = None
 
@@ -119,17 +116,14 @@ class _Visit:
                 raise
             self._gate = gate
             self.version = data_version(self.con)
-            self.warmed = False
         return self.con
 
     def close(self) -> None:
         if self.con is None:
             return
         try:
-            if self.warmed:  # something was computed: keep what it built for the next run
-                _ROLLUPS.save(self.con, str(self.db), self.version)
-        finally:
             self._ctx.__exit__(None, None, None)
+        finally:
             self.con = self._ctx = None
             self._gate.__exit__(None, None, None)
             self._gate = None
@@ -240,85 +234,3 @@ def exclusive(db: Path, what: str) -> Iterator[None]:
         current.close()
     with _GATE.write():
         yield
-
-
-class _Rollups:
-    """The reports' per-connection rollups (temp tables each connection builds once:
-    attempt_spend, chain_shapes, ...; the task rollup is stored and needs none of this),
-    kept in memory between interactions of this process.
-
-    The dashboard opens a new connection per interaction, so without this every cache miss
-    (a filter change, a page not seen yet) would rebuild them from every attempt. They are
-    copied out after a run and copied into the next connection for the same data version;
-    the reports' own keys (built_tables, pricing_state) still decide whether a restored
-    table is current for the data and the prices, so a stale one is rebuilt, never used.
-    """
-
-    MAX_ROWS = 2_000_000  # a bigger temp table is rebuilt when needed rather than kept
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._saved: dict[str, tuple[int, dict, list[str], frozenset]] = {}
-
-    @staticmethod
-    def _state(con) -> frozenset:
-        names = con.execute(
-            "select table_name from duckdb_tables() where temporary and table_name = 'built_tables'"
-        ).fetchall()
-        rows = con.execute("select name, key from built_tables").fetchall() if names else []
-        return frozenset(rows)
-
-    def restore(self, con, db: str, version: int) -> None:
-        with self._lock:
-            saved = self._saved.get(db)
-        if not saved or saved[0] != version:
-            return
-        _, tables, views, _ = saved
-        create_macros(con)  # what the restored views call
-        for name, (ddl, table) in tables.items():
-            con.execute(ddl)  # the exact column types (Arrow would turn hugeint into decimal)
-            con.register("tierwatch_restore", table)
-            con.execute(f'insert into "{name}" select * from tierwatch_restore')
-            con.unregister("tierwatch_restore")
-        for sql in views:
-            con.execute(sql.replace("CREATE TEMP VIEW", "CREATE OR REPLACE TEMP VIEW", 1))
-
-    def save(self, con, db: str, version: int) -> None:
-        state = self._state(con)
-        with self._lock:
-            saved = self._saved.get(db)
-            if saved and saved[0] == version and saved[3] == state:
-                return
-        sizes = con.execute(
-            "select table_name, estimated_size from duckdb_tables() where temporary"
-        ).fetchall()
-        kept = {name for name, size in sizes if size <= self.MAX_ROWS}
-        tables = {}
-        for name in kept:
-            columns = con.execute(
-                "select column_name, data_type from duckdb_columns() "
-                "where database_name = 'temp' and table_name = ? order by column_index",
-                [name],
-            ).fetchall()
-            ddl = (
-                f'create or replace temp table "{name}" ('
-                + ", ".join(f'"{c}" {t}' for c, t in columns)
-                + ")"
-            )
-            data = con.sql(f'select * from "{name}"').to_arrow_table()
-            if name == "built_tables":  # forget what was too big to keep: it gets rebuilt
-                data = pa.Table.from_pylist(
-                    [r for r in data.to_pylist() if r["name"] in kept], schema=data.schema
-                )
-            tables[name] = (ddl, data)
-        views = [
-            r[0]
-            for r in con.execute(
-                "select sql from duckdb_views() where temporary and not internal"
-            ).fetchall()
-        ]
-        with self._lock:
-            self._saved[db] = (version, tables, views, state)
-
-
-_ROLLUPS = _Rollups()

@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from tierwatch.dashboard.connection import _ROLLUPS, _current_visit, _Visit, config, reading
+from tierwatch.dashboard.connection import config, reading
 from tierwatch.dashboard.settings import settings
 from tierwatch.ingest import flags as flag_store
 from tierwatch.ingest.config import Config
@@ -44,7 +44,7 @@ def _cached_report(
     _filters,
     _options,
 ) -> dict:
-    return build_report(_snap.warm(), name, _config, _filters, **_options)
+    return build_report(_snap.con, name, _config, _filters, **_options)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -59,17 +59,16 @@ def _cached_frame(
     _config,
     _params,
 ) -> pd.DataFrame:
-    _con = _snap.warm()
+    _con = _snap.con
     # the spend rollups, built once per connection for the prices, shared with the reports
     if priced:
         pricing.register(_con, _config)
-        pricing.ensure_superseded_spend(_con)
     return run_df(_con, name, _params)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _cached_routing(db: str, version: int, filters_key: str, _snap, _filters) -> list:
-    return routing_table(_snap.warm(), _filters)
+    return routing_table(_snap.con, _filters)
 
 
 @dataclasses.dataclass
@@ -81,15 +80,6 @@ class Snapshot:
     db: Path
     config: Config
     filters: Filters
-    visit: _Visit | None = None
-
-    def warm(self) -> duckdb.DuckDBPyConnection:
-        """The connection, with the rollups of earlier runs restored into it (once per
-        connection, and only when something is not cached: a cached rerun copies nothing)."""
-        if self.visit is not None and not self.visit.warmed:
-            _ROLLUPS.restore(self.con, str(self.db), self.version)
-            self.visit.warmed = True
-        return self.con
 
     def report(self, name: str, config: Config | None = None, **options) -> dict:
         """`build_report(name)` for this selection, cached on the data version."""
@@ -149,7 +139,6 @@ def snapshot(filters: Filters, cfg: Config | None = None) -> Iterator[Snapshot]:
             db=s.db,
             config=cfg or config(),
             filters=filters,
-            visit=_current_visit(s.db),
         )
 
 

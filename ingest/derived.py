@@ -49,6 +49,7 @@ ROLLUPS: tuple[Derived, ...] = tuple(
         ("executor_models_daily", ("attempts",), "key"),
         ("executor_confidence_values", ("attempts",), "key"),
         ("executor_confidence_totals", ("executor_confidence_values",), "whole"),
+        ("attempt_usage", ("attempts",), "key"),
     )
 )
 

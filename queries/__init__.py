@@ -4,7 +4,8 @@ bound parameters, and the reports built on them (see docs/metrics.md for the sem
 The SQL lives in three folders, by what a file makes:
 - `queries/<name>.sql`: a result (rows a report, a page or the command line reads);
 - `queries/tables/<name>.sql`: a table that depends on the config's prices (the priced
-  spend several results read), built per connection by `queries.pricing`;
+  usage and spend several results read), built per connection by `queries.pricing` from
+  the stored usage;
 - `queries/macros/<name>.sql`: a macro the results call (`in_selection`).
 A name is unique across the three; `sql_text(name)` finds it in whichever holds it. The
 price-independent rollups (task outcomes per day, chain shapes, escalation steps, ...) are
@@ -36,7 +37,6 @@ __all__ = [
     "run",
     "run_df",
     "data_key",
-    "ensure_table",
     "create_macros",
 ]
 
@@ -98,20 +98,3 @@ def data_key(con: duckdb.DuckDBPyConnection) -> str:
     version = con.execute("select value from meta where key = 'data_version'").fetchone()
     count = con.execute("select count(*) from attempts").fetchone()[0]
     return repr((version[0] if version else None, count))
-
-
-def ensure_table(con: duckdb.DuckDBPyConnection, name: str, key: str | None = None) -> None:
-    """Create the temp table of `queries/tables/<name>.sql` on `con` unless it was already
-    built there for the same `key` (default: data_key): once per connection, again when the
-    data or the prices change."""
-    key = key if key is not None else data_key(con)
-    con.execute("create temp table if not exists built_tables (name varchar, key varchar)")
-    built = con.execute(
-        "select count(*) from built_tables where name = ? and key = ?", [name, key]
-    ).fetchone()[0]
-    if built:
-        return
-    create_macros(con)
-    con.execute(sql_text(name))
-    con.execute("delete from built_tables where name = ?", [name])
-    con.execute("insert into built_tables values (?, ?)", [name, key])

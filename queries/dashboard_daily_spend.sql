@@ -4,7 +4,7 @@
 -- the same task replaced: the retry and escalation tax), 'planner' or 'reviewer'.
 -- Parameters: $since, $until, $fleets, $task_types (on each attempt's own fields, as the
 -- reports' spend). Reads attempt_spend and superseded_spend: call queries.pricing.register
--- and queries.pricing.ensure_superseded_spend first. Unpriced attempts are counted, never $0.
+-- first. Unpriced attempts are counted, never $0.
 with spend as (
     select day, role, sum(attempts) as attempts, sum(unpriced_attempts) as unpriced_attempts,
            sum(usd) as usd

@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 
 from tierwatch.ingest.config import Config
-from tierwatch.queries import pricing, run
+from tierwatch.queries import run
 from tierwatch.queries.filters import Filters
 from tierwatch.queries.stats import rate_fields, ratio, small_sample
 
@@ -35,7 +35,6 @@ NUMBERS = frozenset(
 
 def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters, **options) -> dict:
     """The escalations report (keys in docs/reports.md#escalations)."""
-    pricing.ensure_superseded_spend(con)
     params = filters.params()
     hotspots = run(con, "escalation_hotspots", params)
     steps = run(con, "escalation_paths", params)

@@ -1,21 +1,25 @@
-"""Prices on a connection: the config's price rules and every attempt's effective cost.
+"""Prices on a connection: the config's price rules applied to what the calls used.
 
 `register(con, config)` creates, on that connection only (temp objects, nothing stored):
 - `price_rules`: one row per tier price and per model price of the config;
 - `tier_prices`: one row per ladder tier with its price (for counterfactuals: price any
   token count at any tier by joining it);
-- `priced_attempts`: the attempts with `day` (UTC date), `cost_usd_effective` and `priced`;
-- `attempt_spend`: priced_attempts summed per day, task type, fleet, role and tier, what the
-  reports' spend reads (one pass over the attempts instead of one per query);
-- on demand (`ensure_superseded_spend`), `superseded_spend` for the escalation tax.
+- `priced_usage`: the store's `attempt_usage` rollup (the calls' logged cost and tokens per
+  day, task type, fleet, role, tier and model) with `usd` and `unpriced_attempts`;
+- `attempt_spend`: priced_usage summed per day, task type, fleet, role and tier, what the
+  reports' spend reads;
+- `superseded_spend`: the same for the executor calls a later call of their task superseded
+  (the escalation tax).
+All of them read the stored usage, a few thousand rows, never the attempts: registering
+prices costs milliseconds whatever the store's size.
 
-An attempt's effective cost is its logged `cost_usd` when given; else its tokens priced at
-the model price in force on its date (a glob over the model id, the latest `from` on or
-before the date; the earlier-listed rule wins a tie), else at its tier's price. Cached input
-tokens are priced at the cached rate and the rest of the input at the input rate. An attempt
-that none of these can price has `priced = false` and `cost_usd_effective = null`: reports
-count it as unpriced, never as $0. The dashboard's what-if passes a modified Config and
-calls `register` again.
+A call's effective cost is its logged `cost_usd` when given; else its tokens priced at the
+model price in force on its date (a glob over the model id, the latest `from` on or before
+the date; the earlier-listed rule wins a tie), else at its tier's price. Cached input tokens
+are priced at the cached rate and the rest of the input at the input rate. A call that none
+of these can price is counted in `unpriced_attempts` and left out of `usd`: reports count it
+as unpriced, never as $0. The dashboard's what-if passes a modified Config and calls
+`register` again.
 """
 
 from __future__ import annotations
@@ -28,13 +32,14 @@ import duckdb
 
 from tierwatch.ingest import model_prices
 from tierwatch.ingest.config import Config, Price
-from tierwatch.queries import create_macros, data_key, ensure_table, sql_text
+from tierwatch.queries import create_macros, data_key, sql_text
 from tierwatch.queries.filters import QueryError
 
 
 def register(con: duckdb.DuckDBPyConnection, config: Config) -> None:
-    """(Re)create `price_rules`, `tier_prices`, `priced_attempts` and `attempt_spend` on `con`
-    for `config`. A second call with the same prices on unchanged data does nothing."""
+    """(Re)create `price_rules`, `tier_prices`, `priced_usage`, `attempt_spend` and
+    `superseded_spend` on `con` for `config`. A second call with the same prices on
+    unchanged data does nothing."""
     rows = _price_rows(config)
     if config.model_prices == "library":
         rows += _library_rows(con, config, start=len(rows))
@@ -70,17 +75,10 @@ def register(con: duckdb.DuckDBPyConnection, config: Config) -> None:
         """
     )
     create_macros(con)
-    con.execute(sql_text("priced_attempts"))
-    con.execute(sql_text("attempt_spend"))
+    for name in ("priced_usage", "attempt_spend", "superseded_spend"):
+        con.execute(sql_text(name))
     con.execute("create or replace temp table pricing_state (key varchar not null)")
     con.execute("insert into pricing_state values (?)", [key])
-
-
-def ensure_superseded_spend(con: duckdb.DuckDBPyConnection) -> None:
-    """Build `superseded_spend` (spend on attempts a later attempt of the same task
-    superseded, per day, task type and fleet) for the registered prices, once."""
-    key = con.execute("select key from pricing_state").fetchone()[0]
-    ensure_table(con, "superseded_spend", key)
 
 
 def _price_rows(config: Config) -> list[tuple]:

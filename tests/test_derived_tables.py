@@ -163,6 +163,32 @@ def test_an_accepted_answer_found_wrong_counts_on_its_tasks_last_call(store, tmp
     ]
 
 
+def test_a_retry_on_a_later_day_marks_the_earlier_call_superseded(store, tmp_path):
+    # t1's first call, haiku on 1 March, fails; file 2 brings its retry on sonnet on 2 March,
+    # which logged its own cost: the 1 March call is now superseded (the escalation tax)
+    load(store, tmp_path, "1.jsonl", [
+        attempt("t1", "2026-03-01T23:00:00Z", "x", "haiku", status="failed",
+                cached_input_tokens=500),
+    ])  # fmt: skip
+    load(store, tmp_path, "2.jsonl", [
+        attempt("t1", "2026-03-02T01:00:00Z", "x", "sonnet", attempt=2, cost_usd=0.01,
+                escalation_reason="reviewer_reject"),
+    ])  # fmt: skip
+    assert_current(store)
+    with duckdb.connect(str(store)) as con:
+        rows = con.execute(
+            "select day, tier, superseded, attempts, logged_attempts, logged_usd, "
+            "uncached_input_tokens, cached_input_tokens, output_tokens from attempt_usage "
+            "order by day"
+        ).fetchall()
+    # the haiku call: 2,000 input of which 500 cached, 500 output, no logged cost; the sonnet
+    # call: its logged $0.01 and no tokens to price
+    assert [(str(d), *rest) for d, *rest in rows] == [
+        ("2026-03-01", "haiku", True, 1, 0, None, 1500, 500, 500),
+        ("2026-03-02", "sonnet", False, 1, 1, 0.01, None, None, None),
+    ]
+
+
 def test_loading_the_same_records_again_changes_nothing(store, tmp_path):
     records = [attempt(f"t{i}", "2026-03-02T10:00:00Z", "x", "haiku") for i in range(5)]
     load(store, tmp_path, "a.jsonl", records)

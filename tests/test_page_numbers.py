@@ -79,7 +79,6 @@ def test_rates_agree_with_the_summary_report(db):
 def test_escalation_tax_per_day_and_per_task_type(db):
     with open_store(db) as con:
         pricing.register(con, DEFAULT)
-        pricing.ensure_superseded_spend(con)
         daily = run(con, "escalation_tax", {**Filters().params(), "grain": "day"})
         esc = build_report(con, "escalations", DEFAULT, Filters())
     by_day = {r["day"]: r for r in daily}
@@ -101,7 +100,6 @@ def test_the_costs_waterfall_goes_from_all_opus_to_realized(db):
     with open_store(db) as con:
         costs = build_report(con, "costs", DEFAULT, Filters())
         pricing.register(con, DEFAULT)
-        pricing.ensure_superseded_spend(con)
         spend = run(con, "dashboard_daily_spend", Filters().params())
     steps = cost_steps.waterfall(costs, spend, "opus")
     # all-opus: four tasks' last attempts at opus; last attempts as run: h + s + s + h

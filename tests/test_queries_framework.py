@@ -22,7 +22,7 @@ DEFAULT = load_config(None)
 
 def test_every_query_file_states_its_grain_and_is_parameterised():
     names = queries.query_names()
-    assert "selection_size" in names and "priced_attempts" in names
+    assert "selection_size" in names and "priced_usage" in names
     for name in names:
         text = queries.sql_text(name)
         header = []
@@ -131,16 +131,27 @@ def test_pricing_logged_cost_model_price_cached_rate_tier_fallback_and_unpriced(
     )  # fmt: skip
     with open_store(db) as con:
         pricing.register(con, config)
+        # the store keeps each call's usage per day, tier and model; prices apply to it here
         rows = con.execute(
-            "select task_id, day, cost_usd_effective, priced from priced_attempts order by task_id"
+            "select day, tier, model, attempts, usd, unpriced_attempts from priced_usage "
+            "order by day, tier, model nulls first"
         ).fetchall()
         tiers = con.execute("select tier, tier_rank from tier_prices order by tier_rank").fetchall()
-    got = {r[0]: r[1:] for r in rows}
-    assert got["a"] == (dt.date(2026, 3, 1), 0.5, True)
-    assert got["b"][1] == pytest.approx(0.00288)
-    assert got["c"][1] == pytest.approx(0.0036)
-    assert got["d"][1] == pytest.approx(0.009)
-    assert got["e"] == (dt.date(2026, 3, 9), None, False)
+    march = dt.date(2026, 3, 1)
+    got = [(d.day - march.day + 1, t, m, n, usd, u) for d, t, m, n, usd, u in rows]
+    assert [(d, t, m, n, u) for d, t, m, n, _, u in got] == [
+        (1, "haiku", None, 1, 0),  # b
+        (1, "haiku", "m-haiku-1", 1, 0),  # a
+        (4, "haiku", "Claude-Haiku-9", 1, 0),  # c
+        (9, "haiku", "Claude-Haiku-9", 1, 0),  # d
+        (9, "mythos", None, 1, 1),  # e: counted as unpriced
+    ]
+    b, a, c, d, e = (r[4] for r in got)
+    assert a == 0.5
+    assert b == pytest.approx(0.00288)
+    assert c == pytest.approx(0.0036)
+    assert d == pytest.approx(0.009)
+    assert e == 0  # its cost is left out of the sum, not priced at $0 in silence
     assert tiers == [("haiku", 1), ("sonnet", 2), ("opus", 3)]
 
 

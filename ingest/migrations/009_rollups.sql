@@ -108,3 +108,19 @@ create table if not exists executor_confidence_totals (
     ok boolean,
     attempts hugeint not null
 );
+
+create table if not exists attempt_usage (
+    day date not null,
+    task_type varchar not null,
+    fleet varchar,
+    role varchar not null,
+    tier varchar,
+    model varchar,
+    superseded boolean not null,
+    attempts bigint not null,
+    logged_attempts bigint not null,
+    logged_usd double,
+    uncached_input_tokens hugeint,
+    cached_input_tokens hugeint,
+    output_tokens hugeint
+);
