@@ -46,8 +46,29 @@ def test_every_setting_is_in_the_config_example():
         assert re.search(rf"^{name} = ", LOG_FORMAT, re.M), name
 
 
+def _commands() -> dict[str, click.Command]:
+    ctx = click.Context(main)
+    return {name: main.get_command(ctx, name) for name in main.list_commands(ctx)}
+
+
+def test_every_command_module_is_listed_and_every_listed_command_is_found():
+    from importlib import import_module
+
+    from tierwatch.cli.main import COMMANDS
+
+    folder = ROOT / "tierwatch" / "cli" / "commands"
+    held = {
+        command.name: path.stem
+        for path in folder.glob("*.py")
+        if path.stem != "__init__"
+        for command in import_module(f"tierwatch.cli.commands.{path.stem}").COMMANDS
+    }
+    assert held == COMMANDS
+    assert all(command is not None for command in _commands().values())
+
+
 def test_every_command_and_option_has_help_text():
-    for name, command in main.commands.items():
+    for name, command in _commands().items():
         assert command.help and command.help.strip(), f"tierwatch {name} has no help"
         for param in command.params:
             if isinstance(param, click.Option):
@@ -56,7 +77,7 @@ def test_every_command_and_option_has_help_text():
 
 def test_every_command_is_in_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for name in main.commands:
+    for name in _commands():
         assert f"tierwatch {name}" in readme, name
 
 
