@@ -22,6 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import duckdb
@@ -36,8 +37,11 @@ from tierwatch.ingest.store import open_store  # noqa: E402
 TARGET = 2.0
 
 
+RUN = uuid.uuid4().hex[:8]  # a store reused with --reuse has the last run's appends
+
+
 def append_file(path: Path, attempts: int, repeat: int) -> Path:
-    """`attempts` records of new tasks (ids unique to this repeat) as JSONL."""
+    """`attempts` records of new tasks (ids unique to this run and repeat) as JSONL."""
     tiers = ("haiku", "sonnet", "opus")
     lines, task = [], 0
     while len(lines) < attempts:
@@ -47,7 +51,7 @@ def append_file(path: Path, attempts: int, repeat: int) -> Path:
         start = task % 2
         for n in range(min(chain, attempts - len(lines))):
             record = {
-                "task_id": f"append-{repeat}-{task}",
+                "task_id": f"append-{RUN}-{repeat}-{task}",
                 "ts": f"2026-02-{day:02d}T10:{n:02d}:00Z",
                 "task_type": f"type_{task % 40}",
                 "tier": tiers[min(start + n, 2)],

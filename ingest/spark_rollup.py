@@ -118,6 +118,7 @@ def task_tables(
     spark.sql("select distinct task_id from attempts").createOrReplaceTempView("touched")
     tasks = spark.sql(spark_text(sql_file("tasks.sql")))
     tasks.createOrReplaceTempView("tasks")
+    tasks.createOrReplaceTempView("tasks_in_scope")  # every task: the rollup's full build
     spark.sql("select distinct day, task_type, fleet from tasks").createOrReplaceTempView(
         "rollup_keys"
     )

@@ -372,8 +372,10 @@ def refresh_derived(con: duckdb.DuckDBPyConnection, everything: str | None = Non
     """Bring the derived tables (ingest/derived.py) up to date with the records a load has
     just added: the tasks named in temp table `touched(task_id)` are recomputed, and every
     rollup's rows for the (day, task type, fleet) keys those tasks and their calls were or
-    now are in. Other keys' rows are not touched, so a small append rewrites a few rows
-    whatever the store's size.
+    now are in: summed again where a task the store held before is in the key, and the new
+    tasks' sums added where only new tasks are (a load's own records are told new by the
+    staging tables; without them every touched task counts as held before). Other keys'
+    rows are not touched, so a small append rewrites a few rows whatever the store's size.
 
     `everything`: "tasks" recomputes every task and then every rollup (a migration that
     changed the tasks' rule); "rollups" builds every rollup from the tasks and attempts as
@@ -385,14 +387,16 @@ def refresh_derived(con: duckdb.DuckDBPyConnection, everything: str | None = Non
     """
     con.execute(
         "create or replace temp table rollup_keys "
-        "(day date not null, task_type varchar not null, fleet varchar)"
+        "(day date not null, task_type varchar not null, fleet varchar, fresh boolean not null)"
     )
+    con.execute("create or replace temp table fresh_tasks (task_id varchar)")
     if everything == "tasks":
         con.execute(
             "create or replace temp table touched as "
             "select task_id from attempts union select task_id from downstream_failures"
         )
     if everything is None:
+        con.execute(derived.FRESH_TASKS)
         con.execute(derived.CALL_KEYS)
     if everything != "rollups":
         _refresh_tasks(con)
@@ -425,9 +429,13 @@ def _refresh_tasks(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _refresh_rollups(con: duckdb.DuckDBPyConnection, whole: bool) -> None:
-    """Each rollup the schema has, in registry order: its rows of the keys in `rollup_keys`
-    deleted and summed again (or, `whole`, or for a rollup kept whole, all of it)."""
-    con.execute("create or replace temp table rollup_keys as select distinct * from rollup_keys")
+    """Each rollup the schema has, in registry order: its rows of the keys that tasks held
+    before touched summed again, then the new tasks' sums added to the rows of the keys
+    only they touched (or, `whole`, or for a rollup kept whole, all of it again)."""
+    con.execute(
+        "create or replace temp table touched_keys as "
+        "select day, task_type, fleet, bool_and(fresh) as fresh from rollup_keys group by all"
+    )
     present = {
         r[0]
         for r in con.execute(
@@ -435,15 +443,73 @@ def _refresh_rollups(con: duckdb.DuckDBPyConnection, whole: bool) -> None:
             "and schema_name = 'main'"
         ).fetchall()
     }
-    for r in derived.ROLLUPS:
-        if r.name not in present:
-            continue  # a migration before the one that adds it
-        if whole or r.kept == "whole":
+    rollups = [r for r in derived.ROLLUPS if r.name in present]  # as of this migration
+    keyed = [r for r in rollups if r.kept == "key"]
+    for fresh in (False, True):
+        con.execute(
+            "create or replace temp table rollup_keys as "
+            "select day, task_type, fleet from touched_keys where fresh = $fresh",
+            {"fresh": fresh},
+        )
+        if not con.execute("select count(*) from rollup_keys").fetchone()[0]:
+            continue
+        _scope(con, fresh)
+        for r in keyed:
+            if whole:
+                con.execute(f"delete from {r.name}")
+            elif fresh:
+                _add_new_tasks(con, r)
+                continue
+            else:
+                con.execute(f"delete from {r.name} as r where {_IN_KEYS}")
+            con.execute(f"insert into {r.name} {sql_file(r.sql)}")
+    for r in rollups:
+        if r.kept == "whole":
             con.execute(f"delete from {r.name}")
-        else:
+            con.execute(f"insert into {r.name} {sql_file(r.sql)}")
+
+
+_IN_KEYS = (
+    "exists (select 1 from rollup_keys as k where k.day = r.day "
+    "and k.task_type = r.task_type and k.fleet is not distinct from r.fleet)"
+)
+
+
+def _scope(con: duckdb.DuckDBPyConnection, fresh: bool) -> None:
+    """The tasks and calls the rollups' files sum: the store's (keys summed again), or the
+    new tasks' alone (their sums to be added)."""
+    for view, table, copy in (
+        ("tasks_in_scope", "tasks", "fresh_task_rows"),
+        ("calls_in_scope", "attempts", "fresh_call_rows"),
+    ):
+        source = table
+        if fresh:
             con.execute(
-                f"delete from {r.name} as r where exists (select 1 from rollup_keys as k "
-                "where k.day = r.day and k.task_type = r.task_type "
-                "and k.fleet is not distinct from r.fleet)"
+                f"create or replace temp table {copy} as select * from {table} "
+                "where task_id in (select task_id from fresh_tasks)"
             )
-        con.execute(sql_file(r.sql))
+            source = copy
+        con.execute(f"create or replace temp view {view} as select * from {source}")
+
+
+def _add_new_tasks(con: duckdb.DuckDBPyConnection, r: derived.Derived) -> None:
+    """Rollup `r`'s rows of the keys in rollup_keys with the new tasks' sums added: the rows
+    and the new tasks' rows grouped again, each measure summed."""
+    columns = [
+        c[0]
+        for c in con.execute(
+            "select column_name from duckdb_columns() where database_name = current_database() "
+            "and schema_name = 'main' and table_name = ? order by column_index",
+            [r.name],
+        ).fetchall()
+    ]
+    groups = [c for c in columns if c not in r.measures]
+    sums = ", ".join(f"sum({c}) as {c}" if c in r.measures else c for c in columns)
+    con.execute(f"create or replace temp table rollup_new as {sql_file(r.sql)}")
+    con.execute(
+        f"create or replace temp table rollup_added as select {sums} from ("
+        f"select * from {r.name} as r where {_IN_KEYS} "
+        f"union all by name from rollup_new) group by {', '.join(groups)}"
+    )
+    con.execute(f"delete from {r.name} as r where {_IN_KEYS}")
+    con.execute(f"insert into {r.name} select * from rollup_added")

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from tierwatch.ingest import derived
 from tierwatch.ingest.config import load_config
 from tierwatch.ingest.load import ingest_paths
-from tierwatch.ingest.store import sql_file
+from tierwatch.ingest.store import open_store, sql_file
 
 CONFIG = load_config(None)
 ROLLUPS = [r.name for r in derived.ROLLUPS]
@@ -34,13 +34,15 @@ def recomputed(con, name: str) -> list[tuple]:
     """Rollup `name` summed from every task and attempt by its own statement, into a scratch
     table (the other rollups it reads are the stored ones)."""
     r = next(r for r in derived.ROLLUPS if r.name == name)
-    con.execute(f"create or replace temp table fresh as select * from {name} limit 0")
+    con.execute("create or replace temp view tasks_in_scope as select * from tasks")
+    con.execute("create or replace temp view calls_in_scope as select * from attempts")
     con.execute(
         "create or replace temp table rollup_keys "
-        "(day date not null, task_type varchar not null, fleet varchar)"
+        "(day date not null, task_type varchar not null, fleet varchar, fresh boolean)"
     )
     con.execute(derived.ALL_KEYS)
-    con.execute(sql_file(r.sql).replace(f"insert into {name}\n", "insert into fresh\n", 1))
+    con.execute(f"create or replace temp table fresh as select * from {name} limit 0")
+    con.execute(f"insert into fresh {sql_file(r.sql)}")
     return _rows(con, "fresh")
 
 
@@ -66,16 +68,25 @@ def store(tmp_path):
     return tmp_path / "t.duckdb"
 
 
-def test_the_registry_builds_each_table_after_its_sources():
+def test_the_registry_builds_each_table_after_its_sources(store):
     names = [d.name for d in derived.DERIVED]
     for d in derived.DERIVED:
         for source in d.sources:
             if source in names:
                 assert names.index(source) < names.index(d.name), (d.name, source)
-    # every rollup file inserts into its own table and nothing else
-    for r in derived.ROLLUPS:
-        sql = sql_file(r.sql)
-        assert sql.count("insert into") == 1 and f"insert into {r.name}\n" in sql, r.name
+    # a rollup's file selects its rows (the registry writes them), and what is summed when
+    # new tasks' rows are added to a key's are its measures, each a column of the table
+    with open_store(store, read_only=False) as con:
+        for r in derived.ROLLUPS:
+            assert "insert into" not in sql_file(r.sql), r.name
+            columns = [
+                c[0]
+                for c in con.execute(
+                    "select column_name from duckdb_columns() where table_name = ?", [r.name]
+                ).fetchall()
+            ]
+            assert set(r.measures) <= set(columns), r.name
+            assert (r.kept == "key") == bool(r.measures), r.name
 
 
 def test_tasks_that_move_between_keys_leave_no_stale_rows(store, tmp_path):

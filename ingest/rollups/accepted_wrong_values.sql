@@ -3,9 +3,9 @@
 -- from successes to failures.
 -- Grain: one row per UTC day of the task's last executor call x fleet x task type x final
 -- tier x confidence source ('(not given)' when absent) x stated confidence.
--- Rows of the keys in temp table rollup_keys(day, task_type, fleet), the day being the
--- task's last executor call's (ingest/derived.py).
-insert into accepted_wrong_values
+-- Its rows for the keys in temp table rollup_keys(day, task_type, fleet), summed over
+-- the tasks in scope (tasks_in_scope), which ingest/derived.py prepares; the day is the
+-- task's last executor call's.
 select
     cast(t.last_ts as date) as day,
     t.fleet,
@@ -14,7 +14,7 @@ select
     coalesce(t.final_confidence_source, '(not given)') as confidence_source,
     t.final_confidence as confidence,
     count(*) as attempts
-from tasks as t
+from tasks_in_scope as t
 semi join rollup_keys as k
     on k.day = cast(t.last_ts as date) and k.task_type = t.task_type
    and k.fleet is not distinct from t.fleet

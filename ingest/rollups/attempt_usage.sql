@@ -5,14 +5,14 @@
 -- Grain: one row per UTC day (the call's) x task type x fleet x role x tier x model x
 -- superseded (an executor call that a later executor call of its task superseded: the calls
 -- of a chain before its last, retries and escalations alike).
--- Rows of the keys in temp table rollup_keys(day, task_type, fleet), the day, task type and
--- fleet being the call's own (ingest/derived.py).
-insert into attempt_usage
+-- Its rows for the keys in temp table rollup_keys(day, task_type, fleet), summed over
+-- the calls in scope (calls_in_scope), which ingest/derived.py prepares; the day, task
+-- type and fleet are the call's own.
 with scoped as (
     select
         a.task_id, a.role, a.attempt, cast(a.ts as date) as day, a.task_type, a.fleet,
         a.tier, a.model, a.cost_usd, a.input_tokens, a.cached_input_tokens, a.output_tokens
-    from attempts as a
+    from calls_in_scope as a
     semi join rollup_keys as k
         on k.day = cast(a.ts as date) and k.task_type = a.task_type
        and k.fleet is not distinct from a.fleet

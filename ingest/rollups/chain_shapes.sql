@@ -4,8 +4,8 @@
 -- Grain: one row per task day x fleet x task type x tier path x final outcome, with the
 -- number of tasks and the tokens of their last attempts (the tokens one call of the task
 -- takes, as the counterfactual prices them).
--- Rows of the keys in temp table rollup_keys(day, task_type, fleet) (ingest/derived.py).
-insert into chain_shapes
+-- Its rows for the keys in temp table rollup_keys(day, task_type, fleet), summed over
+-- the tasks in scope (tasks_in_scope), which ingest/derived.py prepares.
 select
     t.day,
     t.fleet,
@@ -19,7 +19,7 @@ select
     sum(t.final_input_tokens - t.final_cached_input_tokens) as final_uncached_input_tokens,
     sum(t.final_cached_input_tokens) as final_cached_input_tokens,
     sum(t.final_output_tokens) as final_output_tokens
-from tasks as t
+from tasks_in_scope as t
 semi join rollup_keys as k
     on k.day = t.day and k.task_type = t.task_type and k.fleet is not distinct from t.fleet
 group by all

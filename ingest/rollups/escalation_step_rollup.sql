@@ -1,8 +1,8 @@
 -- escalation_step_rollup: every step up the ladder between consecutive executor attempts,
 -- read from the escalated tasks' tier paths, kept in the store (ingest/derived.py).
 -- Grain: one row per day (the task's), task type, fleet, from-tier and to-tier.
--- Rows of the keys in temp table rollup_keys(day, task_type, fleet) (ingest/derived.py).
-insert into escalation_step_rollup
+-- Its rows for the keys in temp table rollup_keys(day, task_type, fleet), summed over
+-- the tasks in scope (tasks_in_scope), which ingest/derived.py prepares.
 with steps as (
     select
         day,
@@ -13,7 +13,7 @@ with steps as (
     from (
         select t.day, t.task_type, t.fleet, t.tier_path,
             unnest(range(1, len(t.tier_path))) as i
-        from tasks as t
+        from tasks_in_scope as t
         semi join rollup_keys as k
             on k.day = t.day and k.task_type = t.task_type
            and k.fleet is not distinct from t.fleet

@@ -3,7 +3,6 @@
 -- values are a few thousand rows): what the calibration queries read when the selection is
 -- everything.
 -- Grain: one row per tier x confidence source x stated confidence (null when absent) x ok.
-insert into executor_confidence_totals
 select tier, confidence_source, confidence, ok, sum(attempts) as attempts
 from executor_confidence_values
 group by all

@@ -3,9 +3,9 @@
 -- (ingest/derived.py); the calibration queries read it instead of the attempts.
 -- Grain: one row per UTC day x fleet x task type x tier x confidence source ('(not given)'
 -- when absent) x confidence (null when absent) x ok.
--- Rows of the keys in temp table rollup_keys(day, task_type, fleet), the day being the
--- call's own, as are its task type and fleet (ingest/derived.py).
-insert into executor_confidence_values
+-- Its rows for the keys in temp table rollup_keys(day, task_type, fleet), summed over
+-- the calls in scope (calls_in_scope), which ingest/derived.py prepares; the day, task
+-- type and fleet are the call's own.
 select
     cast(a.ts as date) as day,
     a.fleet,
@@ -15,7 +15,7 @@ select
     a.confidence,
     a.status = 'ok' as ok,
     count(*) as attempts
-from attempts as a
+from calls_in_scope as a
 semi join rollup_keys as k
     on k.day = cast(a.ts as date) and k.task_type = a.task_type
    and k.fleet is not distinct from a.fleet

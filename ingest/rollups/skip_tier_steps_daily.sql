@@ -2,8 +2,8 @@
 -- store (ingest/derived.py); skip_tier_escalations reads it.
 -- Grain: one row per task day x fleet x task type x step (from tier, to tier) that skips a
 -- rung, with the steps and the tasks that took them.
--- Rows of the keys in temp table rollup_keys(day, task_type, fleet) (ingest/derived.py).
-insert into skip_tier_steps_daily
+-- Its rows for the keys in temp table rollup_keys(day, task_type, fleet), summed over
+-- the tasks in scope (tasks_in_scope), which ingest/derived.py prepares.
 with steps as (
     select
         task_id,
@@ -15,7 +15,7 @@ with steps as (
     from (
         select t.task_id, t.day, t.fleet, t.task_type, t.tier_path,
             unnest(range(1, len(t.tier_path))) as i
-        from tasks as t
+        from tasks_in_scope as t
         semi join rollup_keys as k
             on k.day = t.day and k.task_type = t.task_type
            and k.fleet is not distinct from t.fleet

@@ -1,10 +1,9 @@
--- task_rollup's rows for the keys in temp table `rollup_keys(day, task_type, fleet)`:
--- the tasks summed per day (the task's), task type, fleet, planner tier rank (0 = not
--- given), first (executed) tier rank and final tier rank.
--- Grain: one row per such key and ranks with at least one task.
--- Kept in the store by ingest (the registry, ingest/derived.py): run after the touched tasks
--- were refreshed and the keys' old rows deleted, in the file's transaction.
-insert into task_rollup
+-- task_rollup: the tasks summed per day (the task's), task type, fleet, planner tier rank
+-- (0 = not given), first (executed) tier rank and final tier rank, kept in the store by
+-- ingest (the registry, ingest/derived.py), in the file's transaction.
+-- Grain: one row per key and ranks with at least one task.
+-- Its rows for the keys in temp table rollup_keys(day, task_type, fleet), summed over
+-- the tasks in scope (tasks_in_scope), which ingest/derived.py prepares.
 with packed as (
     -- the three ranks travel packed in one integer key: one small key groups much faster
     select
@@ -29,7 +28,7 @@ with packed as (
         sum(t.final_input_tokens - t.final_cached_input_tokens) as final_uncached_input_tokens,
         sum(t.final_cached_input_tokens) as final_cached_input_tokens,
         sum(t.final_output_tokens) as final_output_tokens
-    from tasks as t
+    from tasks_in_scope as t
     semi join rollup_keys as k
         on k.day = t.day and k.task_type = t.task_type
        and k.fleet is not distinct from t.fleet
