@@ -18,7 +18,6 @@ import json
 import math
 
 import duckdb
-import pyarrow as pa
 
 # in this order; each is cast to text (timestamps as 'YYYY-MM-DD HH:MM:SS[.ffffff]')
 ATTEMPT_HASHED = (
@@ -49,7 +48,9 @@ def _canonical(value):
     return value
 
 
-def _canonical_batch(texts: pa.Array) -> pa.Array:
+def _canonical_batch(texts):
+    import pyarrow as pa  # only where a load hashes records: a report need not import it
+
     return pa.array([canonical_json(t) for t in texts.to_pylist()], pa.string())
 
 
