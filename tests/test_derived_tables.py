@@ -76,15 +76,21 @@ def test_the_registry_builds_each_table_after_its_sources(store):
                 assert names.index(source) < names.index(d.name), (d.name, source)
     # a rollup's file selects its rows (the registry writes them), and what is summed when
     # new tasks' rows are added to a key's are its measures, each a column of the table
+    # rows are inserted by position, so its columns come in the table's order
     with open_store(store, read_only=False) as con:
+        recomputed(con, "task_rollup")  # the scope views and keys a file reads
         for r in derived.ROLLUPS:
             assert "insert into" not in sql_file(r.sql), r.name
             columns = [
                 c[0]
                 for c in con.execute(
-                    "select column_name from duckdb_columns() where table_name = ?", [r.name]
+                    "select column_name from duckdb_columns() where table_name = ? "
+                    "order by column_index",
+                    [r.name],
                 ).fetchall()
             ]
+            selected = con.execute(f"{sql_file(r.sql)}\nlimit 0").description
+            assert [d[0] for d in selected] == columns, r.name
             assert set(r.measures) <= set(columns), r.name
             assert (r.kept == "key") == bool(r.measures), r.name
 
