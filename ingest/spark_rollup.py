@@ -1,4 +1,4 @@
-"""The store's task facts and task rollup computed by Apache Spark over a lake (the layout of
+"""The store's task facts and rollups computed by Apache Spark over a lake (the layout of
 ingest/lake.py), from the same SQL files DuckDB runs (docs/scale.md).
 
 The SQL is written once, for DuckDB (ingest/tasks.sql, ingest/rollups/task_rollup.sql). Spark's text
@@ -9,6 +9,8 @@ carry over faithfully:
   with their keys, sorted, and unwrapped; a list of no rows stays NULL, as DuckDB's is.
 - `* exclude (c)` over a CTE: Spark has no star exclusion, so the star is expanded to the
   CTE's own column names.
+- `list[i]`: DuckDB counts list places from 1, Spark's `list[i]` from 0, so a place is
+  read with `element_at(list, i)`, which counts from 1 as DuckDB does.
 
 Anything else the pass does not know is left to sqlglot; the equivalence test
 (tests/test_spark_rollup.py) compares every row Spark computes with DuckDB's.
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING
 import sqlglot
 from sqlglot import exp
 
+from tierwatch.ingest import derived
 from tierwatch.ingest.store import sql_file
 
 if TYPE_CHECKING:  # pyspark is an optional extra: tierwatch[spark]
@@ -39,6 +42,7 @@ def spark_text(duckdb_sql: str) -> str:
     if isinstance(tree, exp.Insert):
         tree = tree.expression
     tree = tree.transform(_ordered_list)
+    tree = tree.transform(_one_based_place)
     tree = _expand_star_exclusions(tree)
     return tree.sql(dialect="spark", pretty=True)
 
@@ -65,6 +69,13 @@ def _ordered_list(node: exp.Expression) -> exp.Expression:
         collected += f" filter (where {where.this.sql('spark')})"
     text = f"nullif(transform(array_sort({collected}), s -> s.v), array())"
     return sqlglot.parse_one(text, read="spark")
+
+
+def _one_based_place(node: exp.Expression) -> exp.Expression:
+    """list[i] (DuckDB: from 1) as element_at(list, i) (Spark: from 1 too)."""
+    if isinstance(node, exp.Bracket) and len(node.expressions) == 1:
+        return exp.Anonymous(this="element_at", expressions=[node.this, node.expressions[0]])
+    return node
 
 
 def _is_ordered_list(node: exp.Expression) -> bool:
@@ -124,3 +135,21 @@ def task_tables(
     )
     rollup = spark.sql(spark_text(sql_file("rollups/task_rollup.sql")))
     return tasks, rollup
+
+
+def rollup_tables(
+    spark: SparkSession, lake: str | Path, ladder: tuple[str, ...]
+) -> dict[str, DataFrame]:
+    """Every rollup of the store's registry (ingest/derived.py), as Spark computes it from
+    the lake with the store's own SQL files, by name; the tasks and the task rollup first
+    (task_tables). Each is also a temporary view of that name, so that a rollup built from
+    another reads it."""
+    tasks, _ = task_tables(spark, lake, ladder)
+    spark.table("attempts").createOrReplaceTempView("calls_in_scope")
+    spark.sql(spark_text(derived.ALL_KEYS)).createOrReplaceTempView("rollup_keys")
+    out: dict[str, DataFrame] = {}
+    for r in derived.ROLLUPS:
+        frame = spark.sql(spark_text(sql_file(r.sql)))
+        frame.createOrReplaceTempView(r.name)
+        out[r.name] = frame
+    return out

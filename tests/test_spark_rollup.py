@@ -1,8 +1,8 @@
-"""Spark computes the task facts and the task rollup from a lake exactly as DuckDB does from
-the store, from the same SQL files (ingest/spark_rollup.py).
+"""Spark computes the task facts and every rollup of the registry from a lake exactly as
+DuckDB does from the store, from the same SQL files (ingest/spark_rollup.py).
 
-The expected rows are not worked out here: they are DuckDB's own `tasks` and `task_rollup`,
-which tests/test_task_rollup.py and the analyses' tests check by hand. This test checks the
+The expected rows are not worked out here: they are DuckDB's own `tasks` and rollups, which
+tests/test_derived_tables.py and the analyses' tests check by hand. This test checks the
 other engine against them, row for row: exact for names, counts and integer sums, within
 1e-9 for the few real numbers (confidence), on the sample fleet (four fleets, a month, every
 planted failure mode) and on test_lake's hostile fleet.
@@ -19,10 +19,11 @@ import sqlglot
 from spark_session import local_spark
 from test_lake import RECORDS, _store
 
+from tierwatch.ingest import derived
 from tierwatch.ingest.config import load_config
 from tierwatch.ingest.lake import export_lake
 from tierwatch.ingest.load import ingest_paths
-from tierwatch.ingest.spark_rollup import SparkSqlError, spark_text, task_tables
+from tierwatch.ingest.spark_rollup import SparkSqlError, rollup_tables, spark_text, task_tables
 from tierwatch.ingest.store import open_store
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
@@ -86,6 +87,44 @@ def _compare(duck_rows, duck_columns, spark_frame, key):
     return len(duck)
 
 
+def _compare_all(duck_rows, duck_columns, spark_frame) -> int:
+    """Both engines' rows of a rollup with no one-column key, as sorted lists compared row
+    by row (reals within 1e-9)."""
+    assert [f.name for f in spark_frame.schema.fields] == duck_columns
+
+    def order(r):
+        return tuple(
+            ("", round(v, 6))
+            if isinstance(v, float)
+            else ("\0null", "")
+            if v is None
+            else (type(v).__name__, v)
+            for v in r
+        )
+
+    spark_rows = sorted((tuple(_plain(v) for v in r) for r in spark_frame.collect()), key=order)
+    duck_rows = sorted((tuple(_plain(v) for v in r) for r in duck_rows), key=order)
+    assert len(spark_rows) == len(duck_rows)
+    differ = [(d, p) for d, p in zip(duck_rows, spark_rows, strict=True) if not _same(d, p)]
+    assert not differ, f"{len(differ)} rows differ (DuckDB, Spark): {differ[:3]}"
+    return len(duck_rows)
+
+
+def _every_rollup(spark, db: Path, lake: Path) -> dict[str, int]:
+    """Every rollup of the registry, by both engines from the same lake: rows compared."""
+    with open_store(db) as con:
+        ladder = tuple(
+            r[0] for r in con.execute("select name from ladder order by rank").fetchall()
+        )
+        duck = {
+            r.name: (con.execute(f"select * from {r.name}").fetchall(),
+                     [d[0] for d in con.description])
+            for r in derived.ROLLUPS
+        }  # fmt: skip
+    frames = rollup_tables(spark, lake, ladder)
+    return {name: _compare_all(*duck[name], frames[name]) for name in duck}
+
+
 def _both_engines(spark, db: Path, lake: Path) -> dict[str, int]:
     with open_store(db) as con:
         export_lake(con, lake)
@@ -118,6 +157,9 @@ def test_the_sample_fleet_rolls_up_the_same_on_spark(spark, tmp_path):
         tasks = con.execute("select count(*) from tasks").fetchone()[0]
     assert counts["tasks"] == tasks > 5000
     assert counts["task_rollup"] > 100
+    rollups = _every_rollup(spark, db, tmp_path / "lake")
+    assert rollups["task_rollup"] == counts["task_rollup"]
+    assert all(rollups[r.name] > 0 for r in derived.ROLLUPS), rollups  # each has rows to compare
 
 
 def test_a_hostile_fleet_rolls_up_the_same_on_spark(spark, tmp_path):
@@ -125,6 +167,8 @@ def test_a_hostile_fleet_rolls_up_the_same_on_spark(spark, tmp_path):
     counts = _both_engines(spark, db, tmp_path / "lake")
     # t1 (escalated haiku -> sonnet, reported downstream), t2, t3 (no fleet), t4
     assert counts == {"tasks": 4, "task_rollup": 4}
+    rollups = _every_rollup(spark, db, tmp_path / "lake")
+    assert rollups["escalation_step_rollup"] == 1  # t1's one step, haiku -> sonnet
 
 
 def test_ordered_lists_keep_their_order_and_null_on_spark(spark):

@@ -12,7 +12,7 @@ with steps as (
         tier_path[i + 1] as to_tier
     from (
         select t.day, t.task_type, t.fleet, t.tier_path,
-            unnest(range(1, len(t.tier_path))) as i
+            unnest(range(1, array_length(t.tier_path))) as i
         from tasks_in_scope as t
         semi join rollup_keys as k
             on k.day = t.day and k.task_type = t.task_type
