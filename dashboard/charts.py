@@ -266,7 +266,7 @@ def waterfall(steps: list[tuple[str, float]], total_name: str, title: str) -> go
             y=values,
             measure=measure,
             text=[
-                f"${v:,.2f}" if m != "total" else "" for v, m in zip(values, measure, strict=True)
+                money(v) if m != "total" else "" for v, m in zip(values, measure, strict=True)
             ],
             textposition="outside",
             decreasing={"marker": {"color": "#54a24b"}},

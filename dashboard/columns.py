@@ -64,12 +64,15 @@ def _rate(v) -> str:
 
 def money(v: float) -> str:
     """Dollars for people, the one rule of every page: whole dollars from $100, cents from
-    $0.10, and what a single call or task costs to four places (six below a tenth of a cent)."""
-    if abs(v) >= 100:
+    $0.10, and what a single call or task costs to four places (six below a tenth of a cent);
+    a saving (below zero) as -$845, the sign before the dollar."""
+    if v < 0:
+        return "-" + money(-v)
+    if v >= 100:
         return f"${v:,.0f}"
-    if v == 0 or abs(v) >= 0.1:
+    if v == 0 or v >= 0.1:
         return f"${v:,.2f}"
-    return f"${v:.4f}" if abs(v) >= 0.001 else f"${v:.6f}"
+    return f"${v:.4f}" if v >= 0.001 else f"${v:.6f}"
 
 
 def _absent(v) -> bool:

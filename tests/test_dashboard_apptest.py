@@ -780,3 +780,14 @@ def test_a_gzip_bomb_upload_is_refused_with_memory_bounded(db, tmp_path):
         assert (
             con.execute("select count(*) from attempts where task_type = 'bomb'").fetchone()[0] == 0
         )
+
+
+def test_money_reads_as_people_write_it():
+    from tierwatch.dashboard.columns import money
+
+    # whole dollars from $100, cents from $0.10, four places for a call's cost; a saving (a
+    # negative step of the costs waterfall) with its sign before the dollar, not "$-845"
+    assert [money(v) for v in (975.2, 6.64, 0.0123, 0.00042, 0)] == [
+        "$975", "$6.64", "$0.0123", "$0.000420", "$0.00"
+    ]  # fmt: skip
+    assert [money(v) for v in (-844.74, -6.64, -0.0012)] == ["-$845", "-$6.64", "-$0.0012"]
