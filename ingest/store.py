@@ -455,14 +455,11 @@ def _refresh_rollups(con: duckdb.DuckDBPyConnection, whole: bool) -> None:
             continue
         _scope(con, fresh)
         for r in keyed:
-            if whole:
-                con.execute(f"delete from {r.name}")
-            elif fresh:
+            if fresh:
                 _add_new_tasks(con, r)
-                continue
             else:
-                con.execute(f"delete from {r.name} as r where {_IN_KEYS}")
-            con.execute(f"insert into {r.name} {sql_file(r.sql)}")
+                con.execute(f"delete from {r.name} as r" + ("" if whole else f" where {_IN_KEYS}"))
+                con.execute(f"insert into {r.name} {sql_file(r.sql)}")
     for r in rollups:
         if r.kept == "whole":
             con.execute(f"delete from {r.name}")
