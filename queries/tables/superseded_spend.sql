@@ -1,7 +1,7 @@
 -- superseded_spend: spend on executor attempts that a later executor attempt of the same
 -- task superseded (everything but the last attempt of a chain: retries and escalations), a
--- temp table built once per connection and prices (queries.pricing.ensure_superseded_spend)
--- from the priced usage.
+-- temp table built by queries.pricing.register from the priced usage, once per connection
+-- and prices.
 -- Grain: one row per UTC day (of the attempt), task type and fleet. Parameters: none.
 create or replace temp table superseded_spend as
 select
