@@ -265,9 +265,7 @@ def waterfall(steps: list[tuple[str, float]], total_name: str, title: str) -> go
             x=names,
             y=values,
             measure=measure,
-            text=[
-                money(v) if m != "total" else "" for v, m in zip(values, measure, strict=True)
-            ],
+            text=[money(v) if m != "total" else "" for v, m in zip(values, measure, strict=True)],
             textposition="outside",
             decreasing={"marker": {"color": "#54a24b"}},
             increasing={"marker": {"color": "#e45756"}},
