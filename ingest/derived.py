@@ -130,16 +130,3 @@ ALL_KEYS = (
     "union select cast(last_ts as date), task_type, fleet, false from tasks "
     "union select cast(ts as date), task_type, fleet, false from attempts"
 )
-
-
-def _check_order() -> None:
-    """Each table comes after the derived tables it is built from."""
-    seen: set[str] = set()
-    names = {d.name for d in DERIVED}
-    for d in DERIVED:
-        early = [s for s in d.sources if s in names and s not in seen]
-        assert not early, f"{d.name} is built from {early}, which come after it"
-        seen.add(d.name)
-
-
-_check_order()

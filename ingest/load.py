@@ -274,6 +274,23 @@ def _chunk(lines, raws, docs, typed, errors, locators=None) -> pa.RecordBatch:
     )
 
 
+def _typed_block(lines, raws, docs, errors=None) -> pa.RecordBatch:
+    """A staged block of JSON texts already in Arrow (JSONL lines, Parquet rows): typed, no
+    source locator; `errors` null unless given."""
+    n = len(docs)
+    return pa.RecordBatch.from_arrays(
+        [
+            lines,
+            raws,
+            docs,
+            pa.array(np.ones(n, dtype=bool)),
+            pa.nulls(n, pa.string()) if errors is None else errors,
+            pa.nulls(n, pa.string()),
+        ],
+        schema=_STAGE_SCHEMA,
+    )
+
+
 def _clip(text: str) -> str:
     return text if len(text) <= MAX_RAW_CHARS else text[:MAX_RAW_CHARS] + "…"
 
@@ -338,16 +355,8 @@ def _jsonl_block(
         text, errors = pa.array(decoded, pa.string()), pa.array(problems, pa.string())
     text = pc.utf8_rtrim(text, characters="\r")
     keep = pc.invert(pc.equal(pc.utf8_trim_whitespace(text), ""))  # blank lines are no records
-    batch = pa.RecordBatch.from_arrays(
-        [
-            lines,
-            pc.utf8_slice_codeunits(text, 0, MAX_RAW_CHARS),
-            text,
-            pa.array(np.ones(len(parts), dtype=bool)),
-            errors,
-            pa.nulls(len(parts), pa.string()),
-        ],
-        schema=_STAGE_SCHEMA,
+    batch = _typed_block(
+        lines, pc.utf8_slice_codeunits(text, 0, MAX_RAW_CHARS), text, errors
     ).filter(keep)
     opening = batch.column(2)[0].as_py().strip() if first and batch.num_rows else ""
     if opening == "[" or opening.replace(" ", "").startswith("[{"):
@@ -563,17 +572,7 @@ def read_parquet(
             line += n
             if progress:
                 progress(size * n // max(claimed, 1))
-            yield pa.RecordBatch.from_arrays(
-                [
-                    lines,
-                    raws,
-                    docs,
-                    pa.array(np.ones(n, dtype=bool)),
-                    pa.nulls(n, pa.string()),
-                    pa.nulls(n, pa.string()),
-                ],
-                schema=_STAGE_SCHEMA,
-            )
+            yield _typed_block(lines, raws, docs)
     finally:
         scratch.close()
 
@@ -765,7 +764,7 @@ def _load_chunk(
     batch: pa.RecordBatch | pa.Table,
     config: Config,
     files: list[tuple[int, str]],
-) -> dict[int, tuple[int, int, int]]:
+) -> dict[int, tuple[int, int, int, int]]:
     """Check one staged chunk and write it: (loaded, duplicates, rejected, downstream
     failures among the loaded and duplicates) for each file's
     place k in `files` ((file_id, path as shown)) that staged records. A chunk of several
