@@ -10,8 +10,14 @@ these tables, and no reader builds a table of its own from the attempts.
   type, fleet). For the keys of tasks the store held before, a load deletes the keys' rows
   and sums them again from what the store now holds; for the keys only new tasks touched,
   it sums the new tasks alone and adds those sums to the keys' rows (`measures`), so that
-  appending new tasks costs what they hold, not what their days hold. A rollup kept whole
-  sums another, small, rollup and is summed whole again.
+  appending new tasks costs what they hold, not what their days hold. A rollup kept by key
+  with no measures holds example rows of the tasks (a bounded few per key, for drill-downs):
+  the new tasks are merged by running its file again over its stored rows of the keys and
+  the new tasks together. A rollup kept whole sums another, small, rollup and is summed
+  whole again.
+- Every report and page reads these tables alone (and the store's settings), never the
+  attempts or tasks, so a store whose rollups an engine computed over a lake serves them
+  without holding a record (ingest/spark_rollup.py, `tierwatch rollup`).
 - A rollup's file selects its rows of the keys in temp table `rollup_keys` from the views
   `tasks_in_scope` and `calls_in_scope`: the store's tasks and attempts when keys are summed
   again, the new tasks' when they are added.
@@ -32,7 +38,8 @@ class Derived:
     load keeps it: "task" (the tasks a load touched are recomputed), "key" (its rows of the
     touched (day, task type, fleet) keys) or "whole" (all of it again). `measures`: the
     columns of a rollup kept by key that are sums or counts (the others are its grouping
-    columns), so that the rows of new tasks can be added to a key's rows."""
+    columns), so that the rows of new tasks can be added to a key's rows; none for a rollup
+    of example rows (its columns are columns of the tasks)."""
 
     name: str
     sql: str
@@ -75,9 +82,10 @@ ROLLUPS: tuple[Derived, ...] = tuple(
             "key",
             (
                 "attempts", "logged_attempts", "logged_usd", "uncached_input_tokens",
-                "cached_input_tokens", "output_tokens",
+                "cached_input_tokens", "output_tokens", "downstream_labelled",
             ),
         ),
+        ("silent_failure_examples", ("tasks",), "key", ()),
     )
 )  # fmt: skip
 

@@ -46,7 +46,7 @@ def _clean(value: str | None, field: str, *, required: bool = False) -> str | No
 
 def _known_task_type(con: duckdb.DuckDBPyConnection, task_type: str) -> bool:
     found = con.execute(
-        "select 1 from tasks where task_type = $t union all "
+        "select 1 from task_rollup where task_type = $t union all "
         "select 1 from flags where task_type = $t limit 1",
         {"t": task_type},
     ).fetchone()

@@ -95,7 +95,7 @@ SCHEMA_VERSION = max(v for v, _ in _migrations())
 # what a migration leaves for the derived tables (ingest/derived.py) to be built again from
 # what the store holds: "rollups" after one that adds rollups (007: the task rollup; 009: the
 # rest), "tasks" after one whose rule changed every task's facts (008)
-REBUILT_AFTER = {7: "rollups", 8: "tasks", 9: "rollups"}
+REBUILT_AFTER = {7: "rollups", 8: "tasks", 9: "rollups", 10: "rollups"}
 
 
 def _holder(message: str) -> str:
@@ -217,7 +217,9 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def migrate(con: duckdb.DuckDBPyConnection, path: str | os.PathLike = "the database") -> int:
-    """Apply the migrations the store lacks, each in its own transaction; the new version."""
+    """Apply the migrations the store lacks, all in one transaction, then rebuild what the
+    last of them needs rebuilt (REBUILT_AFTER: every task if any of them changed the tasks'
+    rule, else every rollup), once, by today's SQL; the new version."""
     current = schema_version(con)
     if current == 0:
         _check_empty(con, path)
@@ -226,20 +228,21 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str | os.PathLike = "the datab
         "applied_at timestamp not null default current_timestamp)"
     )
     identity.register(con)  # the record hash's macros, which migration 005 uses
-    for version, sql in _migrations():
-        if version <= current:
-            continue
+    pending = [(v, sql) for v, sql in _migrations() if v > current]
+    if pending:
+        rebuilt = {REBUILT_AFTER[v] for v, _ in pending if v in REBUILT_AFTER}
         con.execute("begin transaction")
         try:
-            con.execute(sql)
-            if version in REBUILT_AFTER:
-                refresh_derived(con, everything=REBUILT_AFTER[version])
-            con.execute("insert into schema_version (version) values (?)", [version])
+            for version, sql in pending:
+                con.execute(sql)
+                con.execute("insert into schema_version (version) values (?)", [version])
+            if rebuilt and current > 0:
+                refresh_derived(con, everything="tasks" if "tasks" in rebuilt else "rollups")
             con.execute("commit")
         except Exception:
             con.execute("rollback")
             raise
-        current = version
+        current = pending[-1][0]
     if current > 0:
         clear_staging(con)  # what a load that died left behind: no query reads it
     return current
@@ -491,15 +494,12 @@ def _scope(con: duckdb.DuckDBPyConnection, fresh: bool) -> None:
 
 def _add_new_tasks(con: duckdb.DuckDBPyConnection, r: derived.Derived) -> None:
     """Rollup `r`'s rows of the keys in rollup_keys with the new tasks' sums added: the rows
-    and the new tasks' rows grouped again, each measure summed."""
-    columns = [
-        c[0]
-        for c in con.execute(
-            "select column_name from duckdb_columns() where database_name = current_database() "
-            "and schema_name = 'main' and table_name = ? order by column_index",
-            [r.name],
-        ).fetchall()
-    ]
+    and the new tasks' rows grouped again, each measure summed. A rollup of example rows
+    (no measures) is chosen again from its rows and the new tasks together."""
+    if not r.measures:
+        _merge_examples(con, r)
+        return
+    columns = _columns(con, r.name)
     groups = [c for c in columns if c not in r.measures]
     sums = ", ".join(f"sum({c}) as {c}" if c in r.measures else c for c in columns)
     con.execute(f"create or replace temp table rollup_new as {sql_file(r.sql)}")
@@ -510,3 +510,30 @@ def _add_new_tasks(con: duckdb.DuckDBPyConnection, r: derived.Derived) -> None:
     )
     con.execute(f"delete from {r.name} as r where {_IN_KEYS}")
     con.execute(f"insert into {r.name} select * from rollup_added")
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """The columns of a table of the store, in order."""
+    return [
+        c[0]
+        for c in con.execute(
+            "select column_name from duckdb_columns() where database_name = current_database() "
+            "and schema_name = 'main' and table_name = ? order by column_index",
+            [table],
+        ).fetchall()
+    ]
+
+
+def _merge_examples(con: duckdb.DuckDBPyConnection, r: derived.Derived) -> None:
+    """A rollup of example rows, for the keys in rollup_keys, chosen again by its own file
+    from its stored rows of the keys and the new tasks' rows (its columns are the tasks')."""
+    columns = ", ".join(_columns(con, r.name))
+    con.execute(
+        "create or replace temp view tasks_in_scope as "
+        f"select * from {r.name} as r where {_IN_KEYS} "
+        f"union all by name select {columns} from fresh_task_rows"
+    )
+    con.execute(f"create or replace temp table rollup_added as {sql_file(r.sql)}")
+    con.execute(f"delete from {r.name} as r where {_IN_KEYS}")
+    con.execute(f"insert into {r.name} select * from rollup_added")
+    con.execute("create or replace temp view tasks_in_scope as select * from fresh_task_rows")

@@ -94,7 +94,7 @@ def run_df(con: duckdb.DuckDBPyConnection, name: str, params: dict):
 
 
 def data_key(con: duckdb.DuckDBPyConnection) -> str:
-    """What the store's data looks like: its data version and attempts' row count."""
+    """What the store's data looks like: its data version and the calls its rollups count."""
     version = con.execute("select value from meta where key = 'data_version'").fetchone()
-    count = con.execute("select count(*) from attempts").fetchone()[0]
+    count = con.execute("select coalesce(sum(attempts), 0) from attempt_usage").fetchone()[0]
     return repr((version[0] if version else None, count))

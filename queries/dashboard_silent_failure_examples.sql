@@ -1,12 +1,12 @@
 -- dashboard_silent_failure_examples: silent failures to look at (accepted with high
 -- confidence, found wrong downstream), the latest few per task type.
 -- Grain: one row per silent-failure task, at most $per_task_type per task type.
--- Parameters: $since, $until, $fleets, $task_types, $per_task_type (integer).
+-- Parameters: $since, $until, $fleets, $task_types, $per_task_type (integer, at most 5:
+-- silent_failure_examples keeps the latest five of each day, task type and fleet).
 with selected as (
     select *
-    from tasks
-    where silent_failure
-      and in_selection(day, fleet, task_type, $since, $until, $fleets, $task_types)
+    from silent_failure_examples
+    where in_selection(day, fleet, task_type, $since, $until, $fleets, $task_types)
 )
 
 select

@@ -5,7 +5,8 @@
 -- LiteLLM log rarely says whether an output was later found wrong), so reports name it.
 -- Grain: one row per fleet of the selection (NULL: tasks that name no fleet).
 -- Parameters: $since, $until (inclusive, on the task's day), $fleets, $task_types
--- (lists; empty = all).
+-- (lists; empty = all). Reads the rollups the store keeps: a call's downstream_failure
+-- is counted in attempt_usage, a downstream-failure record in its task's downstream_failures.
 with selected as (
     select distinct fleet
     from task_rollup
@@ -13,11 +14,9 @@ with selected as (
 ),
 
 reporting as (
-    select distinct fleet from attempts where downstream_failure is not null
+    select distinct fleet from attempt_usage where downstream_labelled > 0
     union
-    select distinct t.fleet
-    from downstream_failures as d
-    join tasks as t using (task_id)
+    select distinct fleet from task_rollup where downstream_failures > 0
 )
 
 select

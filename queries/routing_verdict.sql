@@ -15,9 +15,9 @@ with selected as (
 
 reviewed_types as (
     select distinct task_type
-    from attempts
+    from attempt_usage
     where role = 'reviewer'
-      and in_selection(cast(ts as date), fleet, task_type, $since, $until, $fleets, $task_types)
+      and in_selection(day, fleet, task_type, $since, $until, $fleets, $task_types)
 ),
 
 per_type as (

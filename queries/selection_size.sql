@@ -1,11 +1,12 @@
 -- selection_size: how much of the store a selection holds, to tell an empty database and
 -- an empty selection apart from a result.
 -- Grain: one row. Parameters: $since, $until (inclusive), $fleets, $task_types (empty = all).
--- Tasks are selected by their day; attempts by their UTC date.
+-- Tasks are selected by their day; attempts by their UTC date. Reads the rollups the store
+-- keeps (a store served from a lake holds no attempts, only their rollups).
 -- Needs queries.pricing.register (attempt_spend) on the connection.
 with selected_tasks as (
-    select count(*) as tasks
-    from tasks
+    select coalesce(sum(tasks), 0) as tasks
+    from task_rollup
     where in_selection(day, fleet, task_type, $since, $until, $fleets, $task_types)
 ),
 
@@ -16,7 +17,7 @@ selected_attempts as (
 )
 
 select
-    (select count(*) from attempts) as attempts_in_store,
+    (select coalesce(sum(attempts), 0) from attempt_usage) as attempts_in_store,
     selected_tasks.tasks,
     selected_attempts.attempts
 from selected_tasks, selected_attempts

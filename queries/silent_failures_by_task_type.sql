@@ -6,7 +6,8 @@
 -- A silent failure: the task's accepted (last) attempt said ok with confidence >= 0.8 (or
 -- `high`) and a downstream failure was reported for the task (tasks.silent_failure).
 -- high_confidence_accepted counts the tasks whose accepted attempt was ok with confidence
--- >= 0.8 (the tasks that could fail silently); example_task_ids: the first three by id.
+-- >= 0.8 (the tasks that could fail silently); example_task_ids: the first three by id
+-- (silent_failure_examples keeps the first three of each day, task type and fleet).
 with selected as (
     select *
     from task_outcomes_daily
@@ -42,9 +43,8 @@ tier_counts as (
 
 examples as (
     select task_type, list(task_id order by task_id)[1:3] as example_task_ids
-    from tasks
-    where silent_failure
-      and in_selection(day, fleet, task_type, $since, $until, $fleets, $task_types)
+    from silent_failure_examples
+    where in_selection(day, fleet, task_type, $since, $until, $fleets, $task_types)
     group by task_type
 )
 

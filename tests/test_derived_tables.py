@@ -5,6 +5,7 @@ written."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import tempfile
 from pathlib import Path
@@ -79,6 +80,7 @@ def test_the_registry_builds_each_table_after_its_sources(store):
     # rows are inserted by position, so its columns come in the table's order
     with open_store(store, read_only=False) as con:
         recomputed(con, "task_rollup")  # the scope views and keys a file reads
+        tasks_columns = [d[0] for d in con.execute("select * from tasks limit 0").description]
         for r in derived.ROLLUPS:
             assert "insert into" not in sql_file(r.sql), r.name
             columns = [
@@ -92,7 +94,12 @@ def test_the_registry_builds_each_table_after_its_sources(store):
             selected = con.execute(f"{sql_file(r.sql)}\nlimit 0").description
             assert [d[0] for d in selected] == columns, r.name
             assert set(r.measures) <= set(columns), r.name
-            assert (r.kept == "key") == bool(r.measures), r.name
+            if r.kept == "key" and not r.measures:
+                # a rollup of example rows: merged by running its file over its own rows
+                # and the new tasks', so each of its columns is a column of the tasks
+                assert set(columns) <= set(tasks_columns), r.name
+            else:
+                assert (r.kept == "key") == bool(r.measures), r.name
 
 
 def test_tasks_that_move_between_keys_leave_no_stale_rows(store, tmp_path):
@@ -204,6 +211,38 @@ def test_a_retry_on_a_later_day_marks_the_earlier_call_superseded(store, tmp_pat
         ("2026-03-01", "haiku", True, 1, 0, None, 1500, 500, 500),
         ("2026-03-02", "sonnet", False, 1, 1, 0.01, None, None, None),
     ]
+
+
+def test_silent_failure_examples_keep_a_bounded_few_per_key_across_loads(store, tmp_path):
+    # ten silent failures (accepted at 0.9, found wrong downstream) on one key, s01 first at
+    # 10:01 to s10 at 10:10, and one task accepted and not found wrong: the drill-down keeps
+    # the first three by id (s01-s03) and the latest five by first call (s10-s06), never
+    # the task that did not fail; s07-s10 come in a second file, as new tasks merged into
+    # the key's stored rows
+    def silent(i):
+        return attempt(f"s{i:02}", f"2026-03-02T10:{i:02}:00Z", "x", "sonnet", fleet="a",
+                       confidence=0.9, downstream_failure=True)  # fmt: skip
+
+    load(store, tmp_path, "1.jsonl", [silent(i) for i in range(1, 7)]
+         + [attempt("fine", "2026-03-02T10:30:00Z", "x", "sonnet", fleet="a",
+                    confidence=0.9)])  # fmt: skip
+    with duckdb.connect(str(store)) as con:
+        first = [
+            r[0]
+            for r in con.execute(
+                "select task_id from silent_failure_examples order by task_id"
+            ).fetchall()
+        ]
+    assert first == ["s01", "s02", "s03", "s04", "s05", "s06"]  # six: all of them
+    load(store, tmp_path, "2.jsonl", [silent(i) for i in range(7, 11)])
+    assert_current(store)
+    with duckdb.connect(str(store)) as con:
+        kept = con.execute(
+            "select task_id, day, fleet, final_tier, final_confidence "
+            "from silent_failure_examples order by task_id"
+        ).fetchall()
+    assert [k[0] for k in kept] == ["s01", "s02", "s03", "s06", "s07", "s08", "s09", "s10"]
+    assert {k[1:] for k in kept} == {(dt.date(2026, 3, 2), "a", "sonnet", 0.9)}
 
 
 def test_loading_the_same_records_again_changes_nothing(store, tmp_path):

@@ -4,14 +4,16 @@
 -- those that did not. Kept in the store (ingest/derived.py); it holds no price.
 -- Grain: one row per UTC day (the call's) x task type x fleet x role x tier x model x
 -- superseded (an executor call that a later executor call of its task superseded: the calls
--- of a chain before its last, retries and escalations alike).
+-- of a chain before its last, retries and escalations alike). downstream_labelled: the calls
+-- that say whether a later step found their output wrong (downstream_failure true or false).
 -- Its rows for the keys in temp table rollup_keys(day, task_type, fleet), summed over
 -- the calls in scope (calls_in_scope), which ingest/derived.py prepares; the day, task
 -- type and fleet are the call's own.
 with scoped as (
     select
         a.task_id, a.role, a.attempt, cast(a.ts as date) as day, a.task_type, a.fleet,
-        a.tier, a.model, a.cost_usd, a.input_tokens, a.cached_input_tokens, a.output_tokens
+        a.tier, a.model, a.cost_usd, a.input_tokens, a.cached_input_tokens, a.output_tokens,
+        a.downstream_failure
     from calls_in_scope as a
     semi join rollup_keys as k
         on k.day = cast(a.ts as date) and k.task_type = a.task_type
@@ -43,7 +45,8 @@ select
         as uncached_input_tokens,
     sum(coalesce(s.cached_input_tokens, 0)) filter (where s.cost_usd is null)
         as cached_input_tokens,
-    sum(s.output_tokens) filter (where s.cost_usd is null) as output_tokens
+    sum(s.output_tokens) filter (where s.cost_usd is null) as output_tokens,
+    count(s.downstream_failure) as downstream_labelled
 from scoped as s
 left join last_attempts as l using (task_id)
 group by all

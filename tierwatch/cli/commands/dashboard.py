@@ -133,7 +133,7 @@ def dashboard(db, config_path, port, address, read_only, max_upload_mb):
 def _is_empty(db: str) -> bool:
     try:
         with open_store(db, read_only=True) as con:
-            return con.execute("select count(*) from attempts").fetchone()[0] == 0
+            return con.execute("select count(*) from attempt_usage").fetchone()[0] == 0
     except StoreMissing:
         return True
 
