@@ -1386,6 +1386,7 @@ def ingest_many(
     pass (ingest_small_files), a larger one alone (ingest_file). Yields (file, its result
     or the IngestError that kept it out) as each is stored; a store failure raises.
     `names` and `loaded_by` as ingest_small_files'."""
+    store.check_takes_records(con)
     store.ensure_ladder(con, config)
     for run in _runs(files):
         yield from _load_run(con, run, config, fmt, progress, names, loaded_by)

@@ -18,13 +18,16 @@ Anything else the pass does not know is left to sqlglot; the equivalence test
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlglot
 from sqlglot import exp
 
-from tierwatch.ingest import derived
+from tierwatch.ingest import derived, lake_checks
+from tierwatch.ingest.lake import LakeError
 from tierwatch.ingest.store import sql_file
 
 if TYPE_CHECKING:  # pyspark is an optional extra: tierwatch[spark]
@@ -108,48 +111,284 @@ def _expand_star_exclusions(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
+@dataclass
+class LakeRead:
+    """What reading a lake found: rows read, rejected (by a rule of the format, or because
+    rows of one identity disagree) and exact duplicates counted once, per table, for the
+    days the rollup reads anew; `rejects`: those rows with their reasons (a frame)."""
+
+    rows: dict[str, int]
+    rejected: dict[str, int]
+    duplicates: dict[str, int]
+    rejects: DataFrame
+
+
+# a lake table: (folder, the format's fields, the columns of a row's identity)
+_LAKE_TABLES = {
+    "attempts": ("attempts", lake_checks.lake_attempt_fields, ("task_id", "role", "attempt")),
+    "downstream_failures": (
+        "downstream_failures",
+        lake_checks.lake_downstream_fields,
+        ("task_id", "detected_by", "ts"),
+    ),
+}
+
+
+def read_lake(
+    spark: SparkSession,
+    lake: str | Path,
+    ladder: tuple[str, ...],
+    days: list[dt.date] | None = None,
+) -> LakeRead:
+    """Register the lake's rows as the views `attempts` and `downstream_failures` (and
+    `ladder`), checked by the format's rules (ingest/lake_checks.py): a row a rule refuses,
+    and every row of an identity whose rows disagree, is left out and counted with its
+    reason; exact duplicates count once.
+
+    `days`: the days to roll up anew (None: all of them). The views then hold what those
+    days' rollups need: every task with a call on one of them, with all its calls and
+    downstream failures whatever their day (a task that spans midnight is summed whole);
+    the days found are in the view `days_in_scope(day)`.
+
+    Raises LakeError when a table's columns cannot be read as the format's (the message
+    names each column, its type and what to write)."""
+    lake = str(lake).rstrip("/")
+    _forget_kept()
+    # the format's checks are wide CASE expressions; Spark's inference of constraints from
+    # them grows without bound (a 1 GB driver ran out of memory on 19,000 rows), and it
+    # has nothing to infer from them anyway: off while they are planned
+    spark.conf.set("spark.sql.constraintPropagation.enabled", "false")
+    spark.createDataFrame(
+        [(rank, name) for rank, name in enumerate(ladder, start=1)], "rank int, name string"
+    ).createOrReplaceTempView("ladder")
+    problems: list[str] = []
+    frames = {}
+    for table, (folder, fields, _) in _LAKE_TABLES.items():
+        frame = _lake_frame(spark, lake, folder)
+        columns = {f.name: f.dataType.simpleString().lower() for f in frame.schema.fields}
+        problems += lake_checks.column_problems(table, columns, fields(), f"{lake}/{folder}")
+        frames[table] = (frame, set(columns))
+    if problems:
+        raise LakeError("; ".join(problems))
+    rows, rejected, duplicates, rejects = {}, {}, {}, []
+    ladder_text = {"ladder_text": " < ".join(ladder)}
+    for table, (_, fields, identity) in _LAKE_TABLES.items():
+        frame, columns = frames[table]
+        frame.createOrReplaceTempView(f"lake_{table}")
+        checked = spark.sql(
+            spark_text(lake_checks.checked_sql(f"lake_{table}", columns, fields())),
+            args=ladder_text,
+        )
+        # the checked rows are read by every count and rollup that follows: kept once
+        _kept(checked).createOrReplaceTempView(f"checked_{table}")
+        good_columns = ", ".join(c for c in checked.columns if not c.startswith("problem_"))
+        same = " and ".join(f"d.{k} <=> c.{k}" for k in identity)
+        spark.sql(
+            f"select distinct {good_columns} from checked_{table} where problem_reason is null"
+        ).createOrReplaceTempView(f"distinct_{table}")
+        # an identity whose rows disagree: none of them is kept (which is right is unknown)
+        spark.sql(
+            f"select {', '.join(identity)} from distinct_{table} "
+            f"group by {', '.join(identity)} having count(*) > 1"
+        ).createOrReplaceTempView(f"conflicts_{table}")
+        good = spark.sql(
+            f"select c.* from distinct_{table} as c left anti join conflicts_{table} as d on {same}"
+        )
+        _kept(good).createOrReplaceTempView(f"good_{table}")
+        spark.sql(
+            f"select c.* from checked_{table} as c left semi join conflicts_{table} as d "
+            f"on {same} where c.problem_reason is null"
+        ).createOrReplaceTempView(f"conflicting_{table}")
+    _scope_days(spark, days)
+    for table, (_, _fields, identity) in _LAKE_TABLES.items():
+        in_days = "day in (select day from days_in_scope)"
+        counts = spark.sql(
+            f"select (select count(*) from checked_{table} where {in_days}) as n, "
+            f"(select count(*) from checked_{table} where problem_reason is not null "
+            f"and {in_days}) as bad, "
+            f"(select count(*) from conflicting_{table} where {in_days}) as conflicting, "
+            f"(select count(*) from good_{table} where {in_days}) as kept"
+        ).first()
+        rows[table] = counts.n
+        rejected[table] = counts.bad + counts.conflicting
+        duplicates[table] = counts.n - counts.bad - counts.conflicting - counts.kept
+        identity_columns = (
+            "cast(fleet as string) as fleet, role, cast(attempt as string) as attempt"
+            if table == "attempts"
+            else "cast(null as string) as fleet, cast(null as string) as role, "
+            "cast(null as string) as attempt"
+        )
+        said = ", ".join(identity)
+        rejects.append(
+            spark.sql(
+                f"select '{table}' as tbl, day, task_id, {identity_columns}, "
+                "problem_field as field, problem_reason as reason "
+                f"from checked_{table} where problem_reason is not null and {in_days} "
+                f"union all select '{table}', day, task_id, {identity_columns}, "
+                f"'{identity[-1]}', 'conflicts: the lake holds rows of the same {said} with "
+                "different values, and none is kept; remove the wrong ones from the lake' "
+                f"from conflicting_{table} where {in_days}"
+            )
+        )
+    _scoped_views(spark)
+    # what follows reads the kept (already computed) rows, not the checks' expressions
+    spark.conf.set("spark.sql.constraintPropagation.enabled", "true")
+    return LakeRead(rows, rejected, duplicates, rejects[0].unionByName(rejects[1]))
+
+
+_KEPT: list[DataFrame] = []
+
+
+def _kept(frame: DataFrame) -> DataFrame:
+    """`frame` computed now and kept (memory, else disk) for every query that reads it: the
+    checked rows, the tasks and the calls are each read by many rollups, and a query over a
+    kept frame is planned over its rows, not over every step that made them (a plan of
+    every step, the checks included, ran a 1 GB driver out of memory)."""
+    kept = frame.localCheckpoint(eager=True)
+    _KEPT.append(kept)
+    return kept
+
+
+def _forget_kept() -> None:
+    """Let go of what an earlier read of a lake kept."""
+    while _KEPT:
+        _KEPT.pop().unpersist()
+
+
+def _lake_frame(spark: SparkSession, lake: str, table: str) -> DataFrame:
+    """A lake table's rows with its partition columns (day as a date, fleet as text,
+    whatever the folder names look like); an empty frame of the table's columns when the
+    lake has no such folder (a lake of no downstream failures). `lake`: a folder, or a URL
+    of any file system Spark reads (s3a://, abfss://, hdfs://)."""
+    from pyspark.errors import AnalysisException
+    from pyspark.sql import functions as F  # noqa: N812 (pyspark's own spelling)
+
+    folder = f"{str(lake).rstrip('/')}/{table}"
+    spark.conf.set("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
+    local = "://" not in str(lake)
+    try:
+        if local and not any(Path(folder).rglob("*.parquet")):
+            raise AnalysisException(f"{folder}: no Parquet files")
+        frame = spark.read.option("basePath", folder).parquet(folder)
+    except AnalysisException:
+        if table == "attempts":
+            raise LakeError(
+                f"{folder} holds no Parquet files: a lake's attempts are "
+                "LAKE/attempts/day=YYYY-MM-DD/fleet=NAME/*.parquet (tierwatch export "
+                "writes them; docs/scale.md)"
+            ) from None
+        return spark.sql(
+            "select cast(null as string) as task_id, cast(null as timestamp) as ts, "
+            "cast(null as string) as detected_by, cast(null as date) as day where false"
+        )
+    if "day" not in frame.columns:
+        raise LakeError(
+            f"{folder} is not partitioned by day: its files must sit in day=YYYY-MM-DD "
+            "folders (tierwatch export writes them; docs/scale.md)"
+        )
+    return frame.withColumn("day", F.to_date(F.col("day")))
+
+
+def lake_files(spark: SparkSession, lake: str | Path) -> dict[str, DataFrame]:
+    """Each lake table's rows as frames that can also list their files (the `_metadata`
+    column: path, size, modification time), by table; a table the lake lacks is left out."""
+    out = {}
+    for table, (folder, _, _) in _LAKE_TABLES.items():
+        frame = _lake_frame(spark, str(lake), folder)
+        if frame.inputFiles():
+            out[table] = frame
+    return out
+
+
+def _scope_days(spark: SparkSession, days: list[dt.date] | None) -> None:
+    """The view days_in_scope: the days asked and every day a task with a call (or a
+    downstream failure) on one of them has a call on; all days when none are asked."""
+    if days is None:
+        spark.sql(
+            "select distinct day from good_attempts union select distinct day "
+            "from good_downstream_failures"
+        ).createOrReplaceTempView("days_in_scope")
+        return
+    spark.createDataFrame([(d,) for d in days], "day date").createOrReplaceTempView("days_asked")
+    spark.sql(
+        "select distinct task_id from good_attempts where day in (select day from days_asked) "
+        "union select distinct task_id from good_downstream_failures "
+        "where day in (select day from days_asked)"
+    ).createOrReplaceTempView("tasks_of_days_asked")
+    spark.sql(
+        "select day from days_asked union select distinct day from good_attempts "
+        "where task_id in (select task_id from tasks_of_days_asked)"
+    ).createOrReplaceTempView("days_in_scope")
+
+
+def _scoped_views(spark: SparkSession) -> None:
+    """`attempts` and `downstream_failures`: every call and downstream failure of the tasks
+    with a call on a day in scope."""
+    spark.sql(
+        "select distinct task_id from good_attempts where day in (select day from days_in_scope)"
+    ).createOrReplaceTempView("tasks_in_days")
+    for table in _LAKE_TABLES:
+        _kept(
+            spark.sql(
+                f"select * from good_{table} where task_id in (select task_id from tasks_in_days)"
+            )
+        ).createOrReplaceTempView(table)
+
+
 def task_tables(
     spark: SparkSession, lake: str | Path, ladder: tuple[str, ...]
 ) -> tuple[DataFrame, DataFrame]:
     """The `tasks` and `task_rollup` rows of every task in the lake, as Spark computes them
-    from ingest/tasks.sql and ingest/rollups/task_rollup.sql; `ladder`: tier names, cheapest first
-    (the store's ladder)."""
-    lake = Path(lake)
-    spark.read.parquet(str(lake / "attempts")).createOrReplaceTempView("attempts")
-    failures = lake / "downstream_failures"
-    if failures.is_dir():
-        spark.read.parquet(str(failures)).createOrReplaceTempView("downstream_failures")
-    else:  # a lake of no downstream failures
-        spark.sql(
-            "select cast(null as string) as task_id, cast(null as timestamp) as ts where false"
-        ).createOrReplaceTempView("downstream_failures")
-    spark.createDataFrame(
-        [(rank, name) for rank, name in enumerate(ladder, start=1)], "rank int, name string"
-    ).createOrReplaceTempView("ladder")
+    from ingest/tasks.sql and ingest/rollups/task_rollup.sql; `ladder`: tier names,
+    cheapest first (the store's ladder)."""
+    read_lake(spark, lake, ladder)
+    return _task_frames(spark)
+
+
+def _task_frames(spark: SparkSession) -> tuple[DataFrame, DataFrame]:
+    """The tasks of the views read_lake registered, and their task rollup for the keys of
+    the days in scope; each also a view of its name (`tasks` and `tasks_in_scope`)."""
     spark.sql("select distinct task_id from attempts").createOrReplaceTempView("touched")
-    tasks = spark.sql(spark_text(sql_file("tasks.sql")))
+    tasks = _kept(spark.sql(spark_text(sql_file("tasks.sql"))))
     tasks.createOrReplaceTempView("tasks")
-    tasks.createOrReplaceTempView("tasks_in_scope")  # every task: the rollup's full build
-    spark.sql("select distinct day, task_type, fleet from tasks").createOrReplaceTempView(
-        "rollup_keys"
-    )
-    rollup = spark.sql(spark_text(sql_file("rollups/task_rollup.sql")))
-    return tasks, rollup
+    tasks.createOrReplaceTempView("tasks_in_scope")
+    spark.sql(
+        "select distinct day, task_type, fleet from tasks "
+        "where day in (select day from days_in_scope)"
+    ).createOrReplaceTempView("rollup_keys")
+    return tasks, spark.sql(spark_text(sql_file("rollups/task_rollup.sql")))
 
 
 def rollup_tables(
     spark: SparkSession, lake: str | Path, ladder: tuple[str, ...]
 ) -> dict[str, DataFrame]:
-    """Every rollup of the store's registry (ingest/derived.py), as Spark computes it from
-    the lake with the store's own SQL files, by name; the tasks and the task rollup first
-    (task_tables). Each is also a temporary view of that name, so that a rollup built from
-    another reads it."""
-    tasks, _ = task_tables(spark, lake, ladder)
+    """Every rollup of the store's registry (ingest/derived.py) over the whole lake, by
+    name (lake_rollup, all days)."""
+    return lake_rollup(spark, lake, ladder)[1]
+
+
+def lake_rollup(
+    spark: SparkSession,
+    lake: str | Path,
+    ladder: tuple[str, ...],
+    days: list[dt.date] | None = None,
+) -> tuple[LakeRead, dict[str, DataFrame]]:
+    """What reading the lake found (read_lake) and every rollup of the store's registry
+    (ingest/derived.py) as Spark computes it with the store's own SQL files, by name, for
+    the keys of the days in scope (all days when `days` is None). Each rollup is also a
+    temporary view of its name, so that a rollup built from another reads it."""
+    read = read_lake(spark, lake, ladder, days)
+    _task_frames(spark)
     spark.table("attempts").createOrReplaceTempView("calls_in_scope")
-    spark.sql(spark_text(derived.ALL_KEYS)).createOrReplaceTempView("rollup_keys")
+    _kept(
+        spark.sql(
+            f"select * from ({spark_text(derived.ALL_KEYS)}) as k "
+            "where k.day in (select day from days_in_scope)"
+        )
+    ).createOrReplaceTempView("rollup_keys")
     out: dict[str, DataFrame] = {}
     for r in derived.ROLLUPS:
         frame = spark.sql(spark_text(sql_file(r.sql)))
         frame.createOrReplaceTempView(r.name)
         out[r.name] = frame
-    return out
+    return read, out

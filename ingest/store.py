@@ -236,7 +236,10 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str | os.PathLike = "the datab
             for version, sql in pending:
                 con.execute(sql)
                 con.execute("insert into schema_version (version) values (?)", [version])
-            if rebuilt and current > 0:
+            if rebuilt and current > 0 and served_from_lake(con) is not None:
+                # its records are in the lake: the next `tierwatch rollup` rebuilds every day
+                con.execute("delete from lake_partitions")
+            elif rebuilt and current > 0:
                 refresh_derived(con, everything="tasks" if "tasks" in rebuilt else "rollups")
             con.execute("commit")
         except Exception:
@@ -246,6 +249,33 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str | os.PathLike = "the datab
     if current > 0:
         clear_staging(con)  # what a load that died left behind: no query reads it
     return current
+
+
+def served_from_lake(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The lake a store's rollups came from (`tierwatch rollup`), if they came from one:
+    such a store holds no records, so nothing here can sum its rollups again."""
+    has_table = con.execute(
+        "select count(*) from duckdb_tables() where database_name = current_database() "
+        "and table_name = 'lake_partitions'"
+    ).fetchone()[0]
+    if not has_table:
+        return None
+    return con.execute("select any_value(lake) from lake_partitions").fetchone()[0]
+
+
+def check_takes_records(con: duckdb.DuckDBPyConnection) -> None:
+    """A load may write records into this store: it is not one a lake's rollups fill."""
+    lake = served_from_lake(con)
+    if lake is not None:
+        path = con.execute(
+            "select path from duckdb_databases() where database_name = current_database()"
+        ).fetchone()[0]
+        raise StoreError(
+            f"the store {path} serves the rollups of the lake {lake} (tierwatch rollup) and "
+            "holds no records, so a load would leave its rollups wrong. Add the records to "
+            f"the lake and run: tierwatch rollup --lake {lake} --db {path}; or load them "
+            "into another --db"
+        )
 
 
 def clear_staging(con: duckdb.DuckDBPyConnection) -> None:

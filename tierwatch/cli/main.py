@@ -27,6 +27,7 @@ COMMANDS = {
     "optimize": "whatif",
     "rejects": "ledger",
     "report": "report",
+    "rollup": "lake",
     "sample": "sample",
     "simulate": "whatif",
 }
