@@ -30,7 +30,8 @@ def _last(column: str) -> str:
 
 
 def kind_of(column: str, values: pd.Series) -> str:
-    """What a column holds: 'interval', 'rate', 'usd', 'count', 'number', 'flag' or 'text'."""
+    """What a column holds: 'interval', 'rate', 'usd', 'count', 'number', 'flag', 'date'
+    (a day), 'time' or 'text'."""
     last = _last(column)
     name = column.lower()
     if last.endswith("_ci"):
@@ -41,6 +42,8 @@ def kind_of(column: str, values: pd.Series) -> str:
         and values.notna().any()
     ):
         return "flag"
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return "date" if last.endswith(("day", "date")) else "time"
     numeric = pd.api.types.is_numeric_dtype(values)
     if not numeric:
         return "text"
@@ -153,6 +156,14 @@ def present(frame: pd.DataFrame, keep: set[str] = frozenset()) -> tuple[pd.DataF
             )
         elif kind == "number":
             config[column] = st.column_config.NumberColumn(label, help=help_text, format="%.3g")
+        elif kind == "date":
+            config[column] = st.column_config.DateColumn(
+                label, help=help_text, format="YYYY-MM-DD"
+            )
+        elif kind == "time":  # UTC, as the store keeps every time
+            config[column] = st.column_config.DatetimeColumn(
+                label, help=help_text, format="YYYY-MM-DD HH:mm"
+            )
         elif kind == "flag":
             shown[column] = values.astype("boolean")
             config[column] = st.column_config.CheckboxColumn(label, help=help_text)

@@ -791,3 +791,24 @@ def test_money_reads_as_people_write_it():
         "$975", "$6.64", "$0.0123", "$0.000420", "$0.00"
     ]  # fmt: skip
     assert [money(v) for v in (-844.74, -6.64, -0.0012)] == ["-$845", "-$6.64", "-$0.0012"]
+
+
+def test_days_and_times_in_a_table_read_as_dates_not_epoch_numbers():
+    import pandas as pd
+
+    from tierwatch.dashboard.columns import present
+
+    # a DuckDB DATE and TIMESTAMP arrive in pandas as datetime64; shown with a text column
+    # they read as milliseconds since 1970 (1790726400000 for 30 September 2026)
+    frame = pd.DataFrame(
+        {
+            "day": pd.to_datetime(["2026-09-30"]),
+            "downstream_detected_at": pd.to_datetime(["2026-10-02 08:30:00"]),
+            "task_id": ["t1"],
+        }
+    )
+    _, config = present(frame)
+    day, at = config["day"]["type_config"], config["downstream_detected_at"]["type_config"]
+    assert (day["type"], day["format"]) == ("date", "YYYY-MM-DD")
+    assert (at["type"], at["format"]) == ("datetime", "YYYY-MM-DD HH:mm")
+    assert config["task_id"]["type_config"]["type"] == "text"
