@@ -11,8 +11,11 @@ Builds a store of N attempts as bench_reports.py does, exports it as a lake
   (b) Spark local[2]: ingest/spark_rollup.task_tables over the lake, both frames computed
       in full (`write.format("noop")`); the session's start-up timed apart
 
-and prints the seconds and the ratio (b)/(a). Peak memory is DuckDB's process RSS; Spark's
-is its JVM's, which the driver cannot see (its heap is capped by spark.driver.memory,
+and prints the seconds and the ratio (b)/(a). With --cli it then times the whole command,
+`tierwatch rollup` (the lake checked by the format's rules, every rollup, loaded into a
+store): (c) a full run over the lake without its last day, then (d) the incremental run
+after that day is exported into the lake, each against (a). Peak memory is DuckDB's process
+RSS; Spark's is its JVM's, which the driver cannot see (its heap is capped by spark.driver.memory,
 default 1 GB). Nothing here asserts a time. Needs pyspark and Java 17 (tierwatch[spark]).
 """
 
@@ -94,6 +97,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--attempts", type=int, default=1_000_000)
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+    ap.add_argument(
+        "--cli", action="store_true", help="also time tierwatch rollup, full and incremental"
+    )
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -126,6 +132,45 @@ def main() -> None:
           f"(+ {spark['startup']:.1f} s session start-up)")  # fmt: skip
     print(f"ratio (b)/(a): {spark['seconds'] / duck['seconds']:.1f}x; rows (tasks, rollup) "
           f"{duck['rows'][0]:,}, {duck['rows'][1]:,} in both")  # fmt: skip
+    if args.cli:
+        rollup_cli(db, args.out, duck["seconds"])
+
+
+def rollup_cli(db: Path, out: Path, baseline: float) -> None:
+    """(c) `tierwatch rollup` over the lake of every day but the last, (d) again after the
+    last day is exported into it (the incremental run), each in its own process."""
+    import datetime as dt
+    import shutil
+
+    from tierwatch.ingest.lake import export_lake
+    from tierwatch.ingest.store import open_store
+
+    lake, served = out / "lake-cli", out / "served.duckdb"
+    shutil.rmtree(lake, ignore_errors=True)
+    served.unlink(missing_ok=True)
+    with open_store(db) as con:
+        last = con.execute("select max(cast(ts as date)) from attempts").fetchone()[0]
+        export_lake(con, lake, until=last - dt.timedelta(days=1))
+    spark_conf = ["--conf", "spark.ui.enabled=false", "--conf", "spark.driver.host=127.0.0.1",
+                  "--conf", "spark.driver.bindAddress=127.0.0.1"]  # fmt: skip
+
+    def run(label: str) -> None:
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "tierwatch", "rollup", "--lake", str(lake), "--db",
+             str(served), *spark_conf],
+            capture_output=True, text=True, cwd=ROOT,
+        )  # fmt: skip
+        seconds = time.perf_counter() - started
+        if done.returncode != 0:
+            raise SystemExit(f"tierwatch rollup failed:\n{done.stderr[-3000:]}")
+        said = done.stdout.splitlines()[0]
+        print(f"{label} {seconds:8.2f} s ({seconds / baseline:.1f}x (a)): {said}")
+
+    run("(c) tierwatch rollup, full       ")
+    with open_store(db) as con:
+        export_lake(con, lake, since=last)
+    run("(d) tierwatch rollup, one day more")
 
 
 if __name__ == "__main__":

@@ -157,9 +157,7 @@ def present(frame: pd.DataFrame, keep: set[str] = frozenset()) -> tuple[pd.DataF
         elif kind == "number":
             config[column] = st.column_config.NumberColumn(label, help=help_text, format="%.3g")
         elif kind == "date":
-            config[column] = st.column_config.DateColumn(
-                label, help=help_text, format="YYYY-MM-DD"
-            )
+            config[column] = st.column_config.DateColumn(label, help=help_text, format="YYYY-MM-DD")
         elif kind == "time":  # UTC, as the store keeps every time
             config[column] = st.column_config.DatetimeColumn(
                 label, help=help_text, format="YYYY-MM-DD HH:mm"
