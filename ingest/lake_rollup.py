@@ -93,9 +93,8 @@ def days_to_roll(
     lake: str,
     prints: dict[tuple[str, dt.date], str],
     full: bool,
-) -> tuple[list[dt.date] | None, int, str | None]:
-    """(the days to roll up anew, or None for all; how many the store has current; why all,
-    when all)."""
+) -> tuple[list[dt.date] | None, str | None]:
+    """(the days whose files changed, or None for all; why all, when all)."""
     before = {
         (t, d): f
         for t, d, f in con.execute(
@@ -104,22 +103,22 @@ def days_to_roll(
         ).fetchall()
     }
     if full:
-        return None, 0, "--full"
+        return None, "--full"
     if not before:
-        return None, 0, "the store has rolled up nothing of this lake yet"
+        return None, "the store has rolled up nothing of this lake yet"
+    if "" in before.values():  # store.migrate: a new schema's rollups need every day
+        return None, "the store's schema was upgraded since the last rollup"
     gone = sorted({d for (t, d) in before if (t, d) not in prints})
     if gone:
-        return None, 0, f"{len(gone)} days are gone from the lake (first {gone[0]})"
+        return None, f"{len(gone)} days are gone from the lake (first {gone[0]})"
     changed_failures = [
         d
         for (t, d), f in prints.items()
         if t == "downstream_failures" and (t, d) in before and before[(t, d)] != f
     ]
     if changed_failures:
-        return None, 0, f"the downstream failures of {changed_failures[0]} were rewritten"
-    changed = sorted({d for key, f in prints.items() if before.get(key) != f for d in [key[1]]})
-    unchanged = len({d for (_, d) in prints}) - len(changed)
-    return changed, unchanged, None
+        return None, f"the downstream failures of {changed_failures[0]} were rewritten"
+    return sorted({d for (t, d), f in prints.items() if before.get((t, d)) != f}), None
 
 
 def load_rollups(
@@ -179,13 +178,13 @@ def roll_up(
     check_can_serve(con, lake, db)
     ladder = store.stored_ladder(con)
     prints = fingerprints(spark, lake)
-    days, unchanged, why_all = days_to_roll(con, lake, prints, full)
-    if days == []:
-        return LakeRollup(lake, [], unchanged, None, None, {})
-    read, frames = lake_rollup(spark, lake, ladder, days)
-    scope = sorted(r[0] for r in spark.table("days_in_scope").collect())
-    if rejects_to is not None and sum(read.rejected.values()):
-        read.rejects.write.mode("overwrite").parquet(rejects_to)
-    rows = load_rollups(con, lake, frames, None if days is None else scope, prints)
+    days, why_all = days_to_roll(con, lake, prints, full)
+    read, rows, scope = None, {}, []
+    if days != []:
+        read, frames = lake_rollup(spark, lake, ladder, days)
+        scope = sorted(r[0] for r in spark.table("days_in_scope").collect())
+        if rejects_to is not None and sum(read.rejected.values()):
+            read.rejects.write.mode("overwrite").parquet(rejects_to)
+        rows = load_rollups(con, lake, frames, None if days is None else scope, prints)
     unchanged = len({d for (_, d) in prints} - set(scope))
     return LakeRollup(lake, scope, unchanged, why_all, read, rows)

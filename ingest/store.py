@@ -237,8 +237,9 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str | os.PathLike = "the datab
                 con.execute(sql)
                 con.execute("insert into schema_version (version) values (?)", [version])
             if rebuilt and current > 0 and served_from_lake(con) is not None:
-                # its records are in the lake: the next `tierwatch rollup` rebuilds every day
-                con.execute("delete from lake_partitions")
+                # its records are in the lake: every day's fingerprint is forgotten (the
+                # lake it serves is kept), so the next `tierwatch rollup` rebuilds every day
+                con.execute("update lake_partitions set fingerprint = ''")
             elif rebuilt and current > 0:
                 refresh_derived(con, everything="tasks" if "tasks" in rebuilt else "rollups")
             con.execute("commit")

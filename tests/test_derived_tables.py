@@ -17,9 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tierwatch.ingest import derived
+from tierwatch.ingest import store as store_module
 from tierwatch.ingest.config import load_config
 from tierwatch.ingest.load import ingest_paths
-from tierwatch.ingest.store import open_store, sql_file
+from tierwatch.ingest.store import StoreError, open_store, sql_file
 
 CONFIG = load_config(None)
 ROLLUPS = [r.name for r in derived.ROLLUPS]
@@ -288,6 +289,31 @@ def test_an_older_store_gains_the_rollups_of_what_it_holds(store, tmp_path):
         # tasks: t1, t2 from before, t3 new; executor calls: the same three
         assert con.execute("select sum(tasks) from task_outcomes_daily").fetchone()[0] == 3
         assert con.execute("select sum(attempts) from executor_models_daily").fetchone()[0] == 3
+
+
+def test_a_store_served_from_a_lake_keeps_its_lake_when_an_upgrade_rebuilds_rollups(store):
+    # a store `tierwatch rollup` filled holds rollups and no records: an upgrade that
+    # rebuilds the rollups cannot sum them from the store, so it forgets the days'
+    # fingerprints (the next rollup redoes every day) and keeps which lake it serves, and
+    # its rows; a load into it stays refused
+    with open_store(store, read_only=False) as con:
+        con.execute(
+            "insert into lake_partitions (lake, tbl, day, fingerprint) "
+            "values ('/data/lake', 'attempts', date '2026-03-02', 'p:1:2')"
+        )
+        con.execute(
+            "insert into task_outcomes_daily (day, task_type, fleet, tasks) "
+            "values (date '2026-03-02', 'x', 'a', 7)"
+        )
+    with duckdb.connect(str(store)) as con:  # as version 9 left it, before migration 010
+        con.execute("delete from schema_version where version >= 10")
+    with open_store(store, read_only=False) as con:
+        assert con.execute("select lake, fingerprint from lake_partitions").fetchall() == [
+            ("/data/lake", "")
+        ]
+        assert con.execute("select sum(tasks) from task_outcomes_daily").fetchone()[0] == 7
+        with pytest.raises(StoreError, match="serves the rollups of the lake /data/lake"):
+            store_module.check_takes_records(con)
 
 
 # one task's three calls of attempt 1, each naming its own agent and planner tier, and the

@@ -136,14 +136,14 @@ def rollup(engine, lake, master, db, config_path, spark_conf, full, rejects_to):
     why = f" ({done.full})" if done.full else f"; {done.unchanged} days unchanged"
     count = f"{len(days)} day" + ("s" if len(days) != 1 else "")
     click.echo(f"rolled up {count} of {done.lake}, {span}{why}")
+    read = done.read
     for table in ("attempts", "downstream_failures"):
-        read = done.read
         label = table.replace("_", " ")
         click.echo(
             f"{label}: read {read.rows[table]:,}, rejected {read.rejected[table]:,}, "
             f"duplicates {read.duplicates[table]:,}"
         )
-    if sum(done.read.rejected.values()):
+    if sum(read.rejected.values()):
         click.echo(f"rejected rows and their reasons: {rejects_to} (Parquet)")
     click.echo(f"{sum(done.rows.values()):,} rollup rows loaded into {db}")
     click.echo(f"next: tierwatch report summary --db {db}")
