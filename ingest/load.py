@@ -413,22 +413,59 @@ class _RunawayQuote(Exception):
     pass
 
 
+def _csv_header(header: list[str], path: Path) -> str | None:
+    """IngestError when a CSV header cannot name the columns; else the problem every row of
+    the file then has (a required column absent), or None."""
+    if not any(header):
+        raise IngestError(f"{path}: the first line must be a CSV header naming the columns")
+    blanks = [i + 1 for i, h in enumerate(header) if not h]
+    if blanks:
+        raise IngestError(f"{path}: CSV header column {blanks[0]} has no name; name every column")
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice:
+        raise IngestError(
+            f"{path}: CSV header names the column {twice[0]} twice; name each column once"
+        )
+    required = [f.name for f in validate.attempt_fields() if f.required and f.name != "tier"]
+    absent = [name for name in required if name not in header]
+    if absent:
+        return f"the CSV header has no {absent[0]} column, which every record needs; add it"
+    return None
+
+
 def read_csv(
-    path: Path, progress: Progress | None = None, limits: Limits | None = None
-) -> Iterator[pa.RecordBatch]:
+    path: Path, progress: Progress | None = None, limits: Limits | None = None, typed: bool = False
+) -> Iterator[pa.RecordBatch | TypedBlock]:
     """CSV rows as staged records. A row may span lines only inside a quoted value, and only
     when it then has the header's number of values: a quote left open is a reject naming its
-    line, and the lines after it are read again as rows of their own."""
+    line, and the lines after it are read again as rows of their own. `typed`: blocks of
+    plain lines take the typed path (_plain_csv), the rest of the file is read as here from
+    the first block that is not plain."""
     limits = limits or Limits()
     csv.field_size_limit(max(limits.record_bytes, 1))
-    with io.TextIOWrapper(
-        open_input(path, progress, limits),
-        encoding="utf-8-sig",
-        errors="surrogateescape",
-        newline="",
-    ) as text:
-        source = _CsvLines(text, path, limits)
-        reader = csv.reader(source, strict=True)
+    with open_input(path, progress, limits) as binary:
+        header, before, stream = None, 0, binary
+        if typed:
+            stopped = yield from _plain_csv(binary, path, limits)
+            if stopped is None:
+                return
+            header, before, pending = stopped
+            stream = _Prefixed(pending, binary)
+        with io.TextIOWrapper(
+            stream, encoding="utf-8-sig", errors="surrogateescape", newline=""
+        ) as text:
+            yield from _csv_rows(text, path, limits, header, before)
+
+
+def _csv_rows(
+    text: io.TextIOBase, path: Path, limits: Limits, header: list[str] | None, before: int
+) -> Iterator[pa.RecordBatch]:
+    """read_csv's rows of `text`, which starts after line `before`; its first line is the
+    header unless `header` is given (read already)."""
+    source = _CsvLines(text, path, limits)
+    source.number = before
+    reader = csv.reader(source, strict=True)
+    if header is None:
         try:
             header = next(reader)
         except StopIteration:
@@ -436,85 +473,68 @@ def read_csv(
         except (csv.Error, _RunawayQuote) as e:
             raise IngestError(f"{path}: the CSV header cannot be read: {e}") from None
         header = [h.strip() for h in header]
-        if not any(header):
-            raise IngestError(f"{path}: the first line must be a CSV header naming the columns")
-        blanks = [i + 1 for i, h in enumerate(header) if not h]
-        if blanks:
-            raise IngestError(
-                f"{path}: CSV header column {blanks[0]} has no name; name every column"
-            )
-        twice = sorted({h for h in header if header.count(h) > 1})
-        if twice:
-            raise IngestError(
-                f"{path}: CSV header names the column {twice[0]} twice; name each column once"
-            )
-        required = [f.name for f in validate.attempt_fields() if f.required and f.name != "tier"]
-        absent = [name for name in required if name not in header]
-        header_problem = (
-            f"the CSV header has no {absent[0]} column, which every record needs; add it"
-            if absent
-            else None
-        )
-        lines: list[int] = []
-        raws: list[str] = []
-        docs: list[str | None] = []
-        errors: list[str | None] = []
+    header_problem = _csv_header(header, path)
+    lines: list[int] = []
+    raws: list[str] = []
+    docs: list[str | None] = []
+    errors: list[str | None] = []
 
-        def reject(number: int, raw: str, reason: str) -> None:
+    def reject(number: int, raw: str, reason: str) -> None:
+        if _NOT_UTF8.search(raw):  # shown with U+FFFD where its bytes were not UTF-8
+            raw = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        lines.append(number)
+        raws.append(_clip(raw.rstrip("\r\n")))
+        docs.append(None)
+        errors.append(reason)
+
+    while True:
+        source.start_row()
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except (csv.Error, _RunawayQuote) as e:
+            taken = source.taken
+            if not taken:
+                break
+            (number, first), rest = taken[0], taken[1:]
+            if rest or isinstance(e, _RunawayQuote):
+                reject(number, first, _open_quote(number, len(taken)))
+                source.give_back(rest)
+            else:
+                reject(number, first, f"row cannot be parsed as CSV: {e}")
+            continue
+        taken = source.taken
+        number = taken[0][0]
+        raw = "".join(t for _, t in taken)
+        if len(taken) > 1 and len(row) != len(header):
+            # a quoted value ran over line ends and the row came out wrong: the quote was
+            # left open on the first line; read the others again as rows of their own
+            reject(number, taken[0][1], _open_quote(number, len(taken)))
+            source.give_back(taken[1:])
+            continue
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if _NOT_UTF8.search(raw):
+            reject(number, raw, "row is not valid UTF-8; save the file as UTF-8")
+        elif len(row) != len(header):
+            reject(
+                number,
+                raw,
+                f"row has {len(row)} values but the header names {len(header)} columns; "
+                f"quote values that contain commas",
+            )
+        else:
             lines.append(number)
             raws.append(_clip(raw.rstrip("\r\n")))
-            docs.append(None)
-            errors.append(reason)
-
-        while True:
-            source.start_row()
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            except (csv.Error, _RunawayQuote) as e:
-                taken = source.taken
-                if not taken:
-                    break
-                (number, first), rest = taken[0], taken[1:]
-                if rest or isinstance(e, _RunawayQuote):
-                    reject(number, first, _open_quote(number, len(taken)))
-                    source.give_back(rest)
-                else:
-                    reject(number, first, f"row cannot be parsed as CSV: {e}")
-                continue
-            taken = source.taken
-            number = taken[0][0]
-            raw = "".join(t for _, t in taken)
-            if len(taken) > 1 and len(row) != len(header):
-                # a quoted value ran over line ends and the row came out wrong: the quote was
-                # left open on the first line; read the others again as rows of their own
-                reject(number, taken[0][1], _open_quote(number, len(taken)))
-                source.give_back(taken[1:])
-                continue
-            if not row or all(not cell.strip() for cell in row):
-                continue
-            if _NOT_UTF8.search(raw):
-                shown = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-                reject(number, shown, "row is not valid UTF-8; save the file as UTF-8")
-            elif len(row) != len(header):
-                reject(
-                    number,
-                    raw,
-                    f"row has {len(row)} values but the header names {len(header)} columns; "
-                    f"quote values that contain commas",
-                )
-            else:
-                lines.append(number)
-                raws.append(_clip(raw.rstrip("\r\n")))
-                cells = (c.strip() for c in row)
-                docs.append(json.dumps({k: c for k, c in zip(header, cells, strict=True) if c}))
-                errors.append(header_problem)
-            if len(lines) >= CHUNK_RECORDS:
-                yield _chunk(lines, raws, docs, False, errors)
-                lines, raws, docs, errors = [], [], [], []
-        if lines:
+            cells = (c.strip() for c in row)
+            docs.append(json.dumps({k: c for k, c in zip(header, cells, strict=True) if c}))
+            errors.append(header_problem)
+        if len(lines) >= CHUNK_RECORDS:
             yield _chunk(lines, raws, docs, False, errors)
+            lines, raws, docs, errors = [], [], [], []
+    if lines:
+        yield _chunk(lines, raws, docs, False, errors)
 
 
 def _open_quote(number: int, spanned: int) -> str:
@@ -525,12 +545,188 @@ def _open_quote(number: int, spanned: int) -> str:
     )
 
 
+class _Prefixed(io.RawIOBase):
+    """Bytes already read, then the rest of a stream: where read_csv's plain blocks stop, the
+    line-by-line reader goes on from the same byte."""
+
+    def __init__(self, head: bytes, rest: io.BufferedIOBase):
+        self.head, self.rest = memoryview(head), rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        if self.head:
+            n = min(len(b), len(self.head))
+            b[:n] = self.head[:n]
+            self.head = self.head[n:]
+            return n
+        data = self.rest.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+
+# the bytes of a plain CSV block: printable ASCII and tabs, no quotes, no carriage returns.
+# Such a line is a row split at its commas, each value stripped of spaces and tabs, exactly
+# as csv.reader and str.strip read it
+_PLAIN_BYTES = bytes(range(0x20, 0x7F)).replace(b'"', b"") + b"\t\n"
+
+
+def _is_plain(data: bytes) -> bool:
+    return not data.translate(None, _PLAIN_BYTES)
+
+
+def _plain_csv(binary: io.BufferedIOBase, path: Path, limits: Limits) -> Iterator[TypedBlock]:
+    """read_csv's typed path: the file's rows as TypedBlocks for as long as its blocks are
+    plain (_is_plain, under the record limit, every row of the header's width) and its
+    header names fields of the format only, all it requires among them. Returns None when
+    the whole file was read so, else where it stopped: (the header, or None when it was not
+    read; the lines before; the bytes read and not used), for the line-by-line reader."""
+    header: list[str] | None = None
+    number = 0
+    carry = b""
+    known = {f.name for f in validate.attempt_fields()} - {"record"}
+    while True:
+        data = binary.read(BLOCK_BYTES)
+        block = carry + data
+        cut = len(block) - 1 if not data else block.rfind(b"\n")
+        if data and cut < 0:
+            carry = block
+            if len(carry) >= limits.record_bytes:
+                return header, number, carry
+            continue
+        whole, carry = block[: cut + 1], block[cut + 1 :]
+        if not whole:
+            return None if header is not None else (None, 0, b"")
+        if header is None:
+            first, _, body = whole.removeprefix(b"\xef\xbb\xbf").partition(b"\n")  # BOM
+            names = [h.strip() for h in first.decode("ascii", "replace").split(",")]
+            try:
+                clean = _is_plain(first) and _csv_header(names, path) is None
+            except IngestError:
+                clean = False
+            if not clean or not set(names) <= known:
+                return None, 0, whole + carry
+            header, number, whole = names, 1, body
+        batch = _plain_csv_block(whole, header, number, limits) if _is_plain(whole) else None
+        if batch is None:
+            return header, number, whole + carry
+        number += whole.count(b"\n") + (bool(whole) and not whole.endswith(b"\n"))
+        if batch.num_rows:
+            yield batch
+        if not data:
+            return None
+
+
+def _plain_csv_block(
+    whole: bytes, header: list[str], before: int, limits: Limits
+) -> TypedBlock | None:
+    """Plain lines (whole lines, after line `before`) as a TypedBlock, or None when a line
+    could pass the record limit or a row is not the header's width."""
+    text = whole[:-1] if whole.endswith(b"\n") else whole
+    parts = pa.array(text.split(b"\n") if text or whole else [], pa.string())
+    lines = pa.array(np.arange(before + 1, before + len(parts) + 1, dtype=np.int64))
+    if len(parts) and pc.max(pc.binary_length(parts)).as_py() >= limits.record_bytes:
+        return None
+    blank = pc.equal(pc.ascii_trim(parts, " \t,"), "")  # every value empty: not a row
+    parts, lines = parts.filter(pc.invert(blank)), lines.filter(pc.invert(blank))
+    cells = pc.split_pattern(parts, ",")
+    width = len(header)
+    if len(parts) and not pc.all(pc.equal(pc.list_value_length(cells), width)).as_py():
+        return None
+    flat = pc.ascii_trim_whitespace(pc.list_flatten(cells))
+    columns = {name: flat.take(np.arange(j, len(flat), width)) for j, name in enumerate(header)}
+    raws = pc.if_else(
+        pc.greater(pc.utf8_length(parts), MAX_RAW_CHARS),
+        pc.binary_join_element_wise(
+            pc.utf8_slice_codeunits(parts, 0, MAX_RAW_CHARS), pa.scalar("…"), ""
+        ),
+        parts,
+    )
+    columns[_LINE_COLUMN] = lines
+    columns[_RAW_COLUMN] = raws
+    return TypedBlock(pa.RecordBatch.from_pydict(columns), dict.fromkeys(header, "csv"), text=True)
+
+
+@dataclass
+class TypedBlock:
+    """Rows of a Parquet file whose columns are all fields of the format, each of a type the
+    checks read as it is (validate.typed_pull_sql): checked from the columns, with no JSON
+    text per row. The rows' line numbers are the column `__tierwatch_line`. The checks,
+    reasons, hashes and verdicts are those of the JSON path (tests/test_typed_path.py
+    compares the two on hostile files); the text of a rejected row is made for it alone."""
+
+    batch: pa.RecordBatch
+    families: dict[str, str]  # column -> validate._TYPED_PULL key
+    text: bool = False  # CSV: values as text, no JSON types; each row's text in __tierwatch_raw
+
+    @property
+    def num_rows(self) -> int:
+        return self.batch.num_rows
+
+
+TYPED_READS = True  # Parquet takes the typed path where it can (tests turn it off to compare)
+_LINE_COLUMN = "__tierwatch_line"
+_RAW_COLUMN = "__tierwatch_raw"
+
+
+def _typed_families(schema: pa.Schema) -> dict[str, str] | None:
+    """Each column's family for the typed path, or None when a column keeps the file on the
+    JSON path: a name the format does not know for attempts (unknown fields go to `extra`,
+    `record` may make a row a downstream failure), a name twice, or a type without a rule
+    here (decimals, half floats, nested values, binary)."""
+    known = {f.name for f in validate.attempt_fields()} - {"record"}
+    names = schema.names
+    if len(set(names)) != len(names) or not set(names) <= known:
+        return None
+    families = {}
+    for f in schema:
+        t = f.type
+        if pa.types.is_string(t) or pa.types.is_large_string(t):
+            families[f.name] = "string"
+        elif pa.types.is_integer(t):
+            families[f.name] = "integer"
+        elif pa.types.is_float32(t) or pa.types.is_float64(t):
+            families[f.name] = "float"
+        elif pa.types.is_boolean(t):
+            families[f.name] = "boolean"
+        elif pa.types.is_timestamp(t) or pa.types.is_date(t):
+            families[f.name] = "text"
+        elif pa.types.is_null(t):
+            families[f.name] = "null"
+        else:
+            return None
+    return families
+
+
+def _typed_fits(batch: pa.RecordBatch, families: dict[str, str], limits: Limits) -> bool:
+    """Whether the batch can take the typed path: no NaN or infinite float (their JSON text
+    is not JSON, which the JSON path rejects as such), and no row whose JSON text could pass
+    the record limit (a bound: six characters per string character, as escaped)."""
+    longest = 2
+    for name, family in families.items():
+        column = batch.column(name)
+        longest += len(name) + 4
+        if family == "float" and column.null_count < len(column):
+            if pc.any(pc.or_(pc.is_nan(column), pc.is_inf(column))).as_py():
+                return False
+        if family == "string":
+            most = pc.max(pc.utf8_length(column)).as_py() if len(column) else 0
+            longest += 6 * (most or 0) + 2
+        else:
+            longest += 40
+    return longest <= limits.record_bytes
+
+
 def read_parquet(
-    path: Path, progress: Progress | None = None, limits: Limits | None = None
-) -> Iterator[pa.RecordBatch]:
+    path: Path,
+    progress: Progress | None = None,
+    limits: Limits | None = None,
+    typed: bool = False,
+) -> Iterator[pa.RecordBatch | TypedBlock]:
     """Parquet rows as staged records, typed as their columns are. A file whose row groups
     hold more rows than its footer says is refused: the footer is what a reader (and the
-    dashboard's upload limit) trusts."""
+    dashboard's upload limit) trusts. `typed`: yield TypedBlocks where the columns allow."""
     limits = limits or Limits()
     try:
         pf = pq.ParquetFile(path)
@@ -538,6 +734,7 @@ def read_parquet(
         raise IngestError(f"{path}: not a readable Parquet file ({e})") from None
     size = path.stat().st_size
     claimed = pf.metadata.num_rows
+    families = _typed_families(pf.schema_arrow) if typed else None
     line = 0
     scratch = store.connect_memory()
     try:
@@ -548,6 +745,14 @@ def read_parquet(
                     f"damaged or was not written by a Parquet writer, and nothing of it was "
                     f"stored. Write it again (e.g. with pyarrow or DuckDB)"
                 )
+            n = batch.num_rows
+            if families is not None and _typed_fits(batch, families, limits):
+                lines = pa.array(np.arange(line + 1, line + n + 1, dtype=np.int64))
+                line += n
+                if progress:
+                    progress(size * n // max(claimed, 1))
+                yield TypedBlock(batch.append_column(_LINE_COLUMN, lines), families)
+                continue
             # DuckDB writes each row as a JSON object, keeping column types (ints stay ints);
             # the texts stay in Arrow, never a Python string each
             docs = (
@@ -770,9 +975,17 @@ def _load_chunk(
     place k in `files` ((file_id, path as shown)) that staged records. A chunk of several
     files numbers its lines (k << LINE_BITS) | line, so one pass of the checks serves them
     all; a chunk of one file has k = 0 and its own line numbers."""
-    con.register("stage_batch", batch)
-    con.execute("create or replace temp table stage as select * from stage_batch")
-    con.unregister("stage_batch")
+    typed = isinstance(batch, TypedBlock)
+    if typed:
+        con.register("typed_batch", batch.batch)
+        con.execute(
+            "create or replace temp table stage as "
+            + validate.typed_pull_sql(batch.families, "typed_batch", text=batch.text)
+        )
+    else:
+        con.register("stage_batch", batch)
+        con.execute("create or replace temp table stage as select * from stage_batch")
+        con.unregister("stage_batch")
     con.register(
         "chunk_files_batch",
         pa.table(
@@ -787,14 +1000,20 @@ def _load_chunk(
     con.unregister("chunk_files_batch")
 
     # records that are not JSON objects at all never reach the field checks, nor do records
-    # that name a field twice (JSON readers disagree on which value wins)
-    con.execute(_chunk_sql("not_objects"))
+    # that name a field twice (JSON readers disagree on which value wins); a typed block's
+    # rows are objects of distinct columns by construction
+    if not typed:
+        con.execute(_chunk_sql("not_objects"))
     # models without a tier field map to a tier through the config's globs
+    model = (
+        f"v[{validate.paths().index('model') + 1}]"
+        if typed
+        else "json_extract_string(doc, '$.model')"
+    )
     models = [
         r[0]
         for r in con.execute(
-            "select distinct json_extract_string(doc, '$.model') from stage "
-            "where parse_error is null"
+            f"select distinct {model} from stage where parse_error is null"
         ).fetchall()
         if r[0] is not None
     ]
@@ -810,7 +1029,7 @@ def _load_chunk(
 
     identity.register(con)
     con.execute(
-        f"create or replace temp table checked as {validate.check_sql()}",
+        f"create or replace temp table checked as {validate.check_sql(prepulled=typed)}",
         {"ladder": list(config.ladder)},
     )
     con.execute(
@@ -851,9 +1070,43 @@ def _load_chunk(
         """,
         bits,
     )
+    if typed and not batch.text:
+        _typed_raws(con, batch)
+    elif typed:
+        con.unregister("typed_batch")
     con.execute(_chunk_sql("staged_rejects"), {**bits, "sources": [*sources.SOURCES, "otlp-http"]})
     rows = con.execute(_chunk_sql("file_counts"), {"line_bits": LINE_BITS}).fetchall()
     return {k: tuple(counts) for k, *counts in rows}
+
+
+def _typed_raws(con: duckdb.DuckDBPyConnection, block: TypedBlock) -> None:
+    """The text of each rejected or conflicting row of a typed block (what the JSON path
+    keeps of every row, `raw`): its JSON object, as that path writes it, clipped alike."""
+    columns = ", ".join(f'"{n}" := "{n}"' for n in block.families)  # the format's names
+    con.execute(
+        f"""
+        create or replace temp table typed_raws as
+        with wanted as (
+            select line from checked where problem is not null
+            union
+            select line from verdicts where verdict like 'conflict%'
+        ),
+        texts as (
+            select __tierwatch_line as line,
+                cast(to_json(struct_pack({columns})) as varchar) as doc
+            from typed_batch semi join wanted on wanted.line = __tierwatch_line
+        )
+        select line, case when length(doc) > $most then left(doc, $most) || '…' else doc end
+            as raw
+        from texts
+        """,
+        {"most": MAX_RAW_CHARS},
+    )
+    for table in ("checked", "good", "stage"):
+        con.execute(
+            f"update {table} set raw = r.raw from typed_raws as r where {table}.line = r.line"
+        )
+    con.unregister("typed_batch")
 
 
 @dataclass
@@ -918,8 +1171,10 @@ def _batches(
     config: Config,
     result: FileResult,
     progress: Progress | None = None,
-) -> Iterator[pa.RecordBatch]:
-    """The file's records as staged blocks, by its format's reader."""
+    typed: bool = False,
+) -> Iterator[pa.RecordBatch | TypedBlock]:
+    """The file's records as staged blocks, by its format's reader; `typed`: Parquet's
+    typed blocks where it can (read_parquet)."""
     limits = Limits.of(config.settings)
     if form in sources.SOURCES:
         return read_source(
@@ -932,6 +1187,8 @@ def _batches(
             stored_attempts(con),
             judged_stored_calls(con),
         )
+    if form in ("parquet", "csv"):
+        return _named(READERS[form](path, progress, limits, typed), path, result.path)
     return _named(READERS[form](path, progress, limits), path, result.path)
 
 
@@ -955,7 +1212,7 @@ def ingest_file(
     entry, form = _begin(con, path, fmt, display_name, loaded_by, progress)
     result = entry.result
     if entry.staged:
-        batches = _batches(con, path, form, config, result, progress)
+        batches = _batches(con, path, form, config, result, progress, typed=TYPED_READS)
         stage_blocks(con, batches, config, entry.file_id, result.path, result)
     _commit(con, [entry])
     _file_facts(con, [entry], config)

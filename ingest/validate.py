@@ -328,11 +328,65 @@ def paths() -> tuple[str, ...]:
     return known_names()
 
 
+# How a typed column's value reads as the (v, t) pair that pulling its field out of the row's
+# JSON text gives (DuckDB's to_json of the row, then json_extract_string and json_type): the
+# typed Parquet path of ingest/load.py builds v and t from the columns themselves, and the
+# checks that follow are the same statement, word for word. Doubles go through to_json
+# because its text of a double is not cast's (1e+20 against 100000000000000000000.0).
+_TYPED_PULL = {
+    "string": ("{c}", "'VARCHAR'"),
+    "integer": ("cast({c} as varchar)", "case when {c} < 0 then 'BIGINT' else 'UBIGINT' end"),
+    "float": ("cast(to_json({c}) as varchar)", "'DOUBLE'"),
+    "boolean": ("cast({c} as varchar)", "'BOOLEAN'"),
+    "text": ("cast({c} as varchar)", "'VARCHAR'"),  # timestamps and dates: JSON strings
+    "null": ("cast(null as varchar)", "'NULL'"),
+}
+
+
+def typed_pull_sql(families: dict[str, str], table: str, text: bool = False) -> str:
+    """SQL over `table` (a typed block's columns, named as the format's fields, and its line
+    in `__tierwatch_line`) giving the stage of check_sql(prepulled=True): line, keys, and
+    each known field's text `v` and JSON type `t` as the row's JSON text would give them.
+    `families`: column name -> a key of _TYPED_PULL. `text`: a CSV block, its values text
+    with no JSON type (an empty value is absent) and each row's text in `__tierwatch_raw`."""
+    values, types = [], []
+    for name in paths():
+        family = families.get(name)
+        column = '"' + name.replace('"', '""') + '"'
+        if family is None:  # an absent field: no value, no JSON type
+            values.append("cast(null as varchar)")
+            types.append("cast(null as varchar)")
+        elif text:
+            values.append(f"nullif({column}, '')")
+        else:
+            value, kind = _TYPED_PULL[family]
+            values.append(value.format(c=column))
+            types.append(f"case when {column} is null then 'NULL' else {kind.format(c=column)} end")
+    if text:
+        present = ", ".join(
+            f"case when {c} <> '' then {sql_literal(n)} end"
+            for n, c in ((n, '"' + n.replace('"', '""') + '"') for n in families)
+        )
+        keys = f"list_filter([{present}], lambda k: k is not null)"
+        raw, typed, t = "__tierwatch_raw", "false", "cast(null as varchar[])"
+    else:
+        keys = f"cast([{', '.join(sql_literal(n) for n in families)}] as varchar[])"
+        raw, typed, t = "cast(null as varchar)", "true", f"[{', '.join(types)}]"
+    return (
+        f"select __tierwatch_line as line, {raw} as raw, cast(null as varchar) as doc, "
+        f"{typed} as typed, cast(null as varchar) as parse_error, "
+        f"cast(null as varchar) as locator, {keys} as keys, "
+        f"[{', '.join(values)}] as v, {t} as t from {table}"
+    )
+
+
 @cache
-def check_sql() -> str:
+def check_sql(prepulled: bool = False) -> str:
     """SQL over temp table `stage(line, raw, doc, typed, parse_error, keys)` (keys: the
     record's, from ingest/chunk/not_objects.sql) and
     `model_tier(model, tier, advice)` (advice: what to do when the model maps to no tier).
+    `prepulled`: the stage already holds each field's text and JSON type (`v`, `t`, from
+    typed_pull_sql) instead of pulling them out of `doc`.
 
     Parameter: $ladder (tier names, cheapest first). Yields one row per record with
     `kind` (attempt / downstream_failure), `problem` (struct field, reason; null when the
@@ -376,15 +430,20 @@ def check_sql() -> str:
 
     conf = next(f for f in attempt_fields() if f.name == "confidence")
     labels = "(" + ", ".join(sql_literal(label) for label, _ in conf.labels) + ")"
-    return f"""
-with pulled as (
-    select
+    pulled = (
+        "select line, raw, doc, keys, v, t from stage where parse_error is null"
+        if prepulled
+        else f"""select
         line, raw, doc, keys,
         json_extract_string(doc, {json_paths}) as v,
         -- untyped (CSV) values have no JSON type; JSON null reads as absent (v is null)
         case when typed then json_type(doc, {json_paths}) end as t
     from stage
-    where parse_error is null
+    where parse_error is null"""
+    )
+    return f"""
+with pulled as (
+    {pulled}
 ),
 kinded as (
     select *, lower(trim(coalesce(v[{rec}], 'attempt'))) as kind, {helpers} from pulled

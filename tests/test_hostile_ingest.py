@@ -249,3 +249,23 @@ def test_the_chunk_hashes_the_fields_identity_names_in_its_order():
         args = re.search(rf"{function}\(([^)]*)\)", text).group(1)
         named = [a.strip().removeprefix("c.").removeprefix("x.") for a in args.split(",")]
         assert named == list(fields), function
+
+
+def test_a_csv_row_with_an_open_quote_and_a_byte_that_is_not_utf8_is_a_reject(folder):
+    """Found by tests/test_typed_path.py: a row whose quote never closes and that holds a
+    byte that is not UTF-8 crashed ingest (pyarrow refused the row's text). It is one reject,
+    its text shown with U+FFFD for the byte."""
+    header = b"task_id,ts,task_type,tier,input_tokens,output_tokens\n"
+    (folder / "open.csv").write_bytes(header + b',,,,t\xff1,"open')
+    run = tierwatch("ingest", "open.csv", "--json", cwd=folder)
+    assert "Traceback" not in run.stderr
+    assert run.returncode == 1, run.stderr
+    report = json.loads(run.stdout)["files"][0]
+    assert (report["read"], report["loaded"], report["rejected"]) == (1, 0, 1)
+    (reject,) = report["rejects"]
+    assert reject["line"] == 2
+    assert reject["reason"] == "row cannot be parsed as CSV: unexpected end of data"
+    stored = duckdb.connect(str(folder / "tierwatch.duckdb"), read_only=True)
+    assert stored.execute("select raw from rejects where line = 2").fetchone()[0] == (
+        ',,,,t\ufffd1,"open'
+    )
