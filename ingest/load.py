@@ -53,6 +53,7 @@ SUFFIXES = {
 }
 CHUNK_RECORDS = 250_000  # CSV and Parquet records staged at a time
 BLOCK_BYTES = 64 << 20  # JSONL bytes staged at a time (whole lines)
+CSV_BLOCK_BYTES = 16 << 20  # plain CSV bytes split at a time (their rows are then chunked)
 MAX_RAW_CHARS = 10_000  # a rejected record's text is kept up to this length
 REJECTS_SHOWN = 100
 
@@ -587,7 +588,7 @@ def _plain_csv(binary: io.BufferedIOBase, path: Path, limits: Limits) -> Iterato
     carry = b""
     known = {f.name for f in validate.attempt_fields()} - {"record"}
     while True:
-        data = binary.read(BLOCK_BYTES)
+        data = binary.read(CSV_BLOCK_BYTES)
         block = carry + data
         cut = len(block) - 1 if not data else block.rfind(b"\n")
         if data and cut < 0:
@@ -612,8 +613,8 @@ def _plain_csv(binary: io.BufferedIOBase, path: Path, limits: Limits) -> Iterato
         if batch is None:
             return header, number, whole + carry
         number += whole.count(b"\n") + (bool(whole) and not whole.endswith(b"\n"))
-        if batch.num_rows:
-            yield batch
+        for start in range(0, batch.num_rows, CHUNK_RECORDS):  # checked as the JSON path's
+            yield TypedBlock(batch.batch.slice(start, CHUNK_RECORDS), batch.families, text=True)
         if not data:
             return None
 
@@ -624,7 +625,11 @@ def _plain_csv_block(
     """Plain lines (whole lines, after line `before`) as a TypedBlock, or None when a line
     could pass the record limit or a row is not the header's width."""
     text = whole[:-1] if whole.endswith(b"\n") else whole
-    parts = pa.array(text.split(b"\n") if text or whole else [], pa.string())
+    parts = (
+        pc.list_flatten(pc.split_pattern(pa.array([text], pa.string()), "\n"))
+        if whole
+        else pa.array([], pa.string())
+    )
     lines = pa.array(np.arange(before + 1, before + len(parts) + 1, dtype=np.int64))
     if len(parts) and pc.max(pc.binary_length(parts)).as_py() >= limits.record_bytes:
         return None

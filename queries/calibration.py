@@ -24,6 +24,7 @@ from tierwatch.queries.stats import rate_fields, ratio, small_sample, wilson
 HIGH_CONFIDENCE = 0.8  # the same threshold as a silent failure's "high confidence"
 SATURATED_SHARE = 0.9  # saturated when at least this share of confidences is high
 EXAMPLES = 3  # example task ids per task type with silent failures
+PRICED = False  # reads no spend: build_report does not register the prices
 
 
 def _bins(rows: list[dict]) -> list[dict]:

@@ -32,6 +32,7 @@ from tierwatch.queries.stats import SMALL_SAMPLE, rate_fields, small_sample, wil
 
 MIN_TASKS_ON_NEW_MODEL = SMALL_SAMPLE  # evidence on a new model version is enough from here
 FAMILY_ALPHA = 0.05  # the chance of any false "change" among one change's comparisons
+PRICED = False  # reads no spend: build_report does not register the prices
 METRICS = ("failure", "first_pass_failure", "escalation")
 _COUNTS = {
     "failure": "failures",

@@ -98,13 +98,15 @@ def build_report(
 ) -> dict:
     """Report `name` over the selection as a JSON-ready dict.
 
-    Registers the config's prices on `con` first. Every result has `report`, `filters` and
+    Registers the config's prices on `con` first, unless the report's module says it reads
+    no spend (`PRICED = False`). Every result has `report`, `filters` and
     `empty`; an empty database or selection gets `empty: true` and a `message` instead of
     the analysis' keys.
     """
     module = report_module(name)
     check_ladder(con, config)
-    pricing.register(con, config)
+    if getattr(module, "PRICED", True):  # a report that reads no spend skips the prices
+        pricing.register(con, config)
     head = {"report": name, "filters": filters.to_json()}
     size = run(con, "selection_size", filters.params())[0]
     if size["attempts_in_store"] == 0:

@@ -3,7 +3,6 @@
 -- Grain: one row. Parameters: $since, $until (inclusive), $fleets, $task_types (empty = all).
 -- Tasks are selected by their day; attempts by their UTC date. Reads the rollups the store
 -- keeps (a store served from a lake holds no attempts, only their rollups).
--- Needs queries.pricing.register (attempt_spend) on the connection.
 with selected_tasks as (
     select coalesce(sum(tasks), 0) as tasks
     from task_rollup
@@ -12,7 +11,7 @@ with selected_tasks as (
 
 selected_attempts as (
     select coalesce(sum(attempts), 0) as attempts
-    from attempt_spend
+    from attempt_usage
     where in_selection(day, fleet, task_type, $since, $until, $fleets, $task_types)
 )
 

@@ -198,3 +198,27 @@ def test_hostile_names_through_the_command_line(tmp_path):
             assert [(r["task_type"], r["tasks"]) for r in result["by_task_type"]] == [(name, 1)]
     # and the store is intact: every task is still there
     assert as_json(db, "summary")["tasks"] == len(HOSTILE_TASK_TYPES) + 1
+
+
+@pytest.mark.parametrize(
+    ("name", "priced"), [("calibration", False), ("drift", False), ("summary", True)]
+)
+def test_reports_that_read_no_spend_do_not_price_the_store(db, name, priced):
+    """Calibration and drift read confidences and outcomes, never spend: a one-shot report
+    of either skips registering the prices (issue 8's one-shot target, docs/performance.md)
+    and still gives the same numbers as after the prices were registered."""
+    from tierwatch.ingest import store
+    from tierwatch.ingest.config import load_config
+    from tierwatch.queries.filters import Filters
+    from tierwatch.queries.report import build_report
+
+    config = load_config(None)
+    with store.open_store(db) as con:
+        alone = build_report(con, name, config, Filters())
+        registered = con.execute(
+            "select count(*) from duckdb_tables() where temporary and table_name = 'pricing_state'"
+        ).fetchone()[0]
+    assert registered == int(priced)
+    with store.open_store(db) as con:
+        build_report(con, "summary", config, Filters())  # the prices registered first
+        assert build_report(con, name, config, Filters()) == alone

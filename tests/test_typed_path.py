@@ -35,7 +35,7 @@ def _store(paths: list[Path], typed: bool, monkeypatch) -> dict:
     """Everything a load leaves that a user or a query can see."""
     monkeypatch.setattr(load, "TYPED_READS", typed)
     monkeypatch.setattr(load, "CHUNK_RECORDS", 4)  # several batches per file
-    monkeypatch.setattr(load, "BLOCK_BYTES", 96)  # a CSV file's blocks: plain and not
+    monkeypatch.setattr(load, "CSV_BLOCK_BYTES", 96)  # a CSV file's blocks: plain and not
     with store.open_store(":memory:", read_only=False) as con:
         outcomes = []
         for path in paths:
@@ -54,6 +54,26 @@ def _store(paths: list[Path], typed: bool, monkeypatch) -> dict:
             "select file_id, read, loaded, duplicates, rejected from ingested_files order by all"
         ).fetchall()
     return seen
+
+
+def _both_paths_agree(contents: list, suffix: str, write, monkeypatch) -> None:
+    """The files written by `write(content, path)` store the same, typed path on and off."""
+    with tempfile.TemporaryDirectory() as folder:
+        paths = [Path(folder) / f"f{i}.{suffix}" for i in range(len(contents))]
+        for content, path in zip(contents, paths, strict=True):
+            write(content, path)
+        assert _store(paths, True, monkeypatch) == _store(paths, False, monkeypatch)
+
+
+PROPERTY = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 
 
 # --- hostile Parquet files ----------------------------------------------------------------
@@ -152,25 +172,10 @@ def parquet_file(draw) -> pa.Table:
     return pa.concat_tables([table, table.take(copies)]) if copies else table
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-        HealthCheck.function_scoped_fixture,
-    ],
-)
+@PROPERTY
 @given(tables=st.lists(parquet_file(), min_size=1, max_size=2))
 def test_the_typed_path_stores_what_the_json_path_stores(tables, monkeypatch):
-    with tempfile.TemporaryDirectory() as folder:
-        paths = []
-        for i, table in enumerate(tables):
-            paths.append(Path(folder) / f"f{i}.parquet")
-            pq.write_table(table, paths[-1])
-        typed = _store(paths, True, monkeypatch)
-        robust = _store(paths, False, monkeypatch)
-    assert typed == robust
+    _both_paths_agree(tables, "parquet", pq.write_table, monkeypatch)
 
 
 # --- hostile CSV files --------------------------------------------------------------------
@@ -225,25 +230,10 @@ def csv_file(draw) -> bytes:
     return data
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-        HealthCheck.function_scoped_fixture,
-    ],
-)
+@PROPERTY
 @given(files=st.lists(csv_file(), min_size=1, max_size=2))
 def test_plain_csv_blocks_store_what_the_line_by_line_reader_stores(files, monkeypatch):
-    with tempfile.TemporaryDirectory() as folder:
-        paths = []
-        for i, data in enumerate(files):
-            paths.append(Path(folder) / f"f{i}.csv")
-            paths[-1].write_bytes(data)
-        typed = _store(paths, True, monkeypatch)
-        robust = _store(paths, False, monkeypatch)
-    assert typed == robust
+    _both_paths_agree(files, "csv", lambda data, path: path.write_bytes(data), monkeypatch)
 
 
 # --- cases worked out by hand -------------------------------------------------------------
@@ -348,7 +338,7 @@ def test_a_csv_file_is_read_plainly_up_to_its_first_quote_and_line_by_line_after
     """Lines 2-3 are plain; line 4 quotes a value, so from its block on the file is read by
     csv.reader, numbering on from where the plain blocks stopped: the rejects of lines 3 and
     5 (worked out from the values: -5 tokens, tier gold) keep their lines."""
-    monkeypatch.setattr(load, "BLOCK_BYTES", 80)  # line 2 and 3 are one block
+    monkeypatch.setattr(load, "CSV_BLOCK_BYTES", 80)  # line 2 and 3 are one block
     path = tmp_path / "mixed.csv"
     path.write_text(
         "task_id,ts,task_type,tier,input_tokens,output_tokens\n"  # 1
