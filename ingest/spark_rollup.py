@@ -121,6 +121,7 @@ class LakeRead:
     rejected: dict[str, int]
     duplicates: dict[str, int]
     rejects: DataFrame
+    days_checked: int | None = None  # days whose rows were checked (None: every day)
 
 
 # a lake table: (folder, the format's fields, the columns of a row's identity)
@@ -170,6 +171,13 @@ def read_lake(
         frames[table] = (frame, set(columns))
     if problems:
         raise LakeError("; ".join(problems))
+    checked_days = None
+    if days is not None:  # only the rows the days in scope need are checked
+        checked_days = _scope_from_raw(spark, frames, days)
+        frames = {
+            table: (frame.where(frame.day.isin(checked_days)), columns)
+            for table, (frame, columns) in frames.items()
+        }
     rows, rejected, duplicates, rejects = {}, {}, {}, []
     ladder_text = {"ladder_text": " < ".join(ladder)}
     for table, (_, fields, identity) in _LAKE_TABLES.items():
@@ -199,7 +207,8 @@ def read_lake(
             f"select c.* from checked_{table} as c left semi join conflicts_{table} as d "
             f"on {same} where c.problem_reason is null"
         ).createOrReplaceTempView(f"conflicting_{table}")
-    _scope_days(spark, days)
+    if days is None:
+        _all_days(spark)
     for table, (_, _fields, identity) in _LAKE_TABLES.items():
         in_days = "day in (select day from days_in_scope)"
         counts = spark.sql(
@@ -233,7 +242,13 @@ def read_lake(
     _scoped_views(spark)
     # what follows reads the kept (already computed) rows, not the checks' expressions
     spark.conf.set("spark.sql.constraintPropagation.enabled", "true")
-    return LakeRead(rows, rejected, duplicates, rejects[0].unionByName(rejects[1]))
+    return LakeRead(
+        rows,
+        rejected,
+        duplicates,
+        rejects[0].unionByName(rejects[1]),
+        None if checked_days is None else len(checked_days),
+    )
 
 
 _KEPT: list[DataFrame] = []
@@ -300,25 +315,49 @@ def lake_files(spark: SparkSession, lake: str | Path) -> dict[str, DataFrame]:
     return out
 
 
-def _scope_days(spark: SparkSession, days: list[dt.date] | None) -> None:
-    """The view days_in_scope: the days asked and every day a task with a call (or a
-    downstream failure) on one of them has a call on; all days when none are asked."""
-    if days is None:
-        spark.sql(
-            "select distinct day from good_attempts union select distinct day "
-            "from good_downstream_failures"
-        ).createOrReplaceTempView("days_in_scope")
-        return
-    spark.createDataFrame([(d,) for d in days], "day date").createOrReplaceTempView("days_asked")
+def _all_days(spark: SparkSession) -> None:
+    """The view days_in_scope of a full run: every day with a kept call or failure."""
     spark.sql(
-        "select distinct task_id from good_attempts where day in (select day from days_asked) "
-        "union select distinct task_id from good_downstream_failures "
-        "where day in (select day from days_asked)"
-    ).createOrReplaceTempView("tasks_of_days_asked")
-    spark.sql(
-        "select day from days_asked union select distinct day from good_attempts "
-        "where task_id in (select task_id from tasks_of_days_asked)"
+        "select distinct day from good_attempts union select distinct day "
+        "from good_downstream_failures"
     ).createOrReplaceTempView("days_in_scope")
+
+
+def _scope_from_raw(
+    spark: SparkSession, frames: dict[str, tuple[DataFrame, set[str]]], days: list[dt.date]
+) -> list[dt.date]:
+    """The view days_in_scope (the days asked, and every day a task with a call or a
+    downstream failure on one of them has a call on), and the days whose rows the checks
+    must read for it: those days and every day a task with a call on one of them has a call
+    or a downstream failure on (the scoped views hold all of such a task's rows, and its
+    duplicates and conflicts are among them). Found from the task_id and day columns alone,
+    before any check, so a rejected row can only widen the scope, never narrow it."""
+    attempts = frames["attempts"][0].select("task_id", "day")
+    failures = frames["downstream_failures"][0].select("task_id", "day")
+    attempts.createOrReplaceTempView("raw_attempt_days")
+    failures.createOrReplaceTempView("raw_failure_days")
+
+    def small(name: str, values: list[dt.date]) -> None:
+        spark.createDataFrame([(d,) for d in values], "day date").createOrReplaceTempView(name)
+
+    def days_of(sql: str) -> list[dt.date]:
+        return sorted(r[0] for r in spark.sql(sql).collect())
+
+    small("days_asked", days)
+    scope = days_of(
+        "select day from days_asked union select distinct day from raw_attempt_days "
+        "where task_id in (select task_id from raw_attempt_days where day in "
+        "(select day from days_asked) union select task_id from raw_failure_days "
+        "where day in (select day from days_asked))"
+    )
+    small("days_in_scope", scope)
+    return days_of(
+        "with tasks as (select distinct task_id from raw_attempt_days "
+        "where day in (select day from days_in_scope)) "
+        "select day from days_in_scope "
+        "union select day from raw_attempt_days where task_id in (select task_id from tasks) "
+        "union select day from raw_failure_days where task_id in (select task_id from tasks)"
+    )
 
 
 def _scoped_views(spark: SparkSession) -> None:

@@ -198,6 +198,12 @@ def test_a_second_run_rolls_up_only_the_days_whose_files_changed(tmp_path):
         f"rolled up 2 days of {lake}, 2026-03-03 to 2026-03-05; 3 days unchanged",
         "attempts: read 3, rejected 0, duplicates 0",  # t3's two calls and t5's
     ]
+    # t3 and t5 have rows on 3 and 5 March only: the checks read those two days' rows, not
+    # the lake's other three
+    assert (
+        "checked the rows of 2 of the lake's 5 days: the days rolled up and the days their "
+        "tasks have rows on"
+    ) in run.stdout.splitlines()
     assert_same_rollups(ingested, served)
     assert_same_reports(ingested, served)
     run = rollup(lake, served)

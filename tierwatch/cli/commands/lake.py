@@ -143,6 +143,12 @@ def rollup(engine, lake, master, db, config_path, spark_conf, full, rejects_to):
             f"{label}: read {read.rows[table]:,}, rejected {read.rejected[table]:,}, "
             f"duplicates {read.duplicates[table]:,}"
         )
+    if read.days_checked is not None:
+        click.echo(
+            f"checked the rows of {read.days_checked} of the lake's "
+            f"{len(days) + done.unchanged} days: the days rolled up and the days their "
+            "tasks have rows on"
+        )
     if sum(read.rejected.values()):
         click.echo(f"rejected rows and their reasons: {rejects_to} (Parquet)")
     click.echo(f"{sum(done.rows.values()):,} rollup rows loaded into {db}")
