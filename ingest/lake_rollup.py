@@ -162,6 +162,25 @@ def load_rollups(
     return rows
 
 
+def write_rejects(
+    spark: SparkSession, read: LakeRead, rejects_to: str, days: list[dt.date] | None
+) -> None:
+    """The rows the run refused, with their reasons, as Parquet partitioned by day at
+    `rejects_to`: the folders of `days` (None: every day) replaced, the other days' rejects
+    (found by earlier runs, their rows unchanged since) kept. Any file system Spark writes."""
+    jvm = spark.sparkContext._jvm
+    hadoop = spark.sparkContext._jsc.hadoopConfiguration()
+    folder = jvm.org.apache.hadoop.fs.Path(rejects_to)
+    fs = folder.getFileSystem(hadoop)
+    if days is None:
+        fs.delete(folder, True)
+    else:
+        for day in days:
+            fs.delete(jvm.org.apache.hadoop.fs.Path(f"{rejects_to.rstrip('/')}/day={day}"), True)
+    if sum(read.rejected.values()):
+        read.rejects.write.mode("append").partitionBy("day").parquet(rejects_to)
+
+
 def roll_up(
     con: duckdb.DuckDBPyConnection,
     spark: SparkSession,
@@ -172,7 +191,7 @@ def roll_up(
 ) -> LakeRollup:
     """Roll the lake at `lake` up into the open store `con` (its ladder already set): the
     days whose files changed, or all (`full`). Rows a rule refuses are written, with their
-    reasons, as Parquet to `rejects_to` when there are any."""
+    reasons, as Parquet to `rejects_to` (write_rejects), after the store took the rollups."""
     from tierwatch.ingest.spark_rollup import lake_rollup
 
     check_can_serve(con, lake, db)
@@ -183,8 +202,8 @@ def roll_up(
     if days != []:
         read, frames = lake_rollup(spark, lake, ladder, days)
         scope = sorted(r[0] for r in spark.table("days_in_scope").collect())
-        if rejects_to is not None and sum(read.rejected.values()):
-            read.rejects.write.mode("overwrite").parquet(rejects_to)
         rows = load_rollups(con, lake, frames, None if days is None else scope, prints)
+        if rejects_to is not None:
+            write_rejects(spark, read, rejects_to, None if days is None else scope)
     unchanged = len({d for (_, d) in prints} - set(scope))
     return LakeRollup(lake, scope, unchanged, why_all, read, rows)

@@ -288,6 +288,28 @@ def test_rows_the_formats_rules_refuse_are_counted_and_written_with_ingests_reas
     assert all("conflicts" in r for _, r in by_task["c1"])
     summary = report(served, "summary")
     assert summary["tasks"] == 1  # g1 alone
+    # a later day with one bad row: the incremental run adds its reject and keeps the
+    # rejects of 1 March, whose files did not change
+    with duckdb.connect() as con:
+        con.execute(
+            f"copy (select 'b9' as task_id, timestamp '2026-03-02 10:00:00' as ts, 'x' as "
+            "task_type, 'haiku' as tier, -1 as input_tokens, 10 as output_tokens, "
+            "'executor' as role, 1 as attempt, 'ok' as status, 'acme' as fleet, "
+            f"date '2026-03-02' as day) to '{lake / 'attempts'}' "
+            "(format parquet, partition_by (day, fleet), append)"
+        )
+    run = rollup(lake, served)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.splitlines()[1] == "attempts: read 1, rejected 1, duplicates 0"
+    with duckdb.connect() as con:
+        kept = con.execute(
+            f"select task_id, field from read_parquet('{lake / '_rejects'}/**/*.parquet')"
+            " order by all"
+        ).fetchall()
+    assert kept == [
+        ("b1", "input_tokens"), ("b2", "role"), ("b3", "tier"), ("b4", "attempt"),
+        ("b9", "input_tokens"), ("c1", "attempt"), ("c1", "attempt"),
+    ]  # fmt: skip
 
 
 def test_a_lake_whose_columns_have_the_wrong_type_is_refused_with_what_to_write(tmp_path):

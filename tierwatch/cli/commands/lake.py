@@ -88,7 +88,8 @@ def export(lake, db, since, until):
     "--rejects",
     "rejects_to",
     metavar="PATH_OR_URL",
-    help="Where to write the rows the format's rules refuse, as Parquet [default: LAKE/_rejects].",
+    help="Where to write the rows the format's rules refuse, as Parquet partitioned by day; a "
+    "run replaces the days it rolls up [default: LAKE/_rejects].",
 )
 def rollup(engine, lake, master, db, config_path, spark_conf, full, rejects_to):
     """Compute every rollup the reports and pages read from a lake of attempts, with Apache
