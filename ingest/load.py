@@ -452,8 +452,10 @@ def read_csv(
                 return
             header, before, pending = stopped
             stream = _Prefixed(pending, binary)
+        # a byte-order mark is the file's first bytes, never those after a plain block's
+        encoding = "utf-8-sig" if header is None else "utf-8"
         with io.TextIOWrapper(
-            stream, encoding="utf-8-sig", errors="surrogateescape", newline=""
+            stream, encoding=encoding, errors="surrogateescape", newline=""
         ) as text:
             yield from _csv_rows(text, path, limits, header, before)
 
@@ -567,19 +569,24 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
 
-# the bytes of a plain CSV block: printable ASCII and tabs, no quotes, no carriage returns.
-# Such a line is a row split at its commas, each value stripped of spaces and tabs, exactly
-# as csv.reader and str.strip read it
+# the bytes of a plain CSV block: printable ASCII and tabs, no quotes, and carriage returns
+# only as part of CRLF line ends. Such a line is a row split at its commas, each value
+# stripped of spaces and tabs, exactly as csv.reader and str.strip read it
 _PLAIN_BYTES = bytes(range(0x20, 0x7F)).replace(b'"', b"") + b"\t\n"
 
 
-def _is_plain(data: bytes) -> bool:
-    return not data.translate(None, _PLAIN_BYTES)
+def _plain(data: bytes) -> bytes | None:
+    """`data` with its CRLF line ends as LF when it is plain; None when it is not."""
+    if b"\r" in data:
+        if data.count(b"\r") != data.count(b"\r\n"):
+            return None  # a carriage return of its own ends a row for csv.reader
+        data = data.replace(b"\r\n", b"\n")
+    return None if data.translate(None, _PLAIN_BYTES) else data
 
 
 def _plain_csv(binary: io.BufferedIOBase, path: Path, limits: Limits) -> Iterator[TypedBlock]:
     """read_csv's typed path: the file's rows as TypedBlocks for as long as its blocks are
-    plain (_is_plain, under the record limit, every row of the header's width) and its
+    plain (_plain, under the record limit, every row of the header's width) and its
     header names fields of the format only, all it requires among them. Returns None when
     the whole file was read so, else where it stopped: (the header, or None when it was not
     read; the lines before; the bytes read and not used), for the line-by-line reader."""
@@ -601,15 +608,17 @@ def _plain_csv(binary: io.BufferedIOBase, path: Path, limits: Limits) -> Iterato
             return None if header is not None else (None, 0, b"")
         if header is None:
             first, _, body = whole.removeprefix(b"\xef\xbb\xbf").partition(b"\n")  # BOM
-            names = [h.strip() for h in first.decode("ascii", "replace").split(",")]
+            first = _plain(first + b"\n")
+            names = [h.strip() for h in (first or b"").decode("ascii").split(",")]
             try:
-                clean = _is_plain(first) and _csv_header(names, path) is None
+                clean = first is not None and _csv_header(names, path) is None
             except IngestError:
                 clean = False
             if not clean or not set(names) <= known:
                 return None, 0, whole + carry
             header, number, whole = names, 1, body
-        batch = _plain_csv_block(whole, header, number, limits) if _is_plain(whole) else None
+        lines = _plain(whole)
+        batch = None if lines is None else _plain_csv_block(lines, header, number, limits)
         if batch is None:
             return header, number, whole + carry
         number += whole.count(b"\n") + (bool(whole) and not whole.endswith(b"\n"))

@@ -355,3 +355,21 @@ def test_a_csv_file_is_read_plainly_up_to_its_first_quote_and_line_by_line_after
     assert (r.read, r.loaded, r.rejected) == (4, 2, 2)
     assert stored == [("a", "code"), ("c", "code, hard")]
     assert [(x.line, x.field) for x in r.rejects] == [(3, "input_tokens"), (5, "tier")]
+
+
+def test_a_windows_csv_takes_the_typed_path_and_keeps_its_rows_text(tmp_path):
+    """CRLF line ends are line ends to csv.reader: such a file is plain, and a rejected
+    row's text is the row without its line end, as the line-by-line reader keeps it."""
+    path = tmp_path / "windows.csv"
+    path.write_bytes(
+        b"task_id,ts,task_type,tier,input_tokens,output_tokens\r\n"
+        b"a,2026-03-01T12:00:00Z,code,haiku,10,1\r\n"
+        b"b,2026-03-01T12:00:00Z,code,haiku,-5,1\r\n"
+    )
+    assert [type(b).__name__ for b in load.read_csv(path, typed=True)] == ["TypedBlock"]
+    with store.open_store(":memory:", read_only=False) as con:
+        r = load.ingest_file(con, path, CONFIG)
+        raw = con.execute("select raw from rejects").fetchone()[0]
+    assert (r.read, r.loaded, r.rejected) == (2, 1, 1)
+    assert [(x.line, x.field) for x in r.rejects] == [(3, "input_tokens")]
+    assert raw == "b,2026-03-01T12:00:00Z,code,haiku,-5,1"
