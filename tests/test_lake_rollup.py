@@ -234,6 +234,15 @@ BAD = [
 ]  # fmt: skip
 
 
+def _rejects_written(lake: Path) -> list[tuple[str, str, str]]:
+    """(task id, field, reason) of every row `tierwatch rollup` wrote to LAKE/_rejects."""
+    with duckdb.connect() as con:
+        return con.execute(
+            f"select task_id, field, reason from read_parquet('{lake / '_rejects'}/**/*.parquet')"
+            " order by all"
+        ).fetchall()
+
+
 def test_rows_the_formats_rules_refuse_are_counted_and_written_with_ingests_reasons(tmp_path):
     base = {"task_type": "x", "input_tokens": 100, "output_tokens": 10, "role": "executor",
             "attempt": 1, "status": "ok", "fleet": "acme"}  # fmt: skip
@@ -273,13 +282,8 @@ def test_rows_the_formats_rules_refuse_are_counted_and_written_with_ingests_reas
     assert run.returncode == 0, run.stderr[-2000:]
     # 8 rows: b1-b4 refused by a rule, c1's two refused as a conflict, g1 once plus once
     assert run.stdout.splitlines()[1] == "attempts: read 8, rejected 6, duplicates 1"
-    with duckdb.connect() as con:
-        rejects = con.execute(
-            f"select task_id, field, reason from read_parquet('{lake / '_rejects'}/**/*.parquet')"
-            " order by task_id, reason"
-        ).fetchall()
     by_task = {}
-    for task_id, field, reason in rejects:
+    for task_id, field, reason in _rejects_written(lake):
         by_task.setdefault(task_id, []).append((field, reason))
     for task_id, (_, field) in zip(["g1", "b1", "b2", "b3", "b4"], BAD, strict=True):
         if field:
@@ -301,11 +305,7 @@ def test_rows_the_formats_rules_refuse_are_counted_and_written_with_ingests_reas
     run = rollup(lake, served)
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.splitlines()[1] == "attempts: read 1, rejected 1, duplicates 0"
-    with duckdb.connect() as con:
-        kept = con.execute(
-            f"select task_id, field from read_parquet('{lake / '_rejects'}/**/*.parquet')"
-            " order by all"
-        ).fetchall()
+    kept = [(task_id, field) for task_id, field, _ in _rejects_written(lake)]
     assert kept == [
         ("b1", "input_tokens"), ("b2", "role"), ("b3", "tier"), ("b4", "attempt"),
         ("b9", "input_tokens"), ("c1", "attempt"), ("c1", "attempt"),
