@@ -715,8 +715,10 @@ def _typed_families(schema: pa.Schema) -> dict[str, str] | None:
 
 def _typed_fits(batch: pa.RecordBatch, families: dict[str, str], limits: Limits) -> bool:
     """Whether the batch can take the typed path: no NaN or infinite float (their JSON text
-    is not JSON, which the JSON path rejects as such), and no row whose JSON text could pass
-    the record limit (a bound: six characters per string character, as escaped)."""
+    is the bare words NaN and Infinity, outside JSON proper, which DuckDB writes and reads
+    back as doubles: left to the path that goes through that text, out of caution), and no
+    row whose JSON text could pass the record limit (a bound: six characters per string
+    character, as escaped)."""
     longest = 2
     for name, family in families.items():
         column = batch.column(name)
