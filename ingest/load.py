@@ -296,6 +296,17 @@ def _clip(text: str) -> str:
     return text if len(text) <= MAX_RAW_CHARS else text[:MAX_RAW_CHARS] + "…"
 
 
+def _clipped(texts: pa.Array, lengths: pa.Array) -> pa.Array:
+    """_clip of each text in Arrow (`lengths`: their lengths in characters)."""
+    return pc.if_else(
+        pc.greater(lengths, MAX_RAW_CHARS),
+        pc.binary_join_element_wise(
+            pc.utf8_slice_codeunits(texts, 0, MAX_RAW_CHARS), pa.scalar("…"), ""
+        ),
+        texts,
+    )
+
+
 def read_jsonl(
     path: Path, progress: Progress | None = None, limits: Limits | None = None
 ) -> Iterator[pa.RecordBatch]:
@@ -593,7 +604,7 @@ def _plain_csv(binary: io.BufferedIOBase, path: Path, limits: Limits) -> Iterato
     header: list[str] | None = None
     number = 0
     carry = b""
-    known = {f.name for f in validate.attempt_fields()} - {"record"}
+    known = _typed_names()
     while True:
         data = binary.read(CSV_BLOCK_BYTES)
         block = carry + data
@@ -618,21 +629,22 @@ def _plain_csv(binary: io.BufferedIOBase, path: Path, limits: Limits) -> Iterato
                 return None, 0, whole + carry
             header, number, whole = names, 1, body
         lines = _plain(whole)
-        batch = None if lines is None else _plain_csv_block(lines, header, number, limits)
-        if batch is None:
+        rows = None if lines is None else _plain_csv_block(lines, header, number, limits)
+        if rows is None:
             return header, number, whole + carry
         number += whole.count(b"\n") + (bool(whole) and not whole.endswith(b"\n"))
-        for start in range(0, batch.num_rows, CHUNK_RECORDS):  # checked as the JSON path's
-            yield TypedBlock(batch.batch.slice(start, CHUNK_RECORDS), batch.families, text=True)
+        families = dict.fromkeys(header, "csv")
+        for start in range(0, rows.num_rows, CHUNK_RECORDS):  # checked as the JSON path's
+            yield TypedBlock(rows.slice(start, CHUNK_RECORDS), families, text=True)
         if not data:
             return None
 
 
 def _plain_csv_block(
     whole: bytes, header: list[str], before: int, limits: Limits
-) -> TypedBlock | None:
-    """Plain lines (whole lines, after line `before`) as a TypedBlock, or None when a line
-    could pass the record limit or a row is not the header's width."""
+) -> pa.RecordBatch | None:
+    """Plain lines (whole lines, after line `before`) as the rows of TypedBlocks, or None
+    when a line could pass the record limit or a row is not the header's width."""
     text = whole[:-1] if whole.endswith(b"\n") else whole
     parts = (
         pc.list_flatten(pc.split_pattern(pa.array([text], pa.string()), "\n"))
@@ -650,25 +662,19 @@ def _plain_csv_block(
         return None
     flat = pc.ascii_trim_whitespace(pc.list_flatten(cells))
     columns = {name: flat.take(np.arange(j, len(flat), width)) for j, name in enumerate(header)}
-    raws = pc.if_else(
-        pc.greater(pc.utf8_length(parts), MAX_RAW_CHARS),
-        pc.binary_join_element_wise(
-            pc.utf8_slice_codeunits(parts, 0, MAX_RAW_CHARS), pa.scalar("…"), ""
-        ),
-        parts,
-    )
     columns[_LINE_COLUMN] = lines
-    columns[_RAW_COLUMN] = raws
-    return TypedBlock(pa.RecordBatch.from_pydict(columns), dict.fromkeys(header, "csv"), text=True)
+    columns[_RAW_COLUMN] = _clipped(parts, pc.utf8_length(parts))
+    return pa.RecordBatch.from_pydict(columns)
 
 
 @dataclass
 class TypedBlock:
-    """Rows of a Parquet file whose columns are all fields of the format, each of a type the
-    checks read as it is (validate.typed_pull_sql): checked from the columns, with no JSON
-    text per row. The rows' line numbers are the column `__tierwatch_line`. The checks,
-    reasons, hashes and verdicts are those of the JSON path (tests/test_typed_path.py
-    compares the two on hostile files); the text of a rejected row is made for it alone."""
+    """Rows of a Parquet file, or plain CSV lines, whose columns are all fields of the
+    format, each of a type the checks read as it is (validate.typed_pull_sql): checked from
+    the columns, with no JSON text per row. The rows' line numbers are the column
+    `__tierwatch_line`. The checks, reasons, hashes and verdicts are those of the JSON path
+    (tests/test_typed_path.py compares the two on hostile files); the text of a rejected
+    row is made for it alone (CSV: each row's text is in `__tierwatch_raw`)."""
 
     batch: pa.RecordBatch
     families: dict[str, str]  # column -> validate._TYPED_PULL key
@@ -679,9 +685,15 @@ class TypedBlock:
         return self.batch.num_rows
 
 
-TYPED_READS = True  # Parquet takes the typed path where it can (tests turn it off to compare)
+TYPED_READS = True  # Parquet and CSV take the typed path where they can (tests turn it off)
 _LINE_COLUMN = "__tierwatch_line"
 _RAW_COLUMN = "__tierwatch_raw"
+
+
+def _typed_names() -> set[str]:
+    """The columns a typed block may have: the format's attempt fields, but `record` (a row
+    that says it is a downstream failure, or has unknown fields, goes through JSON text)."""
+    return {f.name for f in validate.attempt_fields()} - {"record"}
 
 
 def _typed_families(schema: pa.Schema) -> dict[str, str] | None:
@@ -689,9 +701,8 @@ def _typed_families(schema: pa.Schema) -> dict[str, str] | None:
     JSON path: a name the format does not know for attempts (unknown fields go to `extra`,
     `record` may make a row a downstream failure), a name twice, or a type without a rule
     here (decimals, half floats, nested values, binary)."""
-    known = {f.name for f in validate.attempt_fields()} - {"record"}
     names = schema.names
-    if len(set(names)) != len(names) or not set(names) <= known:
+    if len(set(names)) != len(names) or not set(names) <= _typed_names():
         return None
     families = {}
     for f in schema:
@@ -782,13 +793,7 @@ def read_parquet(
             if n and pc.max(lengths).as_py() > limits.record_bytes:
                 at = pc.index(pc.greater(lengths, limits.record_bytes), True).as_py()
                 raise limits.record_too_long(str(path), f"row {line + at + 1}")
-            raws = pc.if_else(
-                pc.greater(lengths, MAX_RAW_CHARS),
-                pc.binary_join_element_wise(
-                    pc.utf8_slice_codeunits(docs, 0, MAX_RAW_CHARS), pa.scalar("…"), ""
-                ),
-                docs,
-            )
+            raws = _clipped(docs, lengths)
             lines = pa.array(np.arange(line + 1, line + n + 1, dtype=np.int64))
             line += n
             if progress:
@@ -1086,9 +1091,9 @@ def _load_chunk(
         """,
         bits,
     )
-    if typed and not batch.text:
-        _typed_raws(con, batch)
-    elif typed:
+    if typed:
+        if not batch.text:  # a CSV block carries each row's text already
+            _typed_raws(con, batch)
         con.unregister("typed_batch")
     con.execute(_chunk_sql("staged_rejects"), {**bits, "sources": [*sources.SOURCES, "otlp-http"]})
     rows = con.execute(_chunk_sql("file_counts"), {"line_bits": LINE_BITS}).fetchall()
@@ -1122,7 +1127,6 @@ def _typed_raws(con: duckdb.DuckDBPyConnection, block: TypedBlock) -> None:
         con.execute(
             f"update {table} set raw = r.raw from typed_raws as r where {table}.line = r.line"
         )
-    con.unregister("typed_batch")
 
 
 @dataclass
@@ -1189,8 +1193,8 @@ def _batches(
     progress: Progress | None = None,
     typed: bool = False,
 ) -> Iterator[pa.RecordBatch | TypedBlock]:
-    """The file's records as staged blocks, by its format's reader; `typed`: Parquet's
-    typed blocks where it can (read_parquet)."""
+    """The file's records as staged blocks, by its format's reader; `typed`: Parquet's and
+    CSV's typed blocks where they can (read_parquet, read_csv)."""
     limits = Limits.of(config.settings)
     if form in sources.SOURCES:
         return read_source(
