@@ -4,7 +4,8 @@
 
 Generates N attempts of log format v1 (a seeded, deterministic fleet: executor chains with
 escalations, reviewer calls, 12 task types, a tier mix near 80/15/5) as JSONL, CSV and
-Parquet with DuckDB SQL, then, each in its own subprocess and a fresh DuckDB file, times:
+Parquet (those of --formats) with DuckDB SQL, then, each in its own subprocess and a fresh
+DuckDB file, times:
 
   (a) tierwatch ingest of each file (ingest.load.ingest_paths, the library call behind the CLI)
   (b) DuckDB's bare `create table t as select * from read_json/read_csv/read_parquet(...)`
@@ -130,15 +131,33 @@ order by rows_before + a
 """
 
 
-def generate(n: int, out: Path, seed: int) -> dict[str, Path]:
-    """Write n attempts as attempts-N.jsonl, .csv and .parquet under out (reused if there)."""
+BASE = 10_000_000  # attempts generated at once; Parquet past it is made of copies (below)
+
+
+def generate(n: int, out: Path, seed: int, formats: list[str]) -> dict[str, Path]:
+    """Write n attempts as attempts-N.jsonl, .csv and/or .parquet under out, those of
+    `formats` only (each reused if there, made with the same seed).
+
+    Parquet of more than BASE attempts (100M) is n / BASE copies of the BASE-attempt file,
+    each copy's tasks and plans renamed (`-c2`, `-c3`, ...) and its times moved on by
+    COPY_SHIFT, written a row group at a time: the generating query's window and sort over
+    100M rows do not fit in memory."""
     import duckdb
 
-    files = {fmt: out / f"attempts-{n}.{fmt}" for fmt in ("jsonl", "csv", "parquet")}
-    stamp = out / f"attempts-{n}.seed"
-    if all(f.exists() for f in files.values()) and stamp.exists():
-        if stamp.read_text() == str(seed):
-            return files
+    files = {fmt: out / f"attempts-{n}.{fmt}" for fmt in formats}
+    stamps = {fmt: out / f"attempts-{n}.{fmt}.seed" for fmt in formats}
+    wanted = [f for f in formats if not (files[f].exists() and _stamped(stamps[f]) == str(seed))]
+    if not wanted:
+        return files
+    if n > BASE:
+        if wanted != ["parquet"] or n % BASE:
+            raise SystemExit(f"past {BASE:,} attempts only Parquet of a multiple of it is made")
+        base = generate(BASE, out, seed, ["parquet"])["parquet"]
+        started = time.perf_counter()
+        _copies(base, files["parquet"], n // BASE)
+        stamps["parquet"].write_text(str(seed))
+        print(f"made {n:,} attempts in {time.perf_counter() - started:.1f} s")
+        return files
     con = duckdb.connect()
     params = {
         "n": n,
@@ -154,15 +173,48 @@ def generate(n: int, out: Path, seed: int) -> dict[str, Path]:
     rows = con.execute("select count(*) from gen").fetchone()[0]
     assert rows == n, f"generated {rows} rows, wanted {n}"
     # COPY takes no bound parameters for its target; the paths are our own, quoted safely
-    for fmt, path in files.items():
-        target = "'" + str(path).replace("'", "''") + "'"
-        options = {"jsonl": "format json", "csv": "format csv, header", "parquet": "format parquet"}
+    options = {"jsonl": "format json", "csv": "format csv, header", "parquet": "format parquet"}
+    for fmt in wanted:
+        target = "'" + str(files[fmt]).replace("'", "''") + "'"
         con.execute(f"copy gen to {target} ({options[fmt]})")
+        stamps[fmt].write_text(str(seed))
     con.close()
-    stamp.write_text(str(seed))
     print(f"generated {n:,} attempts in {time.perf_counter() - started:.1f} s: ", end="")
-    print(", ".join(f"{p.name} {p.stat().st_size / 1e6:,.0f} MB" for p in files.values()))
+    print(", ".join(f"{files[f].name} {files[f].stat().st_size / 1e6:,.0f} MB" for f in wanted))
     return files
+
+
+COPY_SHIFT_DAYS = 400  # the BASE attempts span about 170 days; copies never share a day
+
+
+def _copies(base: Path, target: Path, copies: int) -> None:
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    source = pq.ParquetFile(base)
+    with pq.ParquetWriter(target, source.schema_arrow) as writer:
+        for c in range(copies):
+            suffix = "" if c == 0 else f"-c{c + 1}"
+            shift = dt.timedelta(days=COPY_SHIFT_DAYS * c)
+            for batch in source.iter_batches(batch_size=1_000_000):
+                table = pa.Table.from_batches([batch])
+                for name in ("task_id", "plan_id"):
+                    i = table.schema.get_field_index(name)
+                    table = table.set_column(
+                        i, name, pc.binary_join_element_wise(table[name], suffix, "")
+                    )
+                i = table.schema.get_field_index("ts")
+                when = pc.strptime(table["ts"], "%Y-%m-%dT%H:%M:%SZ", "s")
+                moved = pc.strftime(pc.add(when, pa.scalar(shift)), "%Y-%m-%dT%H:%M:%SZ")
+                table = table.set_column(i, "ts", moved.cast(table.schema.field("ts").type))
+                writer.write_table(table.cast(source.schema_arrow))  # not null, as before
+
+
+def _stamped(stamp: Path) -> str | None:
+    return stamp.read_text() if stamp.exists() else None
 
 
 # --- the measured runs, each in its own process ------------------------------------------
@@ -290,7 +342,7 @@ def run(
     new_bytes: bool,
 ) -> dict:
     out.mkdir(parents=True, exist_ok=True)
-    files = generate(n, out, seed)
+    files = generate(n, out, seed, formats)
     dbs = out / "db"
     dbs.mkdir(exist_ok=True)
     results: dict = {
@@ -435,7 +487,7 @@ def main(argv: list[str] | None = None) -> None:
         nargs="+",
         choices=["jsonl", "csv", "parquet"],
         default=["jsonl", "csv", "parquet"],
-        help="formats to time (all are generated); the re-ingest and pandas steps need jsonl",
+        help="formats to generate and time; the re-ingest and pandas steps need jsonl",
     )
     parser.add_argument(
         "--repeat", type=int, default=1, help="runs of each step; the fastest is kept"

@@ -157,6 +157,16 @@ def attempts(
 
 def _record(task_id: str, role: str, n: int, seg: list[Call]) -> dict:
     first, last = seg[0], seg[-1]
+    if len(seg) == 1:  # most attempts are one call: its facts as they are, no folding
+
+        def pick(name: str) -> object:
+            return getattr(first, name)
+
+    else:
+
+        def pick(name: str) -> object:
+            return _first(getattr(c, name) for c in seg)
+
     reviewed = any(c.evaluation_failed is not None for c in seg)
     failed_review = any(c.evaluation_failed for c in seg)
     status = last.status
@@ -174,9 +184,9 @@ def _record(task_id: str, role: str, n: int, seg: list[Call]) -> dict:
     record = {
         "task_id": task_id,
         "role": role,
-        "attempt": _first(c.attempt for c in seg) or n,
+        "attempt": pick("attempt") or n,
         "ts": min(starts) if starts else None,
-        "task_type": _first(c.task_type for c in seg),
+        "task_type": pick("task_type"),
         "tier": first.tier,
         "model": last.model,
         "input_tokens": _sum([c.input_tokens for c in seg]),
@@ -184,14 +194,14 @@ def _record(task_id: str, role: str, n: int, seg: list[Call]) -> dict:
         "cached_input_tokens": _sum([c.cached_input_tokens for c in seg]),
         "cost_usd": _cost([c.cost_usd for c in seg]),
         "status": status,
-        "escalation_reason": _first(c.escalation_reason for c in seg),
-        "downstream_failure": _first(c.downstream_failure for c in seg),
-        "planner_tier": _first(c.planner_tier for c in seg),
-        "confidence": _first(c.confidence for c in seg),
-        "confidence_source": _first(c.confidence_source for c in seg),
-        "plan_id": _first(c.plan_id for c in seg),
-        "fleet": _first(c.fleet for c in seg),
-        "agent": _first(c.agent for c in seg),
+        "escalation_reason": pick("escalation_reason"),
+        "downstream_failure": pick("downstream_failure"),
+        "planner_tier": pick("planner_tier"),
+        "confidence": pick("confidence"),
+        "confidence_source": pick("confidence_source"),
+        "plan_id": pick("plan_id"),
+        "fleet": pick("fleet"),
+        "agent": pick("agent"),
         "latency_ms": round(latency, 3) if latency is not None and latency >= 0 else None,
         "_reviewed": reviewed,
     }

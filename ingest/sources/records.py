@@ -21,39 +21,57 @@ from tierwatch.ingest.sources.calls import Call, Folded
 def lookup(record, path: str):
     """The value at a dotted `path` in `record`; keys that themselves hold dots are found too
     (`metadata.spend_logs_metadata.tierwatch.task.id`). `list:prefix` reads a tag `prefix:v`
-    from a list of strings."""
-    tag, splits = _compiled(path)
+    from a list of strings.
+
+    At each level the rest of the path as one key comes first (a value of "" or null there
+    is absent, and ends the search at that level), then each split of it into a key and
+    what remains, the longest key first; a value written as JSON text is read as JSON."""
+    tag, plan = _compiled(path)
     if tag is not None:
-        tags = _json(lookup(record, tag[0]))
+        tags = _json(_find(record, plan))
         if isinstance(tags, list):
             for t in tags:
-                if isinstance(t, str) and t.startswith(tag[1]):
-                    return t[len(tag[1]) :] or None
+                if isinstance(t, str) and t.startswith(tag):
+                    return t[len(tag) :] or None
         return None
-    record = _json(record)
-    if not isinstance(record, dict):
+    return _find(record, plan)
+
+
+# a path taken apart: (the rest as one key, ((key, the plan of what remains), ...))
+Plan = tuple[str, tuple[tuple[str, "Plan"], ...]]
+
+
+def _find(node, plan: Plan):
+    if type(node) is str and node[:1] in "{[":
+        node = _parsed(node)
+    if not isinstance(node, dict):
         return None
-    if path in record:
-        v = record[path]
+    whole, splits = plan
+    if whole in node:
+        v = node[whole]
         return None if v == "" else v
     for head, rest in splits:
-        if head in record:
-            found = lookup(record[head], rest)
+        if head in node:
+            found = _find(node[head], rest)
             if found is not None:
                 return found
     return None
 
 
 @functools.cache
-def _compiled(path: str) -> tuple[tuple[str, str] | None, tuple[tuple[str, str], ...]]:
-    """A path taken apart once: (the tag's list path and `prefix:`, or None), and every
-    (key, rest) split of a dotted path, longest key first."""
+def _compiled(path: str) -> tuple[str | None, Plan]:
+    """A path taken apart once: the tag's `prefix:` (or None) and the plan of the path (of
+    the tag list's path, for a tag)."""
     if ":" in path:
         name, prefix = path.split(":", 1)
-        return (name, prefix + ":"), ()
-    parts = path.split(".")
-    return None, tuple(
-        (".".join(parts[:i]), ".".join(parts[i:])) for i in range(len(parts) - 1, 0, -1)
+        return prefix + ":", _plan(tuple(name.split(".")))
+    return None, _plan(tuple(path.split(".")))
+
+
+@functools.cache
+def _plan(parts: tuple[str, ...]) -> Plan:
+    return ".".join(parts), tuple(
+        (".".join(parts[:i]), _plan(parts[i:])) for i in range(len(parts) - 1, 0, -1)
     )
 
 
