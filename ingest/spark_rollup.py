@@ -38,16 +38,43 @@ class SparkSqlError(ValueError):
     """A DuckDB statement the rewrite pass cannot carry to Spark faithfully."""
 
 
-def spark_text(duckdb_sql: str) -> str:
+def spark_text(duckdb_sql: str, whole: frozenset[str] = frozenset()) -> str:
     """The Spark SQL text of one DuckDB statement. An `insert into T <query>` gives its
-    query (the caller decides where the rows go)."""
+    query (the caller decides where the rows go).
+
+    `whole`: views that hold every task the statement reads (ingest's `touched`, when
+    Spark's views are already scoped to those tasks): a `task_id in (select task_id from
+    V)` filter of such a view keeps every row, and is left out instead of costing Spark a
+    semi-join of the whole lake."""
     tree = sqlglot.parse_one(duckdb_sql, read="duckdb")
     if isinstance(tree, exp.Insert):
         tree = tree.expression
+    if whole:
+        tree = tree.transform(lambda node: _kept_whole(node, whole))
     tree = tree.transform(_ordered_list)
     tree = tree.transform(_one_based_place)
     tree = _expand_star_exclusions(tree)
     return tree.sql(dialect="spark", pretty=True)
+
+
+def _kept_whole(node: exp.Expression, whole: frozenset[str]) -> exp.Expression:
+    """`x in (select task_id from V)`, V one of `whole`, as TRUE."""
+    query = node.args.get("query") if isinstance(node, exp.In) else None
+    select = query.this if isinstance(query, exp.Subquery) else query
+    if not isinstance(select, exp.Select):
+        return node
+    source = select.args.get("from_") or select.args.get("from")
+    table = source.this if source is not None else None
+    if (
+        isinstance(table, exp.Table)
+        and table.name in whole
+        and not table.db
+        and not select.args.get("where")
+        and not select.args.get("joins")
+        and [c.sql() for c in select.expressions] == ["task_id"]
+    ):
+        return exp.true()
+    return node
 
 
 def _ordered_list(node: exp.Expression) -> exp.Expression:
@@ -387,8 +414,9 @@ def task_tables(
 def _task_frames(spark: SparkSession) -> tuple[DataFrame, DataFrame]:
     """The tasks of the views read_lake registered, and their task rollup for the keys of
     the days in scope; each also a view of its name (`tasks` and `tasks_in_scope`)."""
-    spark.sql("select distinct task_id from attempts").createOrReplaceTempView("touched")
-    tasks = _kept(spark.sql(spark_text(sql_file("tasks.sql"))))
+    # ingest/tasks.sql reads the touched tasks' rows; here `attempts` and
+    # `downstream_failures` hold only the tasks in scope (_scoped_views), all of them touched
+    tasks = _kept(spark.sql(spark_text(sql_file("tasks.sql"), whole=frozenset({"touched"}))))
     tasks.createOrReplaceTempView("tasks")
     tasks.createOrReplaceTempView("tasks_in_scope")
     spark.sql(

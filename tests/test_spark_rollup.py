@@ -24,7 +24,7 @@ from tierwatch.ingest.config import load_config
 from tierwatch.ingest.lake import export_lake
 from tierwatch.ingest.load import ingest_paths
 from tierwatch.ingest.spark_rollup import SparkSqlError, rollup_tables, spark_text, task_tables
-from tierwatch.ingest.store import open_store
+from tierwatch.ingest.store import open_store, sql_file
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
 
@@ -193,3 +193,22 @@ def test_what_the_rewrite_cannot_carry_is_refused_by_name():
         spark_text("select 1 as one")
         == sqlglot.transpile("select 1 as one", read="duckdb", write="spark", pretty=True)[0]
     )
+
+
+def test_a_filter_by_a_view_of_every_task_is_left_out_and_no_other():
+    whole = frozenset({"touched"})
+    text = spark_text(
+        "select * from a where a.role = 'executor' and a.task_id in (select task_id from touched)",
+        whole=whole,
+    )
+    assert "touched" not in text and "TRUE" in text
+    # filters that may drop rows stay: another view, a where clause, another column
+    for kept in (
+        "select * from a where task_id in (select task_id from other)",
+        "select * from a where task_id in (select task_id from touched where day > 1)",
+        "select * from a where task_id in (select plan_id from touched)",
+    ):
+        assert "IN (" in spark_text(kept, whole=whole)
+    # ingest/tasks.sql reads touched three times; none is left for Spark to join
+    assert "touched" not in spark_text(sql_file("tasks.sql"), whole=whole)
+    assert spark_text(sql_file("tasks.sql")).count("touched") == 3
