@@ -43,7 +43,7 @@ TARGETS = {
     "csv": 2.0,  # ingest / bare read_csv
     "parquet": 1.5,  # ingest / bare read_parquet
 }
-PANDAS_TARGET = 10.0  # pandas / ingest, at least
+PANDAS_TARGET = 5.0  # pandas / ingest, at least (issue 8; issue 2 had asked 10)
 REINGEST_TARGET_S = 2.0  # re-ingest of an already loaded 1M-record file, at most
 RSS_TARGET_MB = 2048  # peak RSS of an ingest of 10M attempts, at most
 
