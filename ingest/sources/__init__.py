@@ -28,6 +28,7 @@ from pathlib import Path
 from tierwatch.ingest.inputs import Limits, open_input
 from tierwatch.ingest.sources import otlp, records
 from tierwatch.ingest.sources.calls import Call, Folded, attempts
+from tierwatch.ingest.sources.spill import CallsByTask
 
 SOURCES = ("otlp", "litellm", "langfuse")
 SNIFF_BYTES = 1 << 20
@@ -233,10 +234,38 @@ def read(
             )
     except (OSError, EOFError, zlib.error) as e:
         raise SourceError(f"{label}: cannot be read ({e})") from None
-    folded = itertools.chain(
-        attempts(calls, tier_of, _after(calls, stored, named_only=False)), failures
-    )
-    yield from _numbered(folded, bad, counts, skipped)
+    if isinstance(calls, CallsByTask):
+        folded = _folded_by_task(calls, tier_of, stored, skipped)
+    else:
+        folded = attempts(calls, tier_of, _after(calls, stored, named_only=False))
+    yield from _numbered(itertools.chain(folded, failures), bad, counts, skipped)
+
+
+def _folded_by_task(calls: CallsByTask, tier_of, stored: StoredAttempts | None, counts: Counter):
+    """The attempts of a LiteLLM file's calls, a group of whole tasks at a time (all of
+    them at once unless the file's calls were spilled), each call once. The store is
+    asked for the attempts it holds of a group's tasks, made of calls other than the
+    group's."""
+    for group in calls.groups():
+        group = _once(group, counts)
+        yield from attempts(group, tier_of, _after(group, stored, named_only=False))
+
+
+def _once(calls: list[Call], counts: Counter) -> list[Call]:
+    """`calls` with each call of a task once: a request logged twice in one file (an API
+    page fetched twice, a log shipped again) is one call, not two to fold into one
+    attempt with its tokens counted twice. The one kept is the first in call order (the
+    first read, when they began at the same time); the others are counted as skipped."""
+    first: dict[tuple, int] = {}
+    for i, c in enumerate(calls):
+        j = first.setdefault((c.task, c.call_id), i)
+        if j != i and c.order() < calls[j].order():
+            first[(c.task, c.call_id)] = i
+    if len(first) == len(calls):
+        return calls
+    counts["LiteLLM calls delivered twice in this file"] += len(calls) - len(first)
+    kept = set(first.values())
+    return [c for i, c in enumerate(calls) if i in kept]
 
 
 def read_spans(
@@ -441,16 +470,17 @@ def _records(source: str, f, label: str, m: dict, tier_of, limits: Limits, judge
     """The calls of a LiteLLM or Langfuse file read from `f`, its bad lines, what it
     skipped, and the downstream failures its Langfuse scores found (records.langfuse_scores).
     A LiteLLM record becomes its call as it is read, so memory holds the calls, not the
-    file; Langfuse needs every observation at hand (a generation's agent is found up its
-    parent chain, a score's call by its observation or trace). A Langfuse trace with its
+    file, and past spill.HELD_CALLS not even those (spill.CallsByTask); Langfuse needs
+    every observation at hand (a generation's agent is found up its parent chain, a
+    score's call by its observation or trace). A Langfuse trace with its
     observations and scores (the API's /traces/{id}) is read as its parts."""
     counts: Counter = Counter()
     bad: list = []
     if source == "litellm":
-        calls: list[Call] = []
+        calls = CallsByTask()
         for where, rec in _record_items(f, label, limits, bad):
             if records.is_litellm(rec):
-                calls.append(records.litellm_call(rec, where, m, tier_of))
+                calls.add(records.litellm_call(rec, where, m, tier_of))
             else:
                 bad.append(otlp.BadLine(_line_of(where), json.dumps(rec)[:10_000], _not(source)))
         return calls, bad, counts, []
