@@ -1,5 +1,5 @@
 """A LiteLLM file's calls folded in bounded memory (ingest/sources/spill.py), and each call
-once.
+of a LiteLLM or Langfuse file once.
 
 Past spill.HELD_CALLS calls a file's calls are sorted by task into runs on disk and merged
 back a group of whole tasks at a time. The property test loads the same hostile spend-log
@@ -16,6 +16,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_sources_otlp import rows
+from test_sources_records import LANGFUSE
 
 from tierwatch.ingest.config import load_config
 from tierwatch.ingest.load import ingest_paths
@@ -66,7 +67,7 @@ def test_a_request_logged_twice_in_one_file_is_one_call(tmp_path):
     f = ingest_paths(tmp_path / "t.duckdb", [str(path)], load_config(None)).files[0]
     # 5 lines read = 3 attempts loaded + 1 rejected + 1 skipped (r1 again)
     assert (f.read, f.loaded, f.duplicates, f.rejected, f.skipped) == (5, 3, 0, 1, 1)
-    assert dict(f.skipped_kinds) == {"LiteLLM calls delivered twice in this file": 1}
+    assert dict(f.skipped_kinds) == {"model calls delivered twice in this file": 1}
     assert rows(
         tmp_path / "t.duckdb",
         "select task_id, attempt, tier, input_tokens, escalation_reason from attempts "
@@ -76,6 +77,27 @@ def test_a_request_logged_twice_in_one_file_is_one_call(tmp_path):
         ("job-1", 2, "sonnet", 100, "error"),
         ("job-2", 1, "haiku", 100, None),
     ]
+
+
+def test_a_langfuse_observation_exported_twice_is_one_call(tmp_path):
+    # test_sources_records' page with generation g1 once more at the end. Its agent run a1
+    # made g1 (1,000 input tokens) and g2 (1,500) on gpt-4.1-mini, then g3 (1,600) on
+    # gpt-4.1: attempt 1 is 2,500 input tokens of two calls, not 3,500 of three.
+    page = json.loads(json.dumps(LANGFUSE))
+    page["data"].append(dict(page["data"][1]))
+    path = tmp_path / "observations.json"
+    path.write_text(json.dumps(page))
+    cfg = tmp_path / "tierwatch.toml"
+    cfg.write_text('ladder = "openai"\n')
+    f = ingest_paths(tmp_path / "t.duckdb", [str(path)], load_config(cfg)).files[0]
+    # 6 observations read = 2 attempts + 4 skipped: the agent, the tool, g2 folded into
+    # g1's attempt, and g1 again
+    assert (f.read, f.loaded, f.rejected, f.skipped) == (6, 2, 0, 4)
+    assert f.skipped_kinds["model calls delivered twice in this file"] == 1
+    assert rows(
+        tmp_path / "t.duckdb",
+        "select attempt, input_tokens, extra->>'$.\"source.calls\"' from attempts order by 1",
+    ) == [(1, 2500, "2"), (2, 1600, "1")]
 
 
 def _calls(n: int, task: str, start: float) -> list[Call]:

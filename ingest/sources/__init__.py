@@ -237,6 +237,7 @@ def read(
     if isinstance(calls, CallsByTask):
         folded = _folded_by_task(calls, tier_of, stored, skipped)
     else:
+        calls = _once(calls, skipped)
         folded = attempts(calls, tier_of, _after(calls, stored, named_only=False))
     yield from _numbered(itertools.chain(folded, failures), bad, counts, skipped)
 
@@ -252,10 +253,11 @@ def _folded_by_task(calls: CallsByTask, tier_of, stored: StoredAttempts | None, 
 
 
 def _once(calls: list[Call], counts: Counter) -> list[Call]:
-    """`calls` with each call of a task once: a request logged twice in one file (an API
-    page fetched twice, a log shipped again) is one call, not two to fold into one
-    attempt with its tokens counted twice. The one kept is the first in call order (the
-    first read, when they began at the same time); the others are counted as skipped."""
+    """`calls` with each call of a task once: a LiteLLM request or a Langfuse observation
+    logged twice in one file (an API page fetched twice, a log shipped again) is one call,
+    not two to fold into one attempt with its tokens counted twice. The one kept is the
+    first in call order (the first read, when they began at the same time); the others
+    are counted as skipped."""
     first: dict[tuple, int] = {}
     for i, c in enumerate(calls):
         j = first.setdefault((c.task, c.call_id), i)
@@ -263,7 +265,7 @@ def _once(calls: list[Call], counts: Counter) -> list[Call]:
             first[(c.task, c.call_id)] = i
     if len(first) == len(calls):
         return calls
-    counts["LiteLLM calls delivered twice in this file"] += len(calls) - len(first)
+    counts["model calls delivered twice in this file"] += len(calls) - len(first)
     kept = set(first.values())
     return [c for i, c in enumerate(calls) if i in kept]
 
