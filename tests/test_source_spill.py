@@ -116,7 +116,8 @@ def _calls(n: int, task: str, start: float) -> list[Call]:
 def test_spilled_calls_come_back_task_by_task_in_call_order(monkeypatch):
     monkeypatch.setattr(spill, "GROUP_CALLS", 2)
     monkeypatch.setattr(spill, "BLOCK_CALLS", 2)
-    by_task = spill.CallsByTask(held_calls=3)
+    monkeypatch.setattr(spill, "HELD_CALLS", 3)
+    by_task = spill.CallsByTask()
     a, b, c = _calls(3, "a", 10.0), _calls(2, "b", 5.0), _calls(1, "c", 1.0)
     for call in [a[0], b[0], c[0], a[1], b[1], a[2]]:  # interleaved, as a log has them
         by_task.add(call)

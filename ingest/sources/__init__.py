@@ -234,20 +234,17 @@ def read(
             )
     except (OSError, EOFError, zlib.error) as e:
         raise SourceError(f"{label}: cannot be read ({e})") from None
-    if isinstance(calls, CallsByTask):
-        folded = _folded_by_task(calls, tier_of, stored, skipped)
-    else:
-        calls = _once(calls, skipped)
-        folded = attempts(calls, tier_of, _after(calls, stored, named_only=False))
+    groups = calls.groups() if isinstance(calls, CallsByTask) else [calls]
+    folded = _folded(groups, tier_of, stored, skipped)
     yield from _numbered(itertools.chain(folded, failures), bad, counts, skipped)
 
 
-def _folded_by_task(calls: CallsByTask, tier_of, stored: StoredAttempts | None, counts: Counter):
-    """The attempts of a LiteLLM file's calls, a group of whole tasks at a time (all of
-    them at once unless the file's calls were spilled), each call once. The store is
-    asked for the attempts it holds of a group's tasks, made of calls other than the
-    group's."""
-    for group in calls.groups():
+def _folded(groups: Iterable[list[Call]], tier_of, stored: StoredAttempts | None, counts: Counter):
+    """The attempts of a file's calls, given as groups of whole tasks (a LiteLLM file's
+    spilled calls come back so; otherwise the file's calls are one group), each call once.
+    The store is asked for the attempts it holds of a group's tasks, made of calls other
+    than the group's."""
+    for group in groups:
         group = _once(group, counts)
         yield from attempts(group, tier_of, _after(group, stored, named_only=False))
 

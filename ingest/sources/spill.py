@@ -36,14 +36,13 @@ def _key(c: Call) -> tuple:
 class CallsByTask:
     """Calls added one by one; `groups()` gives them back as lists of whole tasks."""
 
-    def __init__(self, held_calls: int | None = None) -> None:
-        self.limit = held_calls or HELD_CALLS
+    def __init__(self) -> None:
         self.held: list[Call] = []
         self.runs: list[IO[bytes]] = []
 
     def add(self, call: Call) -> None:
         self.held.append(call)
-        if len(self.held) >= self.limit:
+        if len(self.held) >= HELD_CALLS:
             self._spill()
 
     @property
